@@ -1,0 +1,430 @@
+"""The indicator catalogue: versioned data, never hard-coded.
+
+`data/catalogue/` holds four YAML files: the indicators (`indicators.yaml`), the technology
+fields and EU members (`fields.yaml`), the label criteria (`labels.yaml`) and the peer-group
+settings (`peer_groups.yaml`). An auditor with the licensed indicator set swaps these files;
+a malformed file is refused with every problem listed (`CatalogueError`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from auditlib.errors import CatalogueError, Problem
+
+Kind = Literal["count", "share", "amount", "ordinal", "yes_no"]
+Direction = Literal["higher", "lower", "context"]
+LANGUAGES = ("en", "nl")
+MIN_ANONYMITY_FLOOR = 5
+
+FILES = {
+    "indicators": "indicators.yaml",
+    "fields": "fields.yaml",
+    "labels": "labels.yaml",
+    "peer_groups": "peer_groups.yaml",
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Text(_Model):
+    """A text the client reads, in every report language."""
+
+    en: str = Field(min_length=1)
+    nl: str = Field(min_length=1)
+
+    def __getitem__(self, lang: str) -> str:
+        return getattr(self, lang)
+
+
+class Dimension(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: Text
+
+
+class Indicator(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    dimension: str
+    name: Text
+    unit: Text
+    kind: Kind
+    min: float
+    max: float
+    direction: Direction
+    weight: float = Field(ge=0, default=1.0)
+    question: Text
+    description: Text
+    levels: dict[int, Text] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Indicator":
+        if self.min >= self.max:
+            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        if self.kind == "share" and (self.min < 0 or self.max > 100):
+            raise ValueError("a share lies within 0-100 (per cent)")
+        if self.kind == "yes_no" and (self.min, self.max) != (0, 1):
+            raise ValueError("a yes/no indicator has min 0 and max 1")
+        if self.kind == "ordinal":
+            if not self.levels:
+                raise ValueError("an ordinal indicator needs its levels")
+            if sorted(self.levels) != list(range(int(self.min), int(self.max) + 1)):
+                raise ValueError(f"ordinal levels must be exactly {int(self.min)}..{int(self.max)}")
+        elif self.levels:
+            raise ValueError("only ordinal indicators have levels")
+        return self
+
+    @property
+    def scored(self) -> bool:
+        return self.direction != "context"
+
+    @property
+    def is_integer(self) -> bool:
+        return self.kind in ("count", "ordinal", "yes_no")
+
+
+class IndicatorFile(_Model):
+    catalogue: str
+    version: str
+    dimensions: list[Dimension] = Field(min_length=1)
+    indicators: list[Indicator] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> "IndicatorFile":
+        dims = [d.id for d in self.dimensions]
+        _no_duplicates(dims, "dimension")
+        _no_duplicates([i.id for i in self.indicators], "indicator")
+        unknown = sorted({i.dimension for i in self.indicators} - set(dims))
+        if unknown:
+            raise ValueError(f"indicators refer to unknown dimension(s) {unknown}; known: {dims}")
+        empty = [d for d in dims if not any(i.dimension == d for i in self.indicators)]
+        if empty:
+            raise ValueError(f"dimension(s) without indicators: {empty}")
+        return self
+
+
+class TechField(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: Text
+
+
+class FieldFile(_Model):
+    version: str
+    fields: list[TechField] = Field(min_length=1)
+    eu_members: list[str]
+
+    @field_validator("eu_members")
+    @classmethod
+    def _alpha2(cls, codes: list[str]) -> list[str]:
+        bad = [c for c in codes if len(c) != 2 or not c.isupper()]
+        if bad:
+            raise ValueError(f"EU members must be ISO 3166 alpha-2 codes, got {bad}")
+        return codes
+
+
+class Criterion(_Model):
+    """One label requirement on one indicator."""
+
+    id: str
+    indicator: str
+    op: Literal[">=", "<="]
+    threshold: float
+    target: float | None = None
+
+    def passes(self, value: float | None) -> bool:
+        if value is None or value != value:  # missing never passes
+            return False
+        return value >= self.threshold if self.op == ">=" else value <= self.threshold
+
+    def distance(self, value: float | None) -> float | None:
+        """How far the value is from the threshold; positive means still to go."""
+        if value is None or value != value:
+            return None
+        gap = self.threshold - value if self.op == ">=" else value - self.threshold
+        return max(gap, 0.0)
+
+
+class BronzeRules(_Model):
+    name: Text
+    motto: Text
+    minimums: list[Criterion]
+
+
+class GoldRules(_Model):
+    name: Text
+    motto: Text
+    total_score_min: float = Field(ge=0, le=100)
+    score_at_threshold: float = Field(gt=0, lt=100)
+    minimums: list[Criterion]
+    quality: list[Criterion] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _targets(self) -> "GoldRules":
+        for c in self.quality:
+            if c.target is None:
+                raise ValueError(f"gold quality criterion {c.id} needs a target")
+            wrong_side = c.target < c.threshold if c.op == ">=" else c.target > c.threshold
+            if wrong_side:
+                raise ValueError(f"gold quality criterion {c.id}: target lies on the failing side of the threshold")
+        return self
+
+
+class GapYears(_Model):
+    min: int = Field(ge=0)
+    max: int = Field(ge=0)
+
+
+class SilverRules(_Model):
+    name: Text
+    motto: Text
+    improvement_areas: int = Field(ge=1)
+    areas_must_be_quality_indicators: bool = True
+    earlier_audit_gap_years: GapYears
+    min_areas_improved: int = Field(ge=0)
+
+
+class LabelFile(_Model):
+    version: str
+    bronze: BronzeRules
+    silver: SilverRules
+    gold: GoldRules
+
+    def all_criteria(self) -> list[Criterion]:
+        return [*self.bronze.minimums, *self.gold.minimums, *self.gold.quality]
+
+
+class AgeBand(_Model):
+    id: str
+    min: int = Field(ge=0)
+    max: int = Field(ge=0)
+    name: Text
+
+
+class Band(_Model):
+    id: str
+    min: float = Field(ge=0, le=100)
+    name: Text
+
+
+class PeerGroupFile(_Model):
+    version: str
+    anonymity_floor: int = Field(ge=MIN_ANONYMITY_FLOOR)
+    primary_group: str
+    default_groups: list[str] = Field(min_length=1)
+    age_bands: list[AgeBand] = Field(min_length=1)
+    bands: list[Band] = Field(min_length=2)
+    evolution_noise_percentile: float = Field(ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "PeerGroupFile":
+        mins = [b.min for b in self.bands]
+        if mins != sorted(mins) or mins[0] != 0:
+            raise ValueError("bands must start at 0 and be in increasing order of min")
+        for a, b in zip(self.age_bands, self.age_bands[1:]):
+            if b.min != a.max + 1:
+                raise ValueError(f"age bands must be contiguous: {a.id} ends at {a.max}, {b.id} starts at {b.min}")
+        return self
+
+
+def _no_duplicates(ids: list[str], what: str) -> None:
+    seen, dup = set(), []
+    for i in ids:
+        if i in seen:
+            dup.append(i)
+        seen.add(i)
+    if dup:
+        raise ValueError(f"duplicate {what} id(s): {dup}")
+
+
+class Catalogue:
+    """The loaded, validated catalogue: indicators, fields, label criteria, peer settings."""
+
+    def __init__(self, directory: Path, indicators: IndicatorFile, fields: FieldFile,
+                 labels: LabelFile, peers: PeerGroupFile, hashes: dict[str, str]):
+        self.directory = directory
+        self._file = indicators
+        self.fields_file = fields
+        self.labels = labels
+        self.peers = peers
+        self.hashes = hashes
+
+    @property
+    def name(self) -> str:
+        return self._file.catalogue
+
+    @property
+    def version(self) -> str:
+        return self._file.version
+
+    @property
+    def dimensions(self) -> list[Dimension]:
+        return list(self._file.dimensions)
+
+    @property
+    def indicators(self) -> list[Indicator]:
+        return list(self._file.indicators)
+
+    @cached_property
+    def by_id(self) -> dict[str, Indicator]:
+        return {i.id: i for i in self._file.indicators}
+
+    @property
+    def ids(self) -> list[str]:
+        return [i.id for i in self._file.indicators]
+
+    @property
+    def scored_ids(self) -> list[str]:
+        return [i.id for i in self._file.indicators if i.scored]
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        return self.by_id[indicator_id]
+
+    def dimension(self, dimension_id: str) -> Dimension:
+        return next(d for d in self._file.dimensions if d.id == dimension_id)
+
+    def in_dimension(self, dimension_id: str) -> list[Indicator]:
+        return [i for i in self._file.indicators if i.dimension == dimension_id]
+
+    @cached_property
+    def fields(self) -> dict[str, TechField]:
+        return {f.id: f for f in self.fields_file.fields}
+
+    @property
+    def eu_members(self) -> frozenset[str]:
+        return frozenset(self.fields_file.eu_members)
+
+    def field_id(self, text: str) -> str | None:
+        """The field id for an id or an English or Dutch field name (case-insensitive)."""
+        key = str(text).strip().casefold()
+        for f in self.fields_file.fields:
+            if key in (f.id, f.name.en.casefold(), f.name.nl.casefold()):
+                return f.id
+        return None
+
+    def age_band(self, age: float) -> str | None:
+        for band in self.peers.age_bands:
+            if band.min <= age <= band.max:
+                return band.id
+        return None
+
+    def band(self, percentile: float) -> str:
+        chosen = self.peers.bands[0].id
+        for b in self.peers.bands:
+            if percentile >= b.min:
+                chosen = b.id
+        return chosen
+
+    def frame(self):
+        """The indicators as a tidy DataFrame, one row each (English names)."""
+        import pandas as pd
+
+        rows = [
+            {"indicator": i.id, "dimension": i.dimension, "name": i.name.en, "name_nl": i.name.nl,
+             "unit": i.unit.en, "kind": i.kind, "min": i.min, "max": i.max,
+             "direction": i.direction, "weight": i.weight}
+            for i in self._file.indicators
+        ]
+        return pd.DataFrame(rows)
+
+    def __repr__(self) -> str:
+        return f"Catalogue({self.name!r}, version={self.version!r}, {len(self.ids)} indicators)"
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> object | None:
+    if not path.is_file():
+        problems.append(Problem(str(path), "file", "the file is missing", expected="a YAML file"))
+        return None
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
+        problems.append(Problem(str(path), place, f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                                expected="well-formed YAML"))
+        return None
+    except UnicodeDecodeError:
+        problems.append(Problem(str(path), "file", "not UTF-8 text", expected="a UTF-8 YAML file"))
+        return None
+
+
+def _validate(model: type[_Model], data: object, path: Path, problems: list[Problem]):
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            value = err.get("input") if not isinstance(err.get("input"), (dict, list)) else None
+            problems.append(Problem(str(path), f"key {loc}", err["msg"], value=value,
+                                    expected=_expected(err)))
+        return None
+
+
+def _expected(err: dict) -> str:
+    ctx = err.get("ctx") or {}
+    if "expected" in ctx:
+        return f"one of {ctx['expected']}"
+    if err["type"] == "missing":
+        return "this key to be present"
+    if err["type"] == "extra_forbidden":
+        return "no such key (check the spelling)"
+    return ""
+
+
+def _cross_checks(ind: IndicatorFile, labels: LabelFile, peers: PeerGroupFile,
+                  directory: Path, problems: list[Problem]) -> None:
+    by_id = {i.id: i for i in ind.indicators}
+    path = str(directory / FILES["labels"])
+    for group, criteria in (("bronze.minimums", labels.bronze.minimums),
+                            ("gold.minimums", labels.gold.minimums),
+                            ("gold.quality", labels.gold.quality)):
+        for n, c in enumerate(criteria):
+            if c.indicator not in by_id:
+                problems.append(Problem(path, f"key {group}.{n}.indicator", "unknown indicator",
+                                        value=c.indicator, expected="an indicator id of indicators.yaml"))
+            elif by_id[c.indicator].direction == "context":
+                problems.append(Problem(path, f"key {group}.{n}.indicator",
+                                        "a context-only indicator cannot be a label criterion",
+                                        value=c.indicator, expected="a scored indicator"))
+    known_groups = {"all", "field", "country", "eu", "age_band", "gold"}
+    ppath = str(directory / FILES["peer_groups"])
+    for key in [peers.primary_group, *peers.default_groups]:
+        if key not in known_groups:
+            problems.append(Problem(ppath, "key default_groups/primary_group", "unknown peer group",
+                                    value=key, expected=f"one of {sorted(known_groups)}"))
+
+
+def load_catalogue(directory: str | Path | None = None) -> Catalogue:
+    """Load and validate the catalogue folder; raise CatalogueError listing every problem."""
+    if directory is None:
+        from auditlib.config import Settings
+
+        directory = Settings.from_env().catalogue_dir
+    directory = Path(directory)
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        raise CatalogueError([Problem(str(directory), "folder", "the catalogue folder does not exist",
+                                      expected="a folder with " + ", ".join(FILES.values()))])
+    models = {"indicators": IndicatorFile, "fields": FieldFile, "labels": LabelFile,
+              "peer_groups": PeerGroupFile}
+    loaded, hashes = {}, {}
+    for key, filename in FILES.items():
+        path = directory / filename
+        data = _read_yaml(path, problems)
+        if path.is_file():
+            hashes[filename] = hashlib.sha256(path.read_bytes()).hexdigest()
+        if data is not None:
+            loaded[key] = _validate(models[key], data, path, problems)
+    if not problems:
+        _cross_checks(loaded["indicators"], loaded["labels"], loaded["peer_groups"], directory, problems)
+    if problems:
+        raise CatalogueError(problems, summary=f"the catalogue in {directory} is not valid "
+                                               f"({len(problems)} problem(s))")
+    return Catalogue(directory, loaded["indicators"], loaded["fields"], loaded["labels"],
+                     loaded["peer_groups"], hashes)
