@@ -8,13 +8,51 @@ CONTRACT (implemented by the intake work; other modules rely on these names):
     read_questionnaire(path, catalogue, client_id) -> ClientProfile
     write_template(out_path, catalogue, lang="en") -> Path
     summary_line(folder: ClientFolder) -> str           one line for `auditlib validate`
+
+A client folder (`data/clients/<client_id>/`, see data/clients/README.md):
+
+    questionnaire.xlsx | questionnaire.yaml | questionnaire.csv   exactly one
+    profile.csv                      the profile, only with questionnaire.csv (key,value rows)
+    earlier/<year>.xlsx|yaml|csv     optional earlier audits, same formats
+                                     (a CSV one has its profile in earlier/<year>.profile.csv)
+    notes.yaml (or notes.md)         optional auditor's notes, owned by another module
+
+The three formats carry the same content:
+
+    YAML   `profile: {key: value}` and `answers: {indicator_id: value}`
+    xlsx   sheet "profile" (columns key, value) and sheet "answers" (columns indicator_id,
+           answer; other columns are for the reader's eyes); rows above the header row are
+           ignored, so a sheet may open with an instructions line
+    CSV    questionnaire.csv (columns indicator_id, answer) and profile.csv (key, value);
+           comma or semicolon separated, UTF-8 (a BOM is fine)
+
+Profile keys: name, country (ISO 3166 alpha-2), field (field id or EN/NL name),
+founding_year, benchmark_year, region, contact; optional benchmark_id.
+Every catalogue indicator needs an entry; a blank answer (or "not answered", "n/a",
+"niet beantwoord", "n.v.t.") means not answered and stays None, never 0.
+
+Validation collects every problem of every file and raises one QuestionnaireError; no
+exception from malformed input escapes as a traceback.
 """
 
 from __future__ import annotations
 
+import csv
+import datetime as _dt
+import difflib
+import io
+import math
+import os
+import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+from auditlib.errors import ParameterError, Problem, QuestionnaireError
+
+if TYPE_CHECKING:
+    from auditlib.catalogue import Catalogue, Indicator
 
 
 @dataclass(frozen=True)
@@ -48,6 +86,10 @@ class ClientProfile:
     def missing(self) -> list[str]:
         return [k for k, v in self.answers.items() if v is None]
 
+    @property
+    def answered(self) -> list[str]:
+        return [k for k, v in self.answers.items() if v is not None]
+
 
 @dataclass(frozen=True)
 class ClientFolder:
@@ -58,3 +100,914 @@ class ClientFolder:
     profile: ClientProfile
     earlier: tuple[ClientProfile, ...] = field(default_factory=tuple)   # oldest first
     notes_path: Path | None = None
+
+    @property
+    def previous(self) -> ClientProfile | None:
+        """The most recent earlier audit, the one evolution compares against."""
+        return self.earlier[-1] if self.earlier else None
+
+
+# --- constants ----------------------------------------------------------------------------
+
+QUESTIONNAIRE_STEM = "questionnaire"
+FORMATS = {".xlsx": "xlsx", ".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}
+REQUIRED_PROFILE_KEYS = ("name", "country", "field", "founding_year", "benchmark_year",
+                         "region", "contact")
+OPTIONAL_PROFILE_KEYS = ("benchmark_id",)
+PROFILE_KEYS = REQUIRED_PROFILE_KEYS + OPTIONAL_PROFILE_KEYS
+NOTES_FILES = ("notes.yaml", "notes.yml", "notes.md")
+# "none" is deliberately absent: as an answer to "how many awards?" it means 0.
+NOT_ANSWERED = frozenset({"", "not answered", "n/a", "niet beantwoord", "n.v.t."})
+YES = frozenset({"yes", "ja", "true", "1"})
+NO = frozenset({"no", "nee", "false", "0"})
+EARLIEST_YEAR = 1900
+ORG_AGE = "org_age"
+# Codes in common (EU) use that are not ISO 3166 alpha-2.
+NON_ISO_CODES = {"UK": "GB", "EL": "GR"}
+EXPECTED_COUNTRY = "an ISO 3166 alpha-2 country code such as NL, DE or FR"
+
+
+def _this_year() -> int:
+    return _dt.date.today().year
+
+
+# --- raw reading: every format becomes entries with their place -----------------------------
+
+@dataclass
+class _Entry:
+    """One value as read, with where it came from (for the problem message)."""
+
+    file: str
+    place: str
+    value: Any
+
+
+@dataclass
+class _Raw:
+    """A questionnaire as read from any format, before validation."""
+
+    profile: dict[str, _Entry] = field(default_factory=dict)
+    answers: dict[str, _Entry] = field(default_factory=dict)
+    profile_file: str = ""
+    answers_file: str = ""
+    profile_missing: str = "key profile.{key}"    # place of a missing profile key
+    answers_missing: str = "key answers.{key}"    # place of a missing indicator
+    have_profile: bool = True    # False when the profile part could not be read at all:
+    have_answers: bool = True    # then its keys are not reported one by one as missing
+
+
+class _Bad(Exception):
+    """A value that cannot be accepted: what is wrong and what was expected."""
+
+    def __init__(self, message: str, expected: str):
+        super().__init__(message)
+        self.message = message
+        self.expected = expected
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.75)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _add_profile(raw: _Raw, key: Any, entry: _Entry, problems: list[Problem]) -> None:
+    key = str(key).strip().lower()
+    if key not in PROFILE_KEYS:
+        problems.append(Problem(entry.file, entry.place, "unknown profile key", value=key,
+                                expected="one of " + ", ".join(PROFILE_KEYS) + _suggest(key, PROFILE_KEYS)))
+    elif key in raw.profile:
+        problems.append(Problem(entry.file, entry.place, f"profile key '{key}' given twice "
+                                f"(first at {raw.profile[key].place})", value=entry.value,
+                                expected="each profile key once"))
+    else:
+        raw.profile[key] = entry
+
+
+def _add_answer(raw: _Raw, key: Any, entry: _Entry, catalogue: Catalogue,
+                problems: list[Problem]) -> None:
+    key = str(key).strip()
+    if key not in catalogue.by_id:
+        problems.append(Problem(entry.file, entry.place, "unknown indicator id", value=key,
+                                indicator=key, expected="an indicator id of the catalogue"
+                                + _suggest(key, catalogue.ids)))
+    elif key in raw.answers:
+        problems.append(Problem(entry.file, entry.place, "duplicate row for this indicator "
+                                f"(first at {raw.answers[key].place})", value=entry.value,
+                                indicator=key, expected="one row per indicator"))
+    else:
+        raw.answers[key] = entry
+
+
+def _read_yaml(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Raw | None:
+    import yaml
+
+    file = str(path)
+    text = _read_text(path, problems)
+    if text is None:
+        return None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            problems.append(Problem(file, "file", "the file is empty (no YAML content)",
+                                    expected="sections 'profile' and 'answers'"))
+            return None
+        lines = _yaml_key_lines(node)
+        data = loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
+        problems.append(Problem(file, place, f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
+                                expected="well-formed YAML (check indentation, colons and quotes)"))
+        return None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        problems.append(Problem(file, "file", "the top level is not a mapping",
+                                value=type(data).__name__,
+                                expected="sections 'profile:' and 'answers:'"))
+        return None
+    raw = _Raw(profile_file=file, answers_file=file)
+    raw.have_profile = isinstance(data.get("profile"), (dict, type(None))) and "profile" in data
+    raw.have_answers = isinstance(data.get("answers"), (dict, type(None))) and "answers" in data
+    for key in data:
+        if key not in ("profile", "answers"):
+            problems.append(Problem(file, f"key {key}", "unknown section", value=key,
+                                    expected="only the sections 'profile' and 'answers'"))
+    for section in ("profile", "answers"):
+        if section not in data:
+            problems.append(Problem(file, f"key {section}", f"missing section '{section}'",
+                                    expected=f"a '{section}:' mapping"))
+            continue
+        body = data[section]
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            problems.append(Problem(file, f"key {section}", f"section '{section}' is not a mapping",
+                                    value=type(body).__name__, expected="key: value lines"))
+            continue
+        for key, value in body.items():
+            line = lines.get((section, str(key)), [])
+            where = f"key {section}.{key}" + (f" (line {line[0]})" if line else "")
+            if isinstance(value, (dict, list)):
+                problems.append(Problem(file, where, "a nested value", value=type(value).__name__,
+                                        indicator=key if section == "answers" else None,
+                                        expected="a single value"))
+                continue
+            entry = _Entry(file, where, value)
+            if section == "profile":
+                _add_profile(raw, key, entry, problems)
+            else:
+                _add_answer(raw, key, entry, catalogue, problems)
+        # YAML itself keeps only the last of two equal keys: report the duplicates here
+        for (sec, key), found in lines.items():
+            if sec == section and len(found) > 1:
+                indicator = key if section == "answers" else None
+                problems.append(Problem(file, f"key {section}.{key} (line {found[1]})",
+                                        f"duplicate key (first at line {found[0]})",
+                                        indicator=indicator, expected="each key once"))
+    return raw
+
+
+def _yaml_key_lines(node: Any) -> dict[tuple[str, str], list[int]]:
+    """Line numbers of the keys under profile/answers, to name places and find duplicates."""
+    import yaml
+
+    lines: dict[tuple[str, str], list[int]] = {}
+    if not isinstance(node, yaml.MappingNode):
+        return lines
+    for key_node, value_node in node.value:
+        if (isinstance(key_node, yaml.ScalarNode) and key_node.value in ("profile", "answers")
+                and isinstance(value_node, yaml.MappingNode)):
+            for k, _ in value_node.value:
+                if isinstance(k, yaml.ScalarNode):
+                    lines.setdefault((key_node.value, k.value), []).append(k.start_mark.line + 1)
+    return lines
+
+
+def _read_text(path: Path, problems: list[Problem]) -> str | None:
+    file = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(file, "file", f"cannot be read: {exc.strerror or exc}",
+                                expected="a readable file"))
+        return None
+    if not data.strip():
+        problems.append(Problem(file, "file", "the file is empty", expected="a filled-in questionnaire"))
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(file, "file", f"not UTF-8 text (byte {exc.start})",
+                                expected="a file saved as UTF-8"))
+        return None
+
+
+def _header_index(row: tuple, required: tuple[str, ...]) -> dict[str, int] | None:
+    names = [str(c).strip().lower() if c is not None else "" for c in row]
+    if all(r in names for r in required):
+        return {n: i for i, n in reversed(list(enumerate(names))) if n}
+    return None
+
+
+def _cell(row: tuple, index: int) -> Any:
+    value = row[index] if index < len(row) else None
+    return value.strip() if isinstance(value, str) else value
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _read_table(rows: Iterable[tuple], file: str, where: str, required: tuple[str, ...],
+                problems: list[Problem]) -> list[tuple[int, dict[str, Any]]] | None:
+    """Rows below the header row as {column: value}, numbered as a spreadsheet shows them."""
+    header: dict[str, int] | None = None
+    out: list[tuple[int, dict[str, Any]]] = []
+    for number, row in enumerate(rows, start=1):
+        if header is None:
+            header = _header_index(tuple(row), required)
+            continue
+        values = {name: _cell(tuple(row), i) for name, i in header.items()}
+        if all(_blank(values.get(r)) for r in required):
+            continue
+        out.append((number, values))
+    if header is None:
+        problems.append(Problem(file, where, "no header row", expected="a row with the column names "
+                                + ", ".join(required)))
+        return None
+    return out
+
+
+def _read_xlsx(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Raw | None:
+    import openpyxl
+
+    file = str(path)
+    if path.stat().st_size == 0:
+        problems.append(Problem(file, "file", "the file is empty", expected="a filled-in questionnaire"))
+        return None
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a corrupt file
+        problems.append(Problem(file, "file", f"cannot be opened as an Excel workbook "
+                                f"({type(exc).__name__}: {exc})",
+                                expected="an .xlsx file saved by Excel or LibreOffice"))
+        return None
+    try:
+        sheets = {name.strip().lower(): name for name in wb.sheetnames}
+        tables: dict[str, list[tuple[int, dict[str, Any]]] | None] = {}
+        for sheet, columns in (("profile", ("key", "value")), ("answers", ("indicator_id", "answer"))):
+            if sheet not in sheets:
+                problems.append(Problem(file, f"sheet '{sheet}'", f"missing sheet '{sheet}'",
+                                        value=", ".join(wb.sheetnames),
+                                        expected="the sheets 'profile' and 'answers'"))
+                tables[sheet] = None
+                continue
+            ws = wb[sheets[sheet]]
+            tables[sheet] = _read_table(ws.iter_rows(values_only=True), file, f"sheet '{sheet}'",
+                                        columns, problems)
+    finally:
+        wb.close()
+    raw = _Raw(profile_file=file, answers_file=file, profile_missing="sheet 'profile', key '{key}'",
+               answers_missing="sheet 'answers'", have_profile=tables["profile"] is not None,
+               have_answers=tables["answers"] is not None)
+    for number, row in tables["profile"] or []:
+        place = f"sheet 'profile', row {number}"
+        if _blank(row["key"]):
+            problems.append(Problem(file, place, "a value without a key", value=row["value"],
+                                    expected="a profile key in column 'key'"))
+            continue
+        _add_profile(raw, row["key"], _Entry(file, place, row["value"]), problems)
+    for number, row in tables["answers"] or []:
+        place = f"sheet 'answers', row {number}"
+        if _blank(row["indicator_id"]):
+            problems.append(Problem(file, place, "an answer without an indicator id",
+                                    value=row["answer"], expected="an indicator id in column 'indicator_id'"))
+            continue
+        _add_answer(raw, row["indicator_id"], _Entry(file, place, row["answer"]), catalogue, problems)
+    if tables["profile"] is None and tables["answers"] is None:
+        return None
+    return raw
+
+
+def csv_profile_path(path: Path) -> Path:
+    """Where the profile of a CSV questionnaire lives: profile.csv, or <stem>.profile.csv."""
+    path = Path(path)
+    name = "profile.csv" if path.stem == QUESTIONNAIRE_STEM else f"{path.stem}.profile.csv"
+    return path.with_name(name)
+
+
+def _csv_rows(path: Path, required: tuple[str, ...], problems: list[Problem]
+              ) -> list[tuple[int, dict[str, Any]]] | None:
+    text = _read_text(path, problems)
+    if text is None:
+        return None
+    first = text.splitlines()[0] if text.splitlines() else ""
+    delimiter = ";" if ";" in first and "," not in first else ","
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as exc:
+        problems.append(Problem(str(path), "file", f"not valid CSV: {exc}",
+                                expected="comma- or semicolon-separated rows"))
+        return None
+    return _read_table(rows, str(path), "file", required, problems)
+
+
+def _read_csv(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Raw | None:
+    profile_path = csv_profile_path(path)
+    raw = _Raw(profile_file=str(profile_path), answers_file=str(path),
+               profile_missing="key '{key}'", answers_missing="file")
+    answers = _csv_rows(path, ("indicator_id", "answer"), problems)
+    if not profile_path.is_file():
+        problems.append(Problem(str(profile_path), "file", "the profile file is missing",
+                                expected=f"{profile_path.name} next to {path.name} (columns key,value)"))
+        profile = None
+    else:
+        profile = _csv_rows(profile_path, ("key", "value"), problems)
+    raw.have_profile, raw.have_answers = profile is not None, answers is not None
+    for number, row in profile or []:
+        place = f"row {number}"
+        if _blank(row["key"]):
+            problems.append(Problem(str(profile_path), place, "a value without a key",
+                                    value=row["value"], expected="a profile key in column 'key'"))
+            continue
+        _add_profile(raw, row["key"], _Entry(str(profile_path), place, row["value"]), problems)
+    for number, row in answers or []:
+        place = f"row {number}"
+        if _blank(row["indicator_id"]):
+            problems.append(Problem(str(path), place, "an answer without an indicator id",
+                                    value=row["answer"], expected="an indicator id in column 'indicator_id'"))
+            continue
+        _add_answer(raw, row["indicator_id"], _Entry(str(path), place, row["answer"]), catalogue, problems)
+    if profile is None and answers is None:
+        return None
+    return raw
+
+
+# --- parsing and checking values ----------------------------------------------------------
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def expected_text(ind: Indicator) -> str:
+    """What an answer to this indicator must look like, for messages and the template."""
+    if ind.kind == "yes_no":
+        return "yes or no (also ja/nee, true/false, 1/0)"
+    if ind.kind == "ordinal":
+        levels = ", ".join(f"{k} - {v.en}" for k, v in sorted((ind.levels or {}).items()))
+        return f"a level {_fmt(ind.min)}-{_fmt(ind.max)} ({levels})"
+    if ind.kind == "share":
+        return f"a percentage from {_fmt(ind.min)} to {_fmt(ind.max)}"
+    what = "a whole number" if ind.kind == "count" else "a number"
+    return f"{what} from {_fmt(ind.min)} to {_fmt(ind.max)} ({ind.unit.en})"
+
+
+def _is_not_answered(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip().casefold() in NOT_ANSWERED)
+
+
+def _to_number(value: Any, ind: Indicator) -> float:
+    expected = expected_text(ind)
+    if isinstance(value, bool):
+        raise _Bad("a yes/no value in a number field", expected)
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        text = value.strip().replace("\u00a0", "").replace(" ", "")
+        if ind.kind == "share" and text.endswith("%"):
+            text = text[:-1]
+        if "," in text and "." in text:
+            raise _Bad("ambiguous number (both '.' and ',')", expected + ", one decimal separator")
+        try:
+            number = float(text.replace(",", "."))
+        except ValueError:
+            raise _Bad("text in a number field", expected) from None
+    elif isinstance(value, (_dt.date, _dt.time)):
+        raise _Bad("a date in a number field (Excel may have converted the entry)", expected)
+    else:
+        raise _Bad(f"not a number ({type(value).__name__})", expected)
+    if not math.isfinite(number):
+        raise _Bad("not a finite number", expected)
+    return number
+
+
+def _check_range(number: float, ind: Indicator) -> float:
+    expected = expected_text(ind)
+    if ind.kind in ("count", "ordinal") and not number.is_integer():
+        raise _Bad("not a whole number", expected)
+    if number < ind.min:
+        if ind.kind == "share":
+            raise _Bad("a share below 0%" if ind.min == 0 else "a share below the minimum", expected)
+        raise _Bad("a negative value" if ind.min == 0 else f"below the minimum of {_fmt(ind.min)}", expected)
+    if number > ind.max:
+        if ind.kind == "share" and ind.max == 100:
+            raise _Bad("a share above 100%", expected)
+        raise _Bad(f"above the maximum of {_fmt(ind.max)}", expected)
+    return number
+
+
+_LEVEL_LABEL = re.compile(r"^\s*(\d+)\s*[-\u2013\u2014:.)]\s*\D")
+
+
+def parse_answer(value: Any, ind: Indicator) -> float | None:
+    """One answer as a float (None = not answered); raises _Bad with what was expected."""
+    if _is_not_answered(value):
+        return None
+    if ind.kind == "yes_no":
+        if isinstance(value, bool):
+            return 1.0 if value else 0.0
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return float(value)
+        text = str(value).strip().casefold()
+        if text in YES:
+            return 1.0
+        if text in NO:
+            return 0.0
+        raise _Bad("yes/no answer not recognised", expected_text(ind))
+    if ind.kind == "ordinal" and isinstance(value, str):
+        match = _LEVEL_LABEL.match(value)   # "3 - co-deciding in a board" from the dropdown
+        if match:
+            value = match.group(1)
+        try:
+            number = _to_number(value, ind)
+        except _Bad:
+            raise _Bad("not a level", expected_text(ind)) from None
+        return _check_range(number, ind)
+    return _check_range(_to_number(value, ind), ind)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "" if value is None else str(value).strip()
+
+
+def _year(value: Any) -> int:
+    if isinstance(value, bool):
+        raise _Bad("not a year", "a year such as 2012")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, int):
+        return value
+    text = _text(value)
+    if re.fullmatch(r"\d{4}", text):
+        return int(text)
+    raise _Bad("not a year", "a four-digit year such as 2012")
+
+
+def _country(value: Any) -> str:
+    import pycountry
+
+    code = _text(value).upper()
+    if len(code) == 2 and code.isalpha() and pycountry.countries.get(alpha_2=code) is not None:
+        return code
+    hint = ""
+    if code in NON_ISO_CODES:
+        hint = f" (did you mean {NON_ISO_CODES[code]}?)"
+    elif code:
+        try:
+            hint = f" (did you mean {pycountry.countries.lookup(_text(value)).alpha_2}?)"
+        except LookupError:
+            pass
+    raise _Bad("unknown country", EXPECTED_COUNTRY + hint)
+
+
+def _check_profile(raw: _Raw, catalogue: Catalogue, problems: list[Problem]) -> dict[str, Any]:
+    """The profile values, checked; a key that fails is left out (its problem is recorded)."""
+    out: dict[str, Any] = {}
+    for key in REQUIRED_PROFILE_KEYS:
+        if raw.have_profile and key not in raw.profile:
+            problems.append(Problem(raw.profile_file, raw.profile_missing.format(key=key),
+                                    f"missing profile key '{key}'", expected="this key with a value"))
+    for key, entry in raw.profile.items():
+        try:
+            if key in ("founding_year", "benchmark_year"):
+                if _blank(entry.value):
+                    raise _Bad("no value", "a four-digit year such as 2012")
+                out[key] = _year(entry.value)
+            elif key == "country":
+                out[key] = _country(entry.value)
+            elif key == "field":
+                field_id = catalogue.field_id(_text(entry.value)) if not _blank(entry.value) else None
+                if field_id is None:
+                    raise _Bad("unknown technology field", "a field id or its English or Dutch name: "
+                               + ", ".join(catalogue.fields) + _suggest(_text(entry.value), catalogue.fields))
+                out[key] = field_id
+            else:
+                text = _text(entry.value)
+                if not text and key in REQUIRED_PROFILE_KEYS:
+                    raise _Bad("no value", f"the {key.replace('_', ' ')} of the client")
+                out[key] = text or None
+        except _Bad as bad:
+            problems.append(Problem(entry.file, entry.place, bad.message, value=entry.value,
+                                    expected=bad.expected))
+    now = _this_year()
+    founded, year = out.get("founding_year"), out.get("benchmark_year")
+
+    def reject(key: str, message: str, expected: str) -> None:
+        entry = raw.profile[key]
+        problems.append(Problem(entry.file, entry.place, message, value=entry.value, expected=expected))
+        out.pop(key, None)
+
+    if founded is not None:
+        if founded > now:
+            reject("founding_year", "founding year in the future", f"a year up to {now}")
+        elif founded < EARLIEST_YEAR:
+            reject("founding_year", f"founding year before {EARLIEST_YEAR}", f"a year from {EARLIEST_YEAR} to {now}")
+    if year is not None:
+        if year > now:
+            reject("benchmark_year", "benchmark year in the future", f"the year the answers describe, up to {now}")
+        elif year < EARLIEST_YEAR:
+            reject("benchmark_year", f"benchmark year before {EARLIEST_YEAR}", f"a year from {EARLIEST_YEAR} to {now}")
+    founded, year = out.get("founding_year"), out.get("benchmark_year")
+    if founded is not None and year is not None and year < founded:
+        reject("benchmark_year", "benchmark year before the founding year",
+               f"a year from the founding year ({founded}) on")
+    return out
+
+
+def _check_answers(raw: _Raw, profile: Mapping[str, Any], catalogue: Catalogue,
+                   problems: list[Problem]) -> dict[str, float | None]:
+    answers: dict[str, float | None] = {}
+    for ind in catalogue.indicators:
+        entry = raw.answers.get(ind.id)
+        if entry is None:
+            if not raw.have_answers:
+                continue
+            problems.append(Problem(raw.answers_file, raw.answers_missing.format(key=ind.id),
+                                    "no entry for this indicator", indicator=ind.id,
+                                    expected="an entry for every indicator (the answer may be blank)"))
+            continue
+        try:
+            answers[ind.id] = parse_answer(entry.value, ind)
+        except _Bad as bad:
+            problems.append(Problem(entry.file, entry.place, bad.message, value=entry.value,
+                                    indicator=ind.id, expected=bad.expected))
+    _check_org_age(raw, profile, catalogue, answers, problems)
+    return answers
+
+
+def _check_org_age(raw: _Raw, profile: Mapping[str, Any], catalogue: Catalogue,
+                   answers: dict[str, float | None], problems: list[Problem]) -> None:
+    """org_age follows from the years: derive it when blank, report it when it disagrees."""
+    if ORG_AGE not in catalogue.by_id or ORG_AGE not in answers:
+        return
+    founded, year = profile.get("founding_year"), profile.get("benchmark_year")
+    if founded is None or year is None:
+        return
+    derived = float(year - founded)
+    given = answers[ORG_AGE]
+    if given is None:
+        answers[ORG_AGE] = derived
+    elif abs(given - derived) > 1:
+        entry = raw.answers[ORG_AGE]
+        problems.append(Problem(entry.file, entry.place, "does not agree with the founding and "
+                                "benchmark years", value=entry.value, indicator=ORG_AGE,
+                                expected=f"{_fmt(derived)} (benchmark_year {year} - founding_year "
+                                         f"{founded}), give or take 1, or blank"))
+
+
+# --- public API ---------------------------------------------------------------------------
+
+def _collect(path: Path, catalogue: Catalogue, client_id: str) -> tuple[ClientProfile | None, list[Problem]]:
+    """Read and validate one questionnaire; never raises for malformed input."""
+    problems: list[Problem] = []
+    file = str(path)
+    try:
+        if not path.is_file():
+            problems.append(Problem(file, "file", "the file does not exist",
+                                    expected="a questionnaire .xlsx, .yaml or .csv"))
+            return None, problems
+        kind = FORMATS.get(path.suffix.lower())
+        if kind is None:
+            hint = " (save an .xls workbook as .xlsx)" if path.suffix.lower() == ".xls" else ""
+            problems.append(Problem(file, "file", f"unsupported file type '{path.suffix}'",
+                                    value=path.name, expected=".xlsx, .yaml or .csv" + hint))
+            return None, problems
+        reader = {"xlsx": _read_xlsx, "yaml": _read_yaml, "csv": _read_csv}[kind]
+        raw = reader(path, catalogue, problems)
+        if raw is None:
+            return None, problems
+        profile = _check_profile(raw, catalogue, problems)
+        answers = _check_answers(raw, profile, catalogue, problems)
+        if problems:
+            return None, problems
+        return ClientProfile(
+            client_id=client_id, name=profile["name"], country=profile["country"],
+            field=profile["field"], founding_year=profile["founding_year"],
+            benchmark_year=profile["benchmark_year"], region=profile["region"],
+            contact=profile["contact"], answers=answers, source=path,
+            benchmark_id=profile.get("benchmark_id"),
+        ), problems
+    except Exception as exc:  # last resort: malformed input must never show a traceback
+        problems.append(Problem(file, "file", f"could not be read ({type(exc).__name__}: {exc})",
+                                expected="a questionnaire in the documented format"))
+        return None, problems
+
+
+def read_questionnaire(path: str | Path, catalogue: Catalogue, client_id: str) -> ClientProfile:
+    """Read and validate one questionnaire file; raise QuestionnaireError with every problem."""
+    path = Path(path)
+    profile, problems = _collect(path, catalogue, client_id)
+    if problems or profile is None:
+        raise QuestionnaireError(problems, summary=f"{path}: {len(problems)} problem(s) in the questionnaire")
+    return profile
+
+
+def _usable(p: Path) -> bool:
+    """Skip hidden files and Excel's lock files (~$name.xlsx) when looking for questionnaires."""
+    return p.is_file() and not p.name.startswith((".", "~$"))
+
+
+def _resolve_folder(path: str | Path) -> Path:
+    candidate = Path(path)
+    if candidate.is_dir():
+        return candidate
+    from auditlib.config import Settings
+
+    clients_dir = Settings.from_env().clients_dir
+    if not candidate.is_absolute() and len(candidate.parts) == 1 and (clients_dir / candidate).is_dir():
+        return clients_dir / candidate
+    known = sorted(p.name for p in clients_dir.iterdir() if p.is_dir()) if clients_dir.is_dir() else []
+    raise QuestionnaireError([Problem(str(path), "folder", "no such client folder", value=str(path),
+                                      expected=f"a client folder, or a client id in {clients_dir}"
+                                      + (f" (known: {', '.join(known)})" if known else ""))],
+                             summary=f"client '{path}' not found")
+
+
+def _find_questionnaire(folder: Path, problems: list[Problem]) -> Path | None:
+    found = sorted(p for p in folder.glob(f"{QUESTIONNAIRE_STEM}.*") if _usable(p))
+    if not found:
+        problems.append(Problem(str(folder), "folder", "no questionnaire in the client folder",
+                                expected="one questionnaire.xlsx, questionnaire.yaml or questionnaire.csv"))
+        return None
+    if len(found) > 1:
+        problems.append(Problem(str(folder), "folder", f"{len(found)} questionnaires in the client folder",
+                                value=", ".join(p.name for p in found),
+                                expected="exactly one questionnaire file (move older ones to earlier/<year>.*)"))
+        return None
+    return found[0]
+
+
+def _earlier_files(folder: Path, problems: list[Problem]) -> list[tuple[int, Path]]:
+    directory = folder / "earlier"
+    if not directory.is_dir():
+        return []
+    out: list[tuple[int, Path]] = []
+    years: dict[int, Path] = {}
+    for p in sorted(directory.iterdir()):
+        if not _usable(p) or p.name.endswith(".profile.csv"):
+            continue
+        if not re.fullmatch(r"\d{4}", p.stem) or p.suffix.lower() not in FORMATS:
+            problems.append(Problem(str(p), "file", "not an earlier audit name", value=p.name,
+                                    expected="earlier/<year>.xlsx, .yaml or .csv, e.g. earlier/2024.yaml"))
+            continue
+        year = int(p.stem)
+        if year in years:
+            problems.append(Problem(str(p), "file", f"a second earlier audit for {year}",
+                                    value=p.name, expected=f"one file per year (also found {years[year].name})"))
+            continue
+        years[year] = p
+        out.append((year, p))
+    return out
+
+
+def load_client(path: str | Path, catalogue: Catalogue | None = None) -> ClientFolder:
+    """Load a client folder (path or client id): the questionnaire, earlier audits, notes path.
+
+    Problems in the current questionnaire, the earlier audits and the folder layout are
+    reported together in one QuestionnaireError.
+    """
+    if catalogue is None:
+        from auditlib.catalogue import load_catalogue
+
+        catalogue = load_catalogue()
+    folder = _resolve_folder(path)
+    client_id = folder.name
+    problems: list[Problem] = []
+    current: ClientProfile | None = None
+    qfile = _find_questionnaire(folder, problems)
+    if qfile is not None:
+        current, found = _collect(qfile, catalogue, client_id)
+        problems += found
+    earlier: list[ClientProfile] = []
+    for year, p in _earlier_files(folder, problems):
+        profile, found = _collect(p, catalogue, client_id)
+        problems += found
+        if profile is None:
+            continue
+        if profile.benchmark_year != year:
+            problems.append(Problem(str(p), "profile key benchmark_year", "does not match the file name",
+                                    value=profile.benchmark_year, expected=f"{year}, as in {p.name}"))
+        elif current is not None and year >= current.benchmark_year:
+            problems.append(Problem(str(p), "file", "an earlier audit not before the current one",
+                                    value=year, expected=f"a year before {current.benchmark_year}"))
+        else:
+            earlier.append(profile)
+    if problems or current is None:
+        raise QuestionnaireError(problems, summary=f"client '{client_id}' ({folder}): "
+                                                   f"{len(problems)} problem(s)")
+    notes = next((folder / n for n in NOTES_FILES if (folder / n).is_file()), None)
+    return ClientFolder(client_id=client_id, path=folder, profile=current,
+                        earlier=tuple(sorted(earlier, key=lambda e: e.benchmark_year)),
+                        notes_path=notes)
+
+
+def summary_line(folder: ClientFolder) -> str:
+    """One line per client for `auditlib validate`."""
+    p = folder.profile
+    n, missing = len(p.answers), len(p.missing)
+    k = len(folder.earlier)
+    earlier = "no earlier audit" if k == 0 else f"{k} earlier audit{'s' if k > 1 else ''}"
+    return (f"{folder.client_id}: {p.name} ({p.country}, {p.field}, founded {p.founding_year}, "
+            f"benchmark {p.benchmark_year}): {n} indicators, {n - missing} answered, "
+            f"{missing} not answered, {earlier}")
+
+
+# --- the Excel template -------------------------------------------------------------------
+
+_WORDS = {
+    "en": {
+        "profile_intro": "Fill in column 'value' for every key. country: ISO 3166 alpha-2 code "
+                         "(NL, DE, FR...); field: choose from the list; years as four digits.",
+        "answers_intro": "Answer in column 'answer', one per row. Leave it blank when not answered "
+                         "(blank is not 0). Pick yes/no and levels from the dropdown. org_age may "
+                         "stay blank: it follows from the years.",
+        "help": {
+            "name": "Name of the cluster organisation",
+            "country": "Country: ISO 3166 alpha-2 code, e.g. NL, DE, FR, ES, NO",
+            "field": "Technology field (choose from the list)",
+            "founding_year": "Year the cluster organisation was founded",
+            "benchmark_year": "Year the answers describe (not in the future)",
+            "region": "Home region of the cluster",
+            "contact": "Cluster manager and e-mail address",
+            "benchmark_id": "Optional: the record id in the benchmark database, e.g. CO-00042",
+        },
+        "yes_no": ("yes", "no"), "yes_no_range": "yes / no", "levels": "level",
+        "prompt": "Answer", "error_title": "Invalid answer",
+    },
+    "nl": {
+        "profile_intro": "Vul kolom 'value' in voor elke sleutel. country: ISO 3166 alpha-2-code "
+                         "(NL, DE, FR...); field: kies uit de lijst; jaartallen met vier cijfers.",
+        "answers_intro": "Antwoord in kolom 'answer', een per rij. Laat leeg als er geen antwoord is "
+                         "(leeg is niet 0). Kies ja/nee en niveaus uit de keuzelijst. org_age mag "
+                         "leeg blijven: die volgt uit de jaartallen.",
+        "help": {
+            "name": "Naam van de clusterorganisatie",
+            "country": "Land: ISO 3166 alpha-2-code, bijv. NL, BE, DE, FR",
+            "field": "Technologieveld (kies uit de lijst)",
+            "founding_year": "Jaar van oprichting van de clusterorganisatie",
+            "benchmark_year": "Jaar waarop de antwoorden betrekking hebben (niet in de toekomst)",
+            "region": "Thuisregio van het cluster",
+            "contact": "Clustermanager en e-mailadres",
+            "benchmark_id": "Optioneel: het recordnummer in de benchmarkdatabase, bijv. CO-00042",
+        },
+        "yes_no": ("ja", "nee"), "yes_no_range": "ja / nee", "levels": "niveau",
+        "prompt": "Antwoord", "error_title": "Ongeldig antwoord",
+    },
+}
+ANSWER_COLUMNS = ("indicator_id", "dimension", "indicator", "unit", "range", "question", "answer", "comment")
+
+
+def _range_text(ind: Indicator, lang: str) -> str:
+    words = _WORDS[lang]
+    if ind.kind == "yes_no":
+        return words["yes_no_range"]
+    if ind.kind == "ordinal":
+        return f"{words['levels']} {_fmt(ind.min)}-{_fmt(ind.max)}"
+    suffix = " %" if ind.kind == "share" else ""
+    return f"{_fmt(ind.min)}-{_fmt(ind.max)}{suffix}"
+
+
+def level_choices(ind: Indicator, lang: str = "en") -> list[str]:
+    """The dropdown entries of an ordinal indicator: "0 - not involved", ..."""
+    return [f"{k} - {v[lang]}" for k, v in sorted((ind.levels or {}).items())]
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _answer_validation(ind: Indicator, lang: str, lists: dict[str, str]):
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    words = _WORDS[lang]
+    if ind.kind == "yes_no":
+        dv = DataValidation(type="list", formula1='"' + ",".join(words["yes_no"]) + '"')
+    elif ind.kind == "ordinal":
+        dv = DataValidation(type="list", formula1=lists[ind.id])
+    else:
+        dv = DataValidation(type="whole" if ind.kind == "count" else "decimal", operator="between",
+                            formula1=_fmt(ind.min), formula2=_fmt(ind.max))
+    dv.allow_blank = True
+    dv.showErrorMessage = True
+    dv.showInputMessage = True
+    dv.errorTitle = words["error_title"]
+    dv.error = _short(expected_text(ind), 225)
+    dv.promptTitle = words["prompt"]
+    dv.prompt = _short(f"{ind.name[lang]}: {_range_text(ind, lang)} ({ind.unit[lang]})", 250)
+    return dv
+
+
+def _build_template(catalogue: Catalogue, lang: str):
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter, quote_sheetname
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    words = _WORDS[lang]
+    bold = Font(bold=True)
+    wb = Workbook()
+    profile = wb.active
+    profile.title = "profile"
+    answers = wb.create_sheet("answers")
+    lists = wb.create_sheet("lists")
+    lists.sheet_state = "hidden"
+
+    # the lists behind the dropdowns: fields, then one column per ordinal indicator
+    refs: dict[str, str] = {}
+    columns: list[tuple[str, list[str]]] = [("field", [f.name[lang] for f in catalogue.fields.values()])]
+    columns += [(ind.id, level_choices(ind, lang)) for ind in catalogue.indicators if ind.kind == "ordinal"]
+    for c, (name, values) in enumerate(columns, start=1):
+        letter = get_column_letter(c)
+        lists.cell(row=1, column=c, value=name)
+        for r, v in enumerate(values, start=2):
+            lists.cell(row=r, column=c, value=v)
+        refs[name] = f"{quote_sheetname('lists')}!${letter}$2:${letter}${len(values) + 1}"
+
+    # profile sheet: an instructions line, the header, one row per key
+    profile.append([words["profile_intro"]])
+    profile.append(["key", "value", "help"])
+    for key in PROFILE_KEYS:
+        profile.append([key, None, words["help"][key]])
+    for cell in profile[2]:
+        cell.font = bold
+    row_of = {key: i + 3 for i, key in enumerate(PROFILE_KEYS)}
+    now = _this_year()
+    validations = [
+        (DataValidation(type="list", formula1=refs["field"], allow_blank=False), "field"),
+        (DataValidation(type="textLength", operator="equal", formula1="2"), "country"),
+        (DataValidation(type="whole", operator="between", formula1=str(EARLIEST_YEAR), formula2=str(now)),
+         "founding_year"),
+        (DataValidation(type="whole", operator="between", formula1=str(EARLIEST_YEAR), formula2=str(now)),
+         "benchmark_year"),
+    ]
+    for dv, key in validations:
+        dv.showErrorMessage = dv.showInputMessage = True
+        dv.promptTitle = key
+        dv.prompt = words["help"][key]
+        dv.errorTitle = words["error_title"]
+        dv.error = words["help"][key]
+        dv.add(f"B{row_of[key]}")
+        profile.add_data_validation(dv)
+    profile.column_dimensions["A"].width = 18
+    profile.column_dimensions["B"].width = 36
+    profile.column_dimensions["C"].width = 70
+    profile.freeze_panes = "A3"
+
+    # answers sheet: an instructions line, the header, one row per indicator
+    answers.append([words["answers_intro"]])
+    answers.append(list(ANSWER_COLUMNS))
+    for cell in answers[2]:
+        cell.font = bold
+    answer_col = get_column_letter(ANSWER_COLUMNS.index("answer") + 1)
+    for r, ind in enumerate(catalogue.indicators, start=3):
+        answers.append([ind.id, catalogue.dimension(ind.dimension).name[lang], ind.name[lang],
+                        ind.unit[lang], _range_text(ind, lang), ind.question[lang], None, None])
+        answers.cell(row=r, column=ANSWER_COLUMNS.index("question") + 1).alignment = Alignment(wrap_text=True)
+        dv = _answer_validation(ind, lang, refs)
+        dv.add(f"{answer_col}{r}")
+        answers.add_data_validation(dv)
+    for name, width in zip(ANSWER_COLUMNS, (24, 28, 34, 14, 12, 70, 26, 30)):
+        answers.column_dimensions[get_column_letter(ANSWER_COLUMNS.index(name) + 1)].width = width
+    answers.freeze_panes = "A3"
+    return wb
+
+
+def write_template(out_path: str | Path, catalogue: Catalogue, lang: str = "en") -> Path:
+    """Write an Excel questionnaire for the catalogue, atomically (temp file, then rename).
+
+    Sheets: "profile" (key, value, help), "answers" (one row per indicator, with data
+    validation on the answer cells) and a hidden "lists" sheet that feeds the dropdowns.
+    """
+    if lang not in _WORDS:
+        raise ParameterError(f"unknown language {lang!r}; expected one of {', '.join(_WORDS)}")
+    out = Path(out_path)
+    wb = _build_template(catalogue, lang)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_atomic(wb, out)
+    return out
+
+
+def save_atomic(wb: Any, out: Path) -> None:
+    """Save an openpyxl workbook so that a failure never leaves a half-written file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

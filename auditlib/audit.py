@@ -1,0 +1,185 @@
+"""One engagement's analysis: the AuditResult every renderer reads.
+
+`analyse()` runs peer groups, positions, the dimension profile, strengths and weaknesses,
+label readiness and evolution. It needs no notebook and imports no plotting library. The
+report notebook, the meeting widgets, the Excel export and the portfolio index all read the
+same AuditResult, so no figure is computed twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from auditlib.benchmark import BenchmarkDB
+from auditlib.catalogue import Catalogue, load_catalogue
+from auditlib.errors import ParameterError
+from auditlib.evolution import Evolution, compare
+from auditlib.intake import ClientFolder, ClientProfile
+from auditlib.labels import LabelReadiness, evaluate
+from auditlib.notes import AuditorNotes, load_notes
+from auditlib.peers import (GroupSpec, PeerGroup, Reference, built_in_spec, check_floor, client_exclusion,
+                            parse_custom, resolve)
+from auditlib.scoring import dimension_profile, positions_for_group, strengths_weaknesses
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Everything one engagement's report shows, computed once."""
+
+    client: ClientProfile
+    earlier: tuple[ClientProfile, ...]
+    peer_groups: tuple[PeerGroup, ...]
+    primary_group: str
+    positions: pd.DataFrame        # group x indicator (scoring.POSITION_COLUMNS)
+    dimensions: pd.DataFrame       # group x dimension: score, peer_median, coverage
+    strengths: pd.DataFrame        # in the primary group
+    weaknesses: pd.DataFrame
+    labels: LabelReadiness
+    evolution: Evolution | None
+    notes: AuditorNotes
+    catalogue: Catalogue = field(repr=False)
+    benchmark_version: str = ""
+    benchmark_sha256: str = ""
+    anonymity_floor: int = 10
+
+    @property
+    def catalogue_version(self) -> str:
+        return self.catalogue.version
+
+    def group(self, requested: str) -> PeerGroup:
+        for g in self.peer_groups:
+            if g.requested == requested:
+                return g
+        raise KeyError(requested)
+
+    def positions_in(self, requested: str | None = None) -> pd.DataFrame:
+        key = requested or self.primary_group
+        return self.positions[self.positions["group"] == key].reset_index(drop=True)
+
+    def profile_in(self, requested: str | None = None) -> pd.DataFrame:
+        key = requested or self.primary_group
+        return self.dimensions[self.dimensions["group"] == key].reset_index(drop=True)
+
+    def peer_group_table(self) -> pd.DataFrame:
+        """The groups compared with, their n and any fallback: the report's appendix."""
+        return pd.DataFrame([{
+            "group": g.requested, "used": g.key, "name": g.name_en, "name_nl": g.name_nl, "n": g.n,
+            "statistics": g.available, "fallback_from": ", ".join(g.fallback_from), "reason": g.reason or "",
+        } for g in self.peer_groups])
+
+    def dimension_matrix(self) -> pd.DataFrame:
+        """Dimension scores, one column per peer group (the compact terminal view)."""
+        table = self.dimensions.pivot(index="dimension", columns="group", values="score")
+        order = [d.id for d in self.catalogue.dimensions]
+        return table.reindex(index=order, columns=[g.requested for g in self.peer_groups])
+
+    def to_frames(self) -> dict[str, pd.DataFrame]:
+        """The tables of the result, by sheet name (Excel export, tests)."""
+        frames = {
+            "positions": self.positions,
+            "dimensions": self.dimensions,
+            "strengths": self.strengths,
+            "weaknesses": self.weaknesses,
+            "labels": self.labels.summary(),
+            "criteria": self.labels.criteria,
+            "peer_groups": self.peer_group_table(),
+        }
+        if self.evolution is not None:
+            frames["evolution"] = self.evolution.changes
+        return frames
+
+
+_REFERENCES: dict[tuple, Reference] = {}
+
+
+def reference_for(db: BenchmarkDB, catalogue: Catalogue) -> Reference:
+    """The prepared benchmark, built once per file and catalogue in a process."""
+    key = (db.sha256, catalogue.version, id(db.frame))
+    if key not in _REFERENCES:
+        _REFERENCES.clear()
+        _REFERENCES[key] = Reference.build(db.frame, catalogue, db.version)
+    return _REFERENCES[key]
+
+
+def _specs(groups: Sequence[str | GroupSpec] | None, client: ClientProfile, catalogue: Catalogue) -> list[GroupSpec]:
+    groups = list(groups) if groups else list(catalogue.peers.default_groups)
+    specs: list[GroupSpec] = []
+    for g in groups:
+        if isinstance(g, GroupSpec):
+            spec = g if g.custom else built_in_spec(g.key, client, catalogue)
+        elif "=" in str(g):
+            spec = parse_custom(str(g))
+        else:
+            spec = built_in_spec(str(g), client, catalogue)
+        if spec.key in [s.key for s in specs]:
+            raise ParameterError(f"peer group '{spec.key}' is asked for twice")
+        specs.append(spec)
+    return specs
+
+
+def _vector(profile: ClientProfile, catalogue: Catalogue) -> np.ndarray:
+    return np.array([np.nan if profile.answers.get(i) is None else float(profile.answers[i])
+                     for i in catalogue.ids], dtype=np.float64)
+
+
+def analyse(client: ClientFolder | ClientProfile | str | Path, *, catalogue: Catalogue | None = None,
+            benchmark: BenchmarkDB | str | Path | None = None,
+            groups: Sequence[str | GroupSpec] | None = None, primary_group: str | None = None,
+            anonymity_floor: int | None = None, notes: AuditorNotes | None = None,
+            exclude_id: str | None = None) -> AuditResult:
+    """Analyse one engagement. `exclude_id` names the client's own record in the database."""
+    catalogue = catalogue or load_catalogue()
+    if not isinstance(benchmark, BenchmarkDB):
+        from auditlib.benchmark import load_benchmark
+
+        benchmark = load_benchmark(benchmark, catalogue)
+    if isinstance(client, (str, Path)):
+        from auditlib.intake import load_client
+
+        client = load_client(client, catalogue)
+    if isinstance(client, ClientFolder):
+        folder = client
+        profile, earlier = folder.profile, tuple(folder.earlier)
+        if notes is None:
+            notes = load_notes(folder.notes_path, catalogue)
+    else:
+        profile, earlier = client, ()
+    notes = notes or AuditorNotes()
+    floor = check_floor(anonymity_floor, catalogue)
+    ref = reference_for(benchmark, catalogue)
+
+    exclude = client_exclusion(ref, profile)
+    if exclude_id:
+        exclude = exclude | (ref.ids == exclude_id)
+    specs = _specs(groups, profile, catalogue)
+    resolved = tuple(resolve(s, profile, ref, catalogue, floor=floor, exclude=exclude) for s in specs)
+    primary = primary_group or catalogue.peers.primary_group
+    if primary not in [g.requested for g in resolved]:
+        primary = resolved[0].requested
+
+    values = _vector(profile, catalogue)
+    positions = pd.concat([positions_for_group(values, g, ref, catalogue, floor) for g in resolved],
+                          ignore_index=True)
+    dims = pd.concat([dimension_profile(positions[positions["group"] == g.requested], g, ref, catalogue)
+                      for g in resolved], ignore_index=True)
+    strengths, weaknesses = strengths_weaknesses(positions[positions["group"] == primary], catalogue)
+
+    last = earlier[-1] if earlier else None
+    labels = evaluate(catalogue, profile.answers, benchmark_year=profile.benchmark_year,
+                      earlier=last.answers if last else None,
+                      earlier_year=last.benchmark_year if last else None,
+                      improvement_areas=notes.improvement_areas)
+    evolution = None
+    if last is not None:
+        labels_then = evaluate(catalogue, last.answers, benchmark_year=last.benchmark_year)
+        group = next(g for g in resolved if g.requested == primary)
+        evolution = compare(catalogue, ref, group, values, _vector(last, catalogue),
+                            earlier_year=last.benchmark_year, current_year=profile.benchmark_year,
+                            labels_then=labels_then, floor=floor)
+    return AuditResult(profile, earlier, resolved, primary, positions, dims, strengths, weaknesses,
+                       labels, evolution, notes, catalogue, benchmark.version, benchmark.sha256, floor)

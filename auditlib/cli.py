@@ -1,0 +1,151 @@
+"""The `auditlib` command line: template, validate, score, interpret, run, batch, demo.
+
+User mistakes end in a clear message and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from auditlib import __version__
+from auditlib.errors import AuditError, InputError
+
+
+def _settings(args):
+    from auditlib.config import Settings
+
+    return Settings.from_env(data_dir=getattr(args, "data", None),
+                             catalogue_dir=getattr(args, "catalogue", None),
+                             benchmark_path=getattr(args, "benchmark", None),
+                             clients_dir=getattr(args, "clients", None),
+                             outputs_dir=getattr(args, "outputs", None))
+
+
+def _catalogue(args):
+    from auditlib.catalogue import load_catalogue
+
+    return load_catalogue(_settings(args).catalogue_dir)
+
+
+def _client_paths(args, names: Sequence[str]) -> list[Path]:
+    """Client folders from ids or paths; none given means every example client."""
+    clients_dir = _settings(args).clients_dir
+    if not names:
+        if not clients_dir.is_dir():
+            raise AuditError(f"no clients folder at {clients_dir}")
+        return sorted(p for p in clients_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    paths = []
+    for name in names:
+        p = Path(name)
+        paths.append(p if p.is_dir() or p.is_absolute() or "/" in name else clients_dir / name)
+    return paths
+
+
+def cmd_template(args) -> int:
+    from auditlib.intake import write_template
+
+    out = write_template(Path(args.out), _catalogue(args), lang=args.lang)
+    print(f"wrote questionnaire template {out}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from auditlib.intake import load_client, summary_line
+
+    catalogue = _catalogue(args)
+    status = 0
+    for path in _client_paths(args, args.clients):
+        try:
+            print(summary_line(load_client(path, catalogue)))
+        except InputError as exc:
+            print(exc.render(), file=sys.stderr)
+            status = 1
+    return status
+
+
+def _analyse(args, path: Path, catalogue, benchmark):
+    from auditlib.audit import analyse
+
+    return analyse(path, catalogue=catalogue, benchmark=benchmark, groups=args.group or None,
+                   anonymity_floor=args.floor, exclude_id=args.exclude_id)
+
+
+def cmd_score(args) -> int:
+    from auditlib.benchmark import load_benchmark
+    from auditlib.console import score_summary
+
+    catalogue = _catalogue(args)
+    benchmark = load_benchmark(_settings(args).benchmark_path, catalogue)
+    status = 0
+    for path in _client_paths(args, args.clients):
+        try:
+            print(score_summary(_analyse(args, path, catalogue, benchmark)))
+            print()
+        except InputError as exc:
+            print(exc.render(), file=sys.stderr)
+            status = 1
+    return status
+
+
+def cmd_demo(args) -> int:
+    """The main job on the bundled example clients."""
+    args.clients, args.group, args.floor, args.exclude_id = [], None, None, None
+    print(f"auditlib {__version__}: validating and scoring every example client\n")
+    status = cmd_validate(args)
+    print()
+    return max(status, cmd_score(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="auditlib", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"auditlib {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data", help="data folder (default: ./data or $AUDITLIB_DATA)")
+    common.add_argument("--catalogue", help="catalogue folder (default: <data>/catalogue or $AUDITLIB_CATALOGUE)")
+    common.add_argument("--benchmark", help="benchmark file, e.g. the licensed export "
+                                            "(default: <data>/benchmark/benchmark.csv or $AUDITLIB_BENCHMARK)")
+    common.add_argument("--clients", help="clients folder (default: <data>/clients or $AUDITLIB_CLIENTS)")
+    analysis = argparse.ArgumentParser(add_help=False)
+    analysis.add_argument("--group", action="append", metavar="GROUP",
+                          help="peer group: all, field, country, eu, age_band, gold, or a custom "
+                               "'name=column:value[|value],...' (repeatable; default: the catalogue's)")
+    analysis.add_argument("--floor", type=int, help="anonymity floor (default from the catalogue; never below 5)")
+    analysis.add_argument("--exclude-id", help="the client's own record id in the benchmark database")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("template", parents=[common], help="write an Excel questionnaire from the catalogue")
+    p.add_argument("out", help="output .xlsx file")
+    p.add_argument("--lang", choices=["en", "nl"], default="en")
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("validate", parents=[common], help="validate client questionnaires")
+    p.add_argument("clients", nargs="*", help="client folders or ids (default: every client)")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("score", parents=[common, analysis], help="print positions, profile and label readiness")
+    p.add_argument("clients", nargs="*", help="client folders or ids (default: every client)")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("demo", parents=[common], help="the main job on the bundled example clients")
+    p.add_argument("--outputs", help="outputs folder (default: ./outputs)")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except AuditError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

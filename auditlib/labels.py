@@ -1,0 +1,168 @@
+"""Label readiness: Bronze eligibility, Silver and Gold readiness, criterion by criterion.
+
+The criteria are data (`data/catalogue/labels.yaml`); this module only applies them. For each
+criterion the result carries pass/fail, the client value, the threshold and the distance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from auditlib.catalogue import Catalogue, Criterion, GoldRules
+
+LABEL_ORDER = ("bronze", "silver", "gold")
+CRITERIA_COLUMNS = ["label", "part", "criterion", "indicator", "op", "threshold", "target",
+                    "value", "passed", "distance", "score"]
+
+
+@dataclass(frozen=True)
+class LabelVerdict:
+    label: str
+    ready: bool
+    passed: int
+    total: int
+    failed: tuple[str, ...] = ()        # criterion ids that fail
+    total_score: float | None = None     # Gold only
+    notes: tuple[str, ...] = ()          # plain-language reasons (English; commentary translates)
+
+
+@dataclass(frozen=True)
+class LabelReadiness:
+    criteria: pd.DataFrame                       # one row per criterion (CRITERIA_COLUMNS)
+    verdicts: Mapping[str, LabelVerdict]
+    improvement_areas: tuple[str, ...] = ()
+
+    @property
+    def highest_ready(self) -> str | None:
+        ready = [lab for lab in LABEL_ORDER if self.verdicts[lab].ready]
+        return ready[-1] if ready else None
+
+    @property
+    def next_label(self) -> str | None:
+        """The first label the client is not ready for."""
+        return next((lab for lab in LABEL_ORDER if not self.verdicts[lab].ready), None)
+
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame([{"label": v.label, "ready": v.ready, "passed": v.passed, "total": v.total,
+                              "total_score": v.total_score, "failed": ", ".join(v.failed)}
+                             for v in self.verdicts.values()])
+
+
+def criterion_score(c: Criterion, value: float | None, at_threshold: float) -> float:
+    """The Gold score of one quality criterion, 0-100 (see labels.yaml for the scale)."""
+    if value is None or value != value:
+        return 0.0
+    thr, tgt = c.threshold, c.target if c.target is not None else c.threshold
+    if c.op == ">=":
+        if value >= tgt:
+            return 100.0
+        if value >= thr:
+            return at_threshold + (100 - at_threshold) * (value - thr) / (tgt - thr)
+        return at_threshold * max(value, 0.0) / thr if thr > 0 else 0.0
+    if value <= tgt:
+        return 100.0
+    if value <= thr:
+        return at_threshold + (100 - at_threshold) * (thr - value) / (thr - tgt)
+    return at_threshold * thr / value if value > 0 else 0.0
+
+
+def _rows(label: str, part: str, criteria: Sequence[Criterion], answers: Mapping[str, float | None],
+          gold: GoldRules | None = None) -> list[dict]:
+    rows = []
+    for c in criteria:
+        value = answers.get(c.indicator)
+        value = None if value is None or value != value else float(value)
+        rows.append({
+            "label": label, "part": part, "criterion": c.id, "indicator": c.indicator, "op": c.op,
+            "threshold": c.threshold, "target": c.target, "value": value,
+            "passed": c.passes(value), "distance": c.distance(value),
+            "score": criterion_score(c, value, gold.score_at_threshold) if gold else None,
+        })
+    return rows
+
+
+def _improved(catalogue: Catalogue, indicator: str, now: float | None, then: float | None) -> bool:
+    if now is None or then is None or now != now or then != then:
+        return False
+    direction = catalogue.indicator(indicator).direction
+    return now > then if direction == "higher" else now < then if direction == "lower" else False
+
+
+def evaluate(catalogue: Catalogue, answers: Mapping[str, float | None], *, benchmark_year: int,
+             earlier: Mapping[str, float | None] | None = None, earlier_year: int | None = None,
+             improvement_areas: Sequence[str] = ()) -> LabelReadiness:
+    """Apply the label criteria to one questionnaire's answers."""
+    rules = catalogue.labels
+    rows = _rows("bronze", "minimum", rules.bronze.minimums, answers)
+    rows += _rows("gold", "minimum", rules.gold.minimums, answers)
+    rows += _rows("gold", "quality", rules.gold.quality, answers, rules.gold)
+    frame = pd.DataFrame(rows, columns=CRITERIA_COLUMNS)
+
+    verdicts: dict[str, LabelVerdict] = {}
+    bronze = frame[frame["label"] == "bronze"]
+    verdicts["bronze"] = LabelVerdict("bronze", bool(bronze["passed"].all()), int(bronze["passed"].sum()),
+                                      len(bronze), tuple(bronze.loc[~bronze["passed"], "criterion"]))
+
+    gold_min = frame[(frame["label"] == "gold") & (frame["part"] == "minimum")]
+    quality = frame[(frame["label"] == "gold") & (frame["part"] == "quality")]
+    total = float(np.mean(quality["score"].astype(float))) if len(quality) else 0.0
+    gold_all = pd.concat([gold_min, quality])
+    gold_failed = tuple(gold_all.loc[~gold_all["passed"], "criterion"])
+    gold_notes = []
+    if not gold_min["passed"].all():
+        gold_notes.append(f"{int((~gold_min['passed']).sum())} Gold minimum requirement(s) not met")
+    if total < rules.gold.total_score_min:
+        gold_notes.append(f"total score {total:.0f}% is below the required {rules.gold.total_score_min:.0f}%")
+    if not quality["passed"].all():
+        gold_notes.append(f"{int((~quality['passed']).sum())} of {len(quality)} quality thresholds not passed")
+    verdicts["gold"] = LabelVerdict("gold", not gold_failed and total >= rules.gold.total_score_min,
+                                    int(gold_all["passed"].sum()), len(gold_all), gold_failed,
+                                    round(total, 1), tuple(gold_notes))
+
+    # Silver: Gold minimums + documented improvement areas + progress against an earlier audit.
+    silver = rules.silver
+    quality_ids = {c.indicator for c in rules.gold.quality}
+    areas = tuple(dict.fromkeys(improvement_areas))
+    valid_areas = [a for a in areas if a in catalogue.by_id and
+                   (not silver.areas_must_be_quality_indicators or a in quality_ids)]
+    silver_rows = []
+    for _, r in gold_min.iterrows():
+        silver_rows.append({**r.to_dict(), "label": "silver"})
+    silver_rows.append({"label": "silver", "part": "improvement", "criterion": "silver_areas",
+                        "indicator": None, "op": ">=", "threshold": float(silver.improvement_areas),
+                        "target": None, "value": float(len(valid_areas)),
+                        "passed": len(valid_areas) >= silver.improvement_areas,
+                        "distance": float(max(silver.improvement_areas - len(valid_areas), 0)), "score": None})
+    gap = None if earlier_year is None else benchmark_year - earlier_year
+    gap_ok = gap is not None and silver.earlier_audit_gap_years.min <= gap <= silver.earlier_audit_gap_years.max
+    silver_rows.append({"label": "silver", "part": "timing", "criterion": "silver_second_benchmark",
+                        "indicator": None, "op": "in",
+                        "threshold": float(silver.earlier_audit_gap_years.min),
+                        "target": float(silver.earlier_audit_gap_years.max),
+                        "value": None if gap is None else float(gap), "passed": bool(gap_ok),
+                        "distance": None, "score": None})
+    improved = [a for a in valid_areas if earlier is not None and
+                _improved(catalogue, a, answers.get(a), earlier.get(a))]
+    silver_rows.append({"label": "silver", "part": "progress", "criterion": "silver_progress",
+                        "indicator": None, "op": ">=", "threshold": float(silver.min_areas_improved),
+                        "target": None, "value": float(len(improved)),
+                        "passed": len(improved) >= silver.min_areas_improved,
+                        "distance": float(max(silver.min_areas_improved - len(improved), 0)), "score": None})
+    silver_frame = pd.DataFrame(silver_rows, columns=CRITERIA_COLUMNS)
+    notes = []
+    unknown = [a for a in areas if a not in valid_areas]
+    if unknown:
+        notes.append(f"improvement area(s) not counted (not a Gold quality indicator): {', '.join(unknown)}")
+    if gap is None:
+        notes.append("no earlier audit: Silver needs a second benchmark")
+    verdicts["silver"] = LabelVerdict("silver", bool(silver_frame["passed"].all()),
+                                      int(silver_frame["passed"].sum()), len(silver_frame),
+                                      tuple(silver_frame.loc[~silver_frame["passed"], "criterion"]),
+                                      None, tuple(notes))
+    frame = pd.concat([frame, silver_frame], ignore_index=True)
+    frame["passed"] = frame["passed"].astype(bool)
+    return LabelReadiness(frame, {k: verdicts[k] for k in LABEL_ORDER}, tuple(valid_areas))

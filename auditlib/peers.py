@@ -1,0 +1,190 @@
+"""Peer groups: who a client is compared with, and whether that group may be shown.
+
+A group below the anonymity floor yields no statistics (confidentiality); the engine then
+falls back to the next broader group and records that it did. The client's own record is
+never among its peers, even when the benchmark database holds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from auditlib.catalogue import MIN_ANONYMITY_FLOOR, Catalogue
+from auditlib.errors import ParameterError
+
+BUILT_IN = ("all", "field", "country", "eu", "age_band", "gold")
+# Which broader group to use when a group is below the floor.
+FALLBACK = {"field": "all", "country": "eu", "eu": "all", "age_band": "all", "gold": "all"}
+# Columns a custom filter may use.
+FILTER_COLUMNS = ("country", "field", "label", "age_band", "eu", "founding_year", "benchmark_year")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The benchmark database prepared for fast comparisons (numpy arrays, derived columns)."""
+
+    meta: pd.DataFrame          # country, field, label, founding_year, benchmark_year, age, age_band, eu
+    values: np.ndarray          # organisations x catalogue indicators, float64, NaN = missing
+    ids: np.ndarray             # org ids (kept private to the engine; never shown to a client)
+    indicator_ids: tuple[str, ...]
+    version: str
+
+    @classmethod
+    def build(cls, frame: pd.DataFrame, catalogue: Catalogue, version: str = "") -> "Reference":
+        meta = frame[["country", "field", "label", "founding_year", "benchmark_year"]].copy()
+        meta["age"] = (meta["benchmark_year"] - meta["founding_year"]).astype(int)
+        bands = catalogue.peers.age_bands
+        edges = [b.min for b in bands] + [bands[-1].max + 1]
+        meta["age_band"] = pd.cut(meta["age"], bins=edges, right=False,
+                                  labels=[b.id for b in bands]).astype(object)
+        meta["eu"] = meta["country"].isin(catalogue.eu_members)
+        values = frame[catalogue.ids].to_numpy(dtype=np.float64, copy=True)
+        values.setflags(write=False)
+        return cls(meta.reset_index(drop=True), values, frame.index.to_numpy(dtype=object),
+                   tuple(catalogue.ids), version)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """A peer group as asked for: a built-in key, or a named custom filter combination."""
+
+    key: str
+    filters: Mapping[str, object] = field(default_factory=dict)
+    name_en: str = ""
+    name_nl: str = ""
+
+    @property
+    def custom(self) -> bool:
+        return self.key not in BUILT_IN
+
+
+@dataclass(frozen=True)
+class PeerGroup:
+    """The group actually used for one requested group. No member identities, only n."""
+
+    requested: str
+    key: str
+    name_en: str
+    name_nl: str
+    filters: Mapping[str, object]
+    n: int
+    available: bool                   # False: below the floor even after every fallback
+    fallback_from: tuple[str, ...] = ()   # the requested (and intermediate) groups that were too small
+    reason: str | None = None         # why a fallback happened or no statistics are shown
+    mask: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def name(self, lang: str = "en") -> str:
+        return self.name_nl if lang == "nl" else self.name_en
+
+
+def built_in_spec(key: str, client, catalogue: Catalogue) -> GroupSpec:
+    """The filters of a built-in group for this client."""
+    field_name = catalogue.fields[client.field].name if client.field in catalogue.fields else None
+    band_id = catalogue.age_band(client.age)
+    band = next((b for b in catalogue.peers.age_bands if b.id == band_id), None)
+    if key == "all":
+        return GroupSpec("all", {}, "all organisations", "alle organisaties")
+    if key == "field":
+        return GroupSpec("field", {"field": client.field},
+                         f"same field: {field_name.en if field_name else client.field}",
+                         f"zelfde veld: {field_name.nl if field_name else client.field}")
+    if key == "country":
+        return GroupSpec("country", {"country": client.country},
+                         f"same country: {client.country}", f"zelfde land: {client.country}")
+    if key == "eu":
+        return GroupSpec("eu", {"eu": True}, "EU member states", "EU-lidstaten")
+    if key == "age_band":
+        return GroupSpec("age_band", {"age_band": band_id},
+                         f"same age band: {band.name.en if band else band_id}",
+                         f"zelfde leeftijdsklasse: {band.name.nl if band else band_id}")
+    if key == "gold":
+        return GroupSpec("gold", {"label": "gold"}, "Gold-labelled organisations",
+                         "organisaties met een Gouden label")
+    raise ParameterError(f"unknown peer group '{key}'; expected one of {', '.join(BUILT_IN)} "
+                         f"or a custom group 'name=column:value[|value],...'")
+
+
+def parse_custom(text: str) -> GroupSpec:
+    """Parse 'name=field:ict|food,country:NL' into a custom GroupSpec (CLI and notebooks)."""
+    name, sep, body = text.partition("=")
+    if not sep or not name.strip() or not body.strip():
+        raise ParameterError(f"custom peer group '{text}': expected 'name=column:value[|value],...'")
+    filters: dict[str, object] = {}
+    for part in body.split(","):
+        col, sep, vals = part.partition(":")
+        col = col.strip()
+        if not sep or col not in FILTER_COLUMNS:
+            raise ParameterError(f"custom peer group '{text}': '{part}' must be column:value with "
+                                 f"column one of {', '.join(FILTER_COLUMNS)}")
+        items = [v.strip() for v in vals.split("|") if v.strip()]
+        if col in ("founding_year", "benchmark_year"):
+            try:
+                lo, _, hi = vals.partition("-")
+                filters[col] = (int(lo), int(hi or lo))
+            except ValueError:
+                raise ParameterError(f"custom peer group '{text}': {col} takes a year range like 2000-2010") from None
+        elif col == "eu":
+            filters[col] = items[0].lower() in ("1", "true", "yes")
+        else:
+            filters[col] = items if len(items) > 1 else items[0]
+    return GroupSpec(name.strip(), filters, f"custom group: {name.strip()}",
+                     f"eigen groep: {name.strip()}")
+
+
+def _mask(ref: Reference, filters: Mapping[str, object]) -> np.ndarray:
+    mask = np.ones(len(ref), dtype=bool)
+    for col, want in filters.items():
+        series = ref.meta[col]
+        if isinstance(want, tuple):
+            mask &= series.between(want[0], want[1]).to_numpy()
+        elif isinstance(want, (list, set, frozenset)):
+            mask &= series.isin(list(want)).to_numpy()
+        else:
+            mask &= (series == want).to_numpy()
+    return mask
+
+
+def check_floor(floor: int | None, catalogue: Catalogue) -> int:
+    floor = catalogue.peers.anonymity_floor if floor is None else int(floor)
+    if floor < MIN_ANONYMITY_FLOOR:
+        raise ParameterError(f"anonymity floor {floor} is too low: it is never below {MIN_ANONYMITY_FLOOR}")
+    return floor
+
+
+def resolve(spec: GroupSpec, client, ref: Reference, catalogue: Catalogue, *,
+            floor: int, exclude: np.ndarray) -> PeerGroup:
+    """The group to use for `spec`: itself if it reaches the floor, else the next broader one."""
+    tried: list[str] = []
+    reasons: list[str] = []
+    current = spec
+    while True:
+        mask = _mask(ref, current.filters) & ~exclude
+        n = int(mask.sum())
+        if n >= floor:
+            reason = "; ".join(reasons) or None
+            return PeerGroup(spec.key, current.key, current.name_en, current.name_nl,
+                             dict(current.filters), n, True, tuple(tried), reason, mask)
+        tried.append(current.key)
+        reasons.append(f"{current.name_en} has {n} organisation(s), below the anonymity floor of {floor}")
+        nxt = "all" if current.custom else FALLBACK.get(current.key)
+        if nxt == "eu" and client.country not in catalogue.eu_members:
+            nxt = "all"
+        if nxt is None:
+            return PeerGroup(spec.key, current.key, current.name_en, current.name_nl,
+                             dict(current.filters), n, False, tuple(tried[:-1]),
+                             "; ".join(reasons) + "; no statistics are shown", None)
+        current = built_in_spec(nxt, client, catalogue)
+
+
+def client_exclusion(ref: Reference, client) -> np.ndarray:
+    """True for the client's own record(s) in the database (by the id a setting names)."""
+    if not client.benchmark_id:
+        return np.zeros(len(ref), dtype=bool)
+    return ref.ids == client.benchmark_id

@@ -1,0 +1,147 @@
+"""Positions, percentiles, bands, dimension profile, strengths and weaknesses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import percentileofscore
+
+from auditlib.audit import analyse
+from auditlib.scoring import percentiles_of, rank_percentiles, portfolio_percentiles
+from auditlib.peers import Reference
+
+from conftest import make_db, make_profile, make_reference_frame
+
+
+def _answers_from(frame, org, catalogue):
+    return {i: (None if pd.isna(frame.loc[org, i]) else float(frame.loc[org, i])) for i in catalogue.ids}
+
+
+@pytest.mark.parametrize("indicator", ["committed_members", "sme_share", "member_involvement",
+                                       "strategy_age", "public_funding_share", "written_strategy"])
+def test_percentile_matches_scipy_mean_kind(catalogue, synthetic_db, reference_frame, indicator):
+    value = float(np.nanmedian(reference_frame[indicator])) + 0.0
+    profile = make_profile(catalogue, **{indicator: value})
+    result = analyse(profile, catalogue=catalogue, benchmark=synthetic_db, groups=["all"])
+    row = result.positions_in("all").set_index("indicator").loc[indicator]
+    peers = reference_frame[indicator].dropna().to_numpy()
+    direction = catalogue.indicator(indicator).direction
+    expected = (percentileofscore(peers, value, kind="mean") if direction == "higher"
+                else percentileofscore(-peers, -value, kind="mean"))
+    assert row["percentile"] == pytest.approx(expected)
+    assert row["n"] == len(peers)
+    assert row["n_missing"] == reference_frame[indicator].isna().sum()
+
+
+def test_direction_flip_mirrors_percentile(catalogue):
+    peers = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0], [4.0, 4.0]])
+    pct, n = percentiles_of(np.array([2.0, 2.0]), peers, np.array([1.0, -1.0]))
+    assert pct[0] == pytest.approx(37.5)           # one worse, one equal: (1 + 0.5) / 4
+    assert pct[1] == pytest.approx(62.5)           # lower is better: two worse, one equal
+    assert pct[0] + pct[1] == pytest.approx(100)
+
+
+def test_ties_count_half(catalogue):
+    peers = np.array([[5.0]] * 10)
+    pct, _ = percentiles_of(np.array([5.0]), peers, np.array([1.0]))
+    assert pct[0] == pytest.approx(50.0)
+    pct, _ = percentiles_of(np.array([6.0]), peers, np.array([1.0]))
+    assert pct[0] == pytest.approx(100.0)
+
+
+def test_missing_peer_values_excluded_and_client_missing_has_no_position(catalogue):
+    peers = np.array([[1.0], [np.nan], [3.0], [np.nan]])
+    pct, n = percentiles_of(np.array([2.0]), peers, np.array([1.0]))
+    assert n[0] == 2 and pct[0] == pytest.approx(50.0)
+    pct, _ = percentiles_of(np.array([np.nan]), peers, np.array([1.0]))
+    assert np.isnan(pct[0])
+
+
+def test_context_indicators_reported_as_values_only(catalogue, synthetic_db):
+    profile = make_profile(catalogue, regional_concentration=70.0)
+    row = analyse(profile, catalogue=catalogue, benchmark=synthetic_db, groups=["all"]).positions_in("all")
+    ctx = row.set_index("indicator").loc["regional_concentration"]
+    assert ctx["value"] == 70.0 and ctx["status"] == "context"
+    assert np.isnan(ctx["percentile"]) and np.isnan(ctx["median"]) and pd.isna(ctx["band"])
+
+
+def test_bands_follow_percentile(catalogue):
+    assert catalogue.band(0) == "bottom_quartile"
+    assert catalogue.band(24.9) == "bottom_quartile"
+    assert catalogue.band(25) == "lower_middle"
+    assert catalogue.band(50) == "upper_middle"
+    assert catalogue.band(75) == "top_quartile"
+    assert catalogue.band(89.9) == "top_quartile"
+    assert catalogue.band(90) == "top_10"
+
+
+def test_quantiles_match_numpy(catalogue, synthetic_db, reference_frame):
+    result = analyse(make_profile(catalogue), catalogue=catalogue, benchmark=synthetic_db, groups=["all"])
+    row = result.positions_in("all").set_index("indicator").loc["total_budget"]
+    col = reference_frame["total_budget"].dropna()
+    assert row["median"] == pytest.approx(col.median())
+    assert row["p10"] == pytest.approx(col.quantile(0.10))
+    assert row["p90"] == pytest.approx(col.quantile(0.90))
+
+
+def test_dimension_score_is_mean_of_percentiles_and_counts_coverage(catalogue, synthetic_db):
+    profile = make_profile(catalogue, service_types=6, service_usage=50.0, sme_service_effect=2)
+    result = analyse(profile, catalogue=catalogue, benchmark=synthetic_db, groups=["all"])
+    pos = result.positions_in("all")
+    services = pos[(pos["dimension"] == "services")]
+    dim = result.profile_in("all").set_index("dimension").loc["services"]
+    assert dim["score"] == pytest.approx(services["percentile"].dropna().mean())
+    assert dim["answered"] == 3 and dim["scored"] == len(catalogue.in_dimension("services"))
+    assert 0 <= dim["peer_median"] <= 100
+
+
+def test_strengths_and_weaknesses_sorted_and_exclude_missing(catalogue, synthetic_db, reference_frame):
+    answers = _answers_from(reference_frame, reference_frame.index[0], catalogue)
+    answers["joint_projects"] = None
+    profile = make_profile(catalogue, **answers)
+    result = analyse(profile, catalogue=catalogue, benchmark=synthetic_db, groups=["all"])
+    s, w = result.strengths, result.weaknesses
+    assert list(s["percentile"]) == sorted(s["percentile"], reverse=True)
+    assert list(w["percentile"]) == sorted(w["percentile"])
+    assert (s["percentile"] >= 50).all() and (w["percentile"] < 50).all()
+    assert "joint_projects" not in set(s["indicator"]) | set(w["indicator"])
+    assert not set(s["indicator"]) & set(w["indicator"])
+
+
+def test_ties_in_strengths_are_flagged_and_ordered_by_weight(catalogue):
+    from auditlib.scoring import strengths_weaknesses
+    pos = pd.DataFrame({"indicator": ["sme_share", "committed_members", "joint_projects"],
+                        "dimension": ["structure", "structure", "achievements"],
+                        "value": [1.0, 1.0, 1.0], "percentile": [80.0, 80.0, 60.0],
+                        "band": ["top_quartile"] * 3, "median": [0.0] * 3, "n": [10] * 3})
+    strengths, _ = strengths_weaknesses(pos, catalogue)
+    assert list(strengths["indicator"])[:2] == ["committed_members", "sme_share"]   # weight 1.0 first
+    assert list(strengths["tied"]) == [True, True, False]
+
+
+def test_rank_percentiles_equal_leave_one_out(catalogue):
+    """The vectorised portfolio percentile equals the per-organisation computation without itself."""
+    frame = make_reference_frame(catalogue, n=60, seed=3)
+    ref = Reference.build(frame, catalogue)
+    signs = np.array([{"higher": 1.0, "lower": -1.0}.get(i.direction, 0.0) for i in catalogue.indicators])
+    fast = rank_percentiles(ref.values, signs)
+    for i in (0, 17, 59):
+        others = np.delete(ref.values, i, axis=0)
+        slow, _ = percentiles_of(ref.values[i], others, signs)
+        np.testing.assert_allclose(fast[i], slow, equal_nan=True)
+
+
+def test_portfolio_percentiles_by_group(catalogue):
+    frame = make_reference_frame(catalogue, n=80, seed=5)
+    ref = Reference.build(frame, catalogue)
+    out = portfolio_percentiles(ref, catalogue, by="field")
+    assert len(out) == 80 and set(out.columns) >= {d.id for d in catalogue.dimensions}
+    signs = np.array([{"higher": 1.0, "lower": -1.0}.get(i.direction, 0.0) for i in catalogue.indicators])
+    ict = np.flatnonzero(ref.meta["field"].to_numpy() == "ict")
+    i = ict[3]
+    others = ref.values[np.setdiff1d(ict, [i])]
+    slow, _ = percentiles_of(ref.values[i], others, signs)
+    dims = np.array([ind.dimension for ind in catalogue.indicators])
+    expected = np.nanmean(slow[dims == "services"])
+    assert out.loc[i, "services"] == pytest.approx(expected)
