@@ -8,22 +8,354 @@ CONTRACT (implemented by the benchmark work; other modules rely on these names):
 The frame: index `org_id` (str, anonymised); columns `country` (ISO alpha-2), `field`
 (field id), `founding_year` (int), `benchmark_year` (int), `label` (none/bronze/silver/gold),
 then one float64 column per catalogue indicator id (NaN = not answered).
+
+The file (CSV, or the first sheet of an .xlsx) is checked with a pandera schema built from
+the catalogue, lazily, so every problem is reported at once as a `BenchmarkError`. A file
+that does not fit the catalogue (the licensed export of another catalogue version, say) is
+refused rather than half-read. Loads are cached per process: the frame is shared, so callers
+must treat it as read-only (take `.copy()` before changing anything).
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
+import yaml
+
+from auditlib.errors import BenchmarkError, Problem
+
+if TYPE_CHECKING:
+    from auditlib.catalogue import Catalogue
 
 META_COLUMNS = ("country", "field", "founding_year", "benchmark_year", "label")
 LABELS = ("none", "bronze", "silver", "gold")
+ID_COLUMN = "org_id"
+YEAR_RANGE = (1900, 2100)
+MAX_PROBLEMS = 50
+# Cell texts that mean "not answered" in an indicator column (meta columns keep them: "NA" is Namibia).
+NA_TOKENS = ["", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "-"]
+COUNTRY_HINTS = {"UK": "GB", "EL": "GR"}   # EU conventions that are not ISO 3166
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+CSV_SUFFIXES = {".csv", ".txt"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class BenchmarkDB:
+    """A validated benchmark database.
+
+    `frame` is shared by every caller in the process (see `load_benchmark`'s cache): never
+    mutate it. Its indicator values are read-only arrays, so an accidental cell assignment
+    raises instead of silently changing everyone's benchmark; take `.copy()` to edit.
+    """
+
     frame: pd.DataFrame
     path: Path
     sha256: str
     version: str
+
+    def __repr__(self) -> str:
+        return f"BenchmarkDB({len(self.frame)} organisations, version={self.version!r}, path='{self.path}')"
+
+
+_CACHE: dict[tuple, BenchmarkDB] = {}   # never evicted: views of a cached frame stay safe to edit
+_SCHEMAS: dict[tuple, Any] = {}
+
+
+def load_benchmark(path: str | Path | None = None, catalogue: "Catalogue | None" = None) -> BenchmarkDB:
+    """Load, validate and cache the benchmark database; raise BenchmarkError listing every problem."""
+    if catalogue is None:
+        from auditlib.catalogue import load_catalogue
+
+        catalogue = load_catalogue()
+    if path is None:
+        from auditlib.config import Settings
+
+        path = Settings.from_env().benchmark_path
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        raise BenchmarkError([Problem(str(path), "file", "the benchmark file does not exist",
+                                      expected="a CSV or .xlsx export of the benchmark database "
+                                               "(set AUDITLIB_BENCHMARK or pass --benchmark)")]) from None
+    if not path.is_file():
+        raise BenchmarkError([Problem(str(path), "file", "not a file", expected="a CSV or .xlsx file")])
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, catalogue.version, _catalogue_key(catalogue))
+    if key in _CACHE:
+        return _CACHE[key]
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BenchmarkError([Problem(str(path), "file", f"the file cannot be read: {exc.strerror or exc}",
+                                      expected="a readable file")]) from None
+    raw = _read(path, data)
+    frame = _validate(raw, path, catalogue)
+    sha = hashlib.sha256(data).hexdigest()
+    db = BenchmarkDB(frame=frame, path=path.resolve(), sha256=sha, version=_version(path, sha))
+    _CACHE[key] = db
+    return db
+
+
+def _catalogue_key(catalogue: "Catalogue") -> tuple:
+    return (catalogue.version, tuple(sorted(catalogue.hashes.items())), tuple(catalogue.ids),
+            tuple(catalogue.fields))
+
+
+def _version(path: Path, sha: str) -> str:
+    """`version:` of the `<stem>.meta.yaml` sidecar, if it describes these very bytes."""
+    meta = path.with_name(path.stem + ".meta.yaml")
+    fallback = "sha256:" + sha[:12]
+    if not meta.is_file():
+        return fallback
+    try:
+        info = yaml.safe_load(meta.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return fallback
+    if not isinstance(info, dict) or not info.get("version"):
+        return fallback
+    if info.get("sha256") and info["sha256"] != sha:   # a stale sidecar next to a replaced file
+        return fallback
+    return str(info["version"])
+
+
+# --- reading ------------------------------------------------------------------------------
+
+def _read(path: Path, data: bytes) -> pd.DataFrame:
+    """Every cell as text (stripped), so the schema sees exactly what the file holds.
+
+    The index is the 0-based data row: file line / sheet row = index + 2.
+    """
+    suffix = path.suffix.lower()
+    fail = lambda msg, expected: BenchmarkError([Problem(str(path), "file", msg, expected=expected)])  # noqa: E731
+    if suffix not in EXCEL_SUFFIXES | CSV_SUFFIXES:
+        raise fail(f"unsupported file type '{path.suffix}'", "a .csv or .xlsx file")
+    try:
+        if suffix in EXCEL_SUFFIXES:
+            raw = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=str, engine="openpyxl",
+                                keep_default_na=False)
+        else:
+            raw = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False,
+                              skip_blank_lines=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise fail("the file is empty", "a header line and one row per organisation") from None
+    except UnicodeDecodeError:
+        raise fail("the file is not UTF-8 text", "a UTF-8 encoded CSV (or an .xlsx workbook)") from None
+    except pd.errors.ParserError as exc:
+        raise fail(f"the file is not valid CSV: {str(exc).strip()}", "comma-separated values, "
+                   "one row per organisation, the same number of cells on every line") from None
+    except Exception as exc:  # openpyxl/zipfile raise many types for a damaged workbook
+        raise fail(f"the file cannot be read: {type(exc).__name__}: {exc}",
+                   "a CSV file or an .xlsx workbook") from None
+    raw.columns = [str(c).strip() for c in raw.columns]
+    if len(set(raw.columns)) < len(raw.columns):
+        dup = sorted({c for c in raw.columns if list(raw.columns).count(c) > 1})
+        raise fail(f"duplicate column name(s) {dup}", "each column once")
+    raw = raw.apply(lambda s: s.astype("str").str.strip().mask(s.isna()))
+    blank = raw.isna() | raw.eq("")
+    raw = raw.loc[~blank.all(axis=1)]
+    text = {ID_COLUMN, "country", "field", "label"}
+    for col in raw.columns:
+        if col not in text:
+            raw[col] = raw[col].mask(raw[col].isin(NA_TOKENS))
+    return raw
+
+
+# --- validating ---------------------------------------------------------------------------
+
+def _num(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(s, errors="coerce")
+
+
+def _schema(catalogue: "Catalogue"):
+    """A pandera schema of the catalogue; every check passes text it does not own (one problem per cell)."""
+    key = _catalogue_key(catalogue)
+    if key in _SCHEMAS:
+        return _SCHEMAS[key]
+    import pandera.pandas as pa
+    import pycountry
+
+    countries = sorted(c.alpha_2 for c in pycountry.countries)
+    y0, y1 = YEAR_RANGE
+
+    def filled(s: pd.Series) -> pd.Series:
+        return s.notna() & s.ne("")
+
+    def text(name: str, allowed: list[str] | tuple[str, ...]) -> Any:
+        return pa.Column(None, nullable=True, checks=pa.Check(lambda s: s.isin(allowed), name=name, ignore_na=False))
+
+    year_checks = [
+        pa.Check(lambda s: _num(s).notna() & (_num(s) % 1 == 0), name="year_integer", ignore_na=False),
+        pa.Check(lambda s: _num(s).isna() | _num(s).between(y0, y1), name="year_range", ignore_na=False),
+    ]
+    columns = {
+        ID_COLUMN: pa.Column(None, nullable=True, checks=[
+            pa.Check(filled, name="id_not_empty", ignore_na=False),
+            pa.Check(lambda s: ~(s.duplicated(keep="first") & filled(s)), name="id_unique", ignore_na=False),
+        ]),
+        "country": text("country", countries),
+        "field": text("field", list(catalogue.fields)),
+        "founding_year": pa.Column(None, nullable=True, checks=year_checks),
+        "benchmark_year": pa.Column(None, nullable=True, checks=year_checks),
+        "label": text("label", LABELS),
+    }
+    for ind in catalogue.indicators:
+        lo, hi = ind.min, ind.max
+        checks = [
+            pa.Check(lambda s: _num(s).notna(), name="number"),
+            pa.Check(lambda s, lo=lo, hi=hi: _num(s).isna() | _num(s).between(lo, hi), name="in_range"),
+        ]
+        if ind.is_integer:
+            checks.append(pa.Check(lambda s, lo=lo, hi=hi: (_num(s) % 1 == 0) | ~_num(s).between(lo, hi),
+                                   name="integer"))
+        columns[ind.id] = pa.Column(None, nullable=True, checks=checks)
+
+    def year_order(df: pd.DataFrame) -> pd.Series:
+        if not {"founding_year", "benchmark_year"} <= set(df.columns):
+            return pd.Series(True, index=df.index)
+        return ~(_num(df["benchmark_year"]) < _num(df["founding_year"]))
+
+    schema = pa.DataFrameSchema(columns, strict=True, checks=pa.Check(year_order, name="year_order"))
+    _SCHEMAS[key] = schema
+    return schema
+
+
+def _validate(raw: pd.DataFrame, path: Path, catalogue: "Catalogue") -> pd.DataFrame:
+    import pandera.pandas as pa
+
+    try:
+        _schema(catalogue).validate(raw, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        problems = _problems(exc.failure_cases, raw, path, catalogue)
+        column_level = any(p.place.startswith("column") for p in problems)
+        total = len(problems)
+        if total > MAX_PROBLEMS:
+            problems = _truncate(problems, path)
+        summary = (f"{path} does not fit the catalogue '{catalogue.name}' version {catalogue.version}"
+                   if column_level else f"{path} is not a valid benchmark database")
+        raise BenchmarkError(problems, summary=f"{summary} ({total} problem(s))") from None
+    return _frame(raw, catalogue)
+
+
+def _problems(fc: pd.DataFrame, raw: pd.DataFrame, path: Path, catalogue: "Catalogue") -> list[Problem]:
+    """One Problem per pandera failure case (per row for the cross-column check)."""
+    file = str(path)
+    version = f"the file does not fit the catalogue version {catalogue.version}"
+    expected_columns = f"{ID_COLUMN}, {', '.join(META_COLUMNS)} and the {len(catalogue.ids)} indicator ids"
+    order = {c: n for n, c in enumerate([ID_COLUMN, *META_COLUMNS, *catalogue.ids])}
+    problems: list[tuple[tuple, Problem]] = []
+    seen_rows: set = set()
+    for rec in fc.to_dict("records"):
+        check, col, value, idx = str(rec["check"]), rec["column"], rec["failure_case"], rec["index"]
+        col = None if col is None or col != col else str(col)
+        if check == "column_in_schema":
+            base = re.sub(r"\.\d+$", "", str(value))
+            msg = (f"a second column named '{base}'" if base != value and base in order
+                   else "unknown column") + f": {version}"
+            problems.append(((0, 1, str(value)), Problem(file, f"column '{value}'", msg,
+                                                          expected=f"only the columns {expected_columns}")))
+        elif check == "column_in_dataframe":
+            is_ind = value in catalogue.by_id
+            what = "indicator column" if is_ind else "column"
+            problems.append(((0, 0, order.get(value, 0)), Problem(
+                file, f"column '{value}'", f"missing {what}: {version}", expected=f"the columns {expected_columns}",
+                indicator=value if is_ind else None)))
+        elif check == "year_order":
+            if idx in seen_rows or idx is None:
+                continue
+            seen_rows.add(idx)
+            fy, by = raw.at[idx, "founding_year"], raw.at[idx, "benchmark_year"]
+            problems.append(((1, int(idx), order["benchmark_year"]), Problem(
+                file, f"row {int(idx) + 2}", f"column 'benchmark_year': the benchmark year lies before "
+                f"the founding year ({fy})", value=by, expected=f"a year >= founding_year ({fy})")))
+        elif idx is None or idx != idx or col is None:
+            problems.append(((0, 2, 0), Problem(file, f"column '{col}'" if col else "file",
+                                                f"check {check} could not run: {value}")))
+        else:
+            problems.append(((1, int(idx), order.get(col, 0)), _cell_problem(file, int(idx), col, check, value,
+                                                                             raw, catalogue)))
+    problems.sort(key=lambda p: p[0])
+    return [p for _, p in problems]
+
+
+def _cell_problem(file: str, idx: int, col: str, check: str, value: Any, raw: pd.DataFrame,
+                  catalogue: "Catalogue") -> Problem:
+    place = f"row {idx + 2}"
+    ind = catalogue.by_id.get(col)
+    if ind is not None:
+        rng = f"{ind.min:g} to {ind.max:g}"
+        msg, expected = {
+            "number": ("not a number", f"a number (decimal point), {rng}, or empty when not answered"),
+            "in_range": ("outside the indicator's range", f"a value from {rng} ({ind.unit.en})"),
+            "integer": ("not a whole number", f"a whole number from {rng} ({ind.kind})"),
+        }.get(check, (f"failed check {check}", ""))
+        return Problem(file, place, msg, expected=expected, value=value, indicator=col)
+    prefix = f"column '{col}': "
+    if check == "id_not_empty":
+        return Problem(file, place, prefix + "the organisation id is empty", expected="an anonymised id, unique")
+    if check == "id_unique":
+        first = raw.index[raw[ID_COLUMN].eq(value)][0]
+        return Problem(file, place, prefix + "duplicate organisation id", value=value,
+                       expected=f"a unique id (already used on row {int(first) + 2})")
+    if check == "country":
+        hint = COUNTRY_HINTS.get(str(value).upper(), str(value).upper() if isinstance(value, str) else "")
+        expected = "an ISO 3166-1 alpha-2 country code such as 'DE'"
+        if hint and hint != value and len(hint) == 2:
+            expected += f" (did you mean '{hint}'?)"
+        return Problem(file, place, prefix + "unknown country code", value=_blank(value), expected=expected)
+    if check == "field":
+        expected = "a field id of the catalogue: " + ", ".join(catalogue.fields)
+        guess = catalogue.field_id(value) if isinstance(value, str) else None
+        if guess:
+            expected = f"the field id '{guess}' rather than its name"
+        return Problem(file, place, prefix + "unknown technology field", value=_blank(value), expected=expected)
+    if check == "label":
+        return Problem(file, place, prefix + "unknown label", value=_blank(value),
+                       expected="one of " + ", ".join(LABELS))
+    if check == "year_integer":
+        return Problem(file, place, prefix + "not a whole year", value=_blank(value), expected="a year such as 2015")
+    if check == "year_range":
+        return Problem(file, place, prefix + "implausible year", value=value,
+                       expected=f"a year from {YEAR_RANGE[0]} to {YEAR_RANGE[1]}")
+    return Problem(file, place, prefix + f"failed check {check}", value=value)
+
+
+def _blank(value: Any) -> Any:
+    return "(empty)" if value is None or value == "" or value != value else value
+
+
+def _truncate(problems: list[Problem], path: Path) -> list[Problem]:
+    """The first MAX_PROBLEMS, then one line counting the rest per column."""
+    rest = problems[MAX_PROBLEMS:]
+    per_column: dict[str, int] = {}
+    for p in rest:
+        key = p.indicator or (p.message.split("'")[1] if p.message.startswith("column '") else p.place)
+        per_column[key] = per_column.get(key, 0) + 1
+    top = sorted(per_column.items(), key=lambda kv: -kv[1])
+    detail = ", ".join(f"{k}: {v}" for k, v in top[:8]) + (", ..." if len(top) > 8 else "")
+    return [*problems[:MAX_PROBLEMS],
+            Problem(str(path), "file", f"... and {len(rest)} more problem(s) ({detail})")]
+
+
+def _frame(raw: pd.DataFrame, catalogue: "Catalogue") -> pd.DataFrame:
+    """The typed frame: indexed by org_id, indicator values in one read-only float64 block."""
+    ids = catalogue.ids
+    values = np.column_stack([_num(raw[i]).to_numpy(dtype="float64", na_value=np.nan) for i in ids]) \
+        if len(raw) else np.empty((0, len(ids)))
+    values = np.ascontiguousarray(values)
+    values.flags.writeable = False
+    index = pd.Index(raw[ID_COLUMN].to_numpy(), dtype="str", name=ID_COLUMN)
+    frame = pd.DataFrame(values, index=index, columns=ids, copy=False)
+    for pos, col in enumerate(META_COLUMNS):
+        if col.endswith("_year"):
+            column = _num(raw[col]).to_numpy().astype("int64")
+        else:
+            column = pd.array(raw[col].to_numpy(), dtype="str")
+        frame.insert(pos, col, column)
+    return frame
