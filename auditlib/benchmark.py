@@ -173,6 +173,15 @@ def _num(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s, errors="coerce")
 
 
+def _in_range(n: pd.Series, lo: float, hi: float) -> pd.Series:
+    """True where in [lo, hi] or not a number (the number check reports that)."""
+    return n.isna() | n.between(lo, hi)
+
+
+def _is_whole(n: pd.Series) -> pd.Series:
+    return n.notna() & (n % 1 == 0)
+
+
 def _schema(catalogue: "Catalogue"):
     """A pandera schema of the catalogue; every check passes text it does not own (one problem per cell)."""
     key = _catalogue_key(catalogue)
@@ -191,8 +200,8 @@ def _schema(catalogue: "Catalogue"):
         return pa.Column(None, nullable=True, checks=pa.Check(lambda s: s.isin(allowed), name=name, ignore_na=False))
 
     year_checks = [
-        pa.Check(lambda s: _num(s).notna() & (_num(s) % 1 == 0), name="year_integer", ignore_na=False),
-        pa.Check(lambda s: _num(s).isna() | _num(s).between(y0, y1), name="year_range", ignore_na=False),
+        pa.Check(lambda s: _is_whole(_num(s)), name="year_integer", ignore_na=False),
+        pa.Check(lambda s: _in_range(_num(s), y0, y1), name="year_range", ignore_na=False),
     ]
     columns = {
         ID_COLUMN: pa.Column(None, nullable=True, checks=[
@@ -209,10 +218,10 @@ def _schema(catalogue: "Catalogue"):
         lo, hi = ind.min, ind.max
         checks = [
             pa.Check(lambda s: _num(s).notna(), name="number"),
-            pa.Check(lambda s, lo=lo, hi=hi: _num(s).isna() | _num(s).between(lo, hi), name="in_range"),
+            pa.Check(lambda s, lo=lo, hi=hi: _in_range(_num(s), lo, hi), name="in_range"),
         ]
-        if ind.is_integer:
-            checks.append(pa.Check(lambda s, lo=lo, hi=hi: (_num(s) % 1 == 0) | ~_num(s).between(lo, hi),
+        if ind.is_integer:  # judged only inside the range: one problem per cell
+            checks.append(pa.Check(lambda s, lo=lo, hi=hi: ~_in_range(n := _num(s), lo, hi) | _is_whole(n) | n.isna(),
                                    name="integer"))
         columns[ind.id] = pa.Column(None, nullable=True, checks=checks)
 

@@ -237,7 +237,7 @@ def _read_yaml(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Ra
     for section in ("profile", "answers"):
         if section not in data:
             problems.append(Problem(file, f"key {section}", f"missing section '{section}'",
-                                    expected=f"a '{section}:' mapping"))
+                                    expected=f"a mapping under '{section}:'"))
             continue
         body = data[section]
         if body is None:
@@ -560,6 +560,9 @@ def _year(value: Any) -> int:
 def _country(value: Any) -> str:
     import pycountry
 
+    if isinstance(value, bool):   # YAML 1.1 reads an unquoted NO (Norway) as false
+        raise _Bad("unknown country (an unquoted NO in YAML reads as 'false')",
+                   'the code in quotes, e.g. country: "NO"')
     code = _text(value).upper()
     if len(code) == 2 and code.isalpha() and pycountry.countries.get(alpha_2=code) is not None:
         return code
