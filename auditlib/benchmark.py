@@ -21,6 +21,8 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import warnings
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +46,7 @@ NA_TOKENS = ["", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "-"]
 COUNTRY_HINTS = {"UK": "GB", "EL": "GR"}   # EU conventions that are not ISO 3166
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 CSV_SUFFIXES = {".csv", ".txt"}
+TEXT_COLUMNS = {ID_COLUMN, "country", "field", "label"}
 
 
 @dataclass(frozen=True, repr=False)
@@ -120,7 +123,7 @@ def _version(path: Path, sha: str) -> str:
         return fallback
     if not isinstance(info, dict) or not info.get("version"):
         return fallback
-    if info.get("sha256") and info["sha256"] != sha:   # a stale sidecar next to a replaced file
+    if info.get("sha256") is not None and str(info["sha256"]) != sha:   # a stale sidecar next to a replaced file
         return fallback
     return str(info["version"])
 
@@ -128,7 +131,7 @@ def _version(path: Path, sha: str) -> str:
 # --- reading ------------------------------------------------------------------------------
 
 def _read(path: Path, data: bytes) -> pd.DataFrame:
-    """Every cell as text (stripped), so the schema sees exactly what the file holds.
+    """Every cell as text (text columns stripped), so the schema sees exactly what the file holds.
 
     The index is the 0-based data row: file line / sheet row = index + 2.
     """
@@ -141,12 +144,17 @@ def _read(path: Path, data: bytes) -> pd.DataFrame:
             raw = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=str, engine="openpyxl",
                                 keep_default_na=False)
         else:
-            raw = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False,
-                              skip_blank_lines=False, encoding="utf-8-sig")
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)  # extra cells would be dropped
+                raw = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, index_col=False,
+                                  skip_blank_lines=False, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
         raise fail("the file is empty", "a header line and one row per organisation") from None
     except UnicodeDecodeError:
         raise fail("the file is not UTF-8 text", "a UTF-8 encoded CSV (or an .xlsx workbook)") from None
+    except pd.errors.ParserWarning:
+        raise fail("the file is not valid CSV: some lines have more cells than the header",
+                   "the same number of cells on every line as in the header") from None
     except pd.errors.ParserError as exc:
         raise fail(f"the file is not valid CSV: {str(exc).strip()}", "comma-separated values, "
                    "one row per organisation, the same number of cells on every line") from None
@@ -157,20 +165,39 @@ def _read(path: Path, data: bytes) -> pd.DataFrame:
     if len(set(raw.columns)) < len(raw.columns):
         dup = sorted({c for c in raw.columns if list(raw.columns).count(c) > 1})
         raise fail(f"duplicate column name(s) {dup}", "each column once")
-    raw = raw.apply(lambda s: s.astype("str").str.strip().mask(s.isna()))
+    for col in TEXT_COLUMNS & set(raw.columns):
+        raw[col] = raw[col].str.strip()
     blank = raw.isna() | raw.eq("")
-    raw = raw.loc[~blank.all(axis=1)]
-    text = {ID_COLUMN, "country", "field", "label"}
-    for col in raw.columns:
-        if col not in text:
-            raw[col] = raw[col].mask(raw[col].isin(NA_TOKENS))
-    return raw
+    return raw.loc[~blank.all(axis=1)]
 
 
 # --- validating ---------------------------------------------------------------------------
 
+# The numeric reading of each column, parsed once per validation (parsing text dominates the time).
+_NUMERIC: ContextVar[dict[str, pd.Series] | None] = ContextVar("_NUMERIC", default=None)
+
+
 def _num(s: pd.Series) -> pd.Series:
+    memo = _NUMERIC.get()
+    hit = memo.get(s.name) if memo is not None else None
+    if hit is not None and len(hit) == len(s) and hit.index.equals(s.index):
+        return hit
     return pd.to_numeric(s, errors="coerce")
+
+
+def _numbers(raw: pd.DataFrame) -> dict[str, pd.Series]:
+    """Parse the number columns; NA tokens become missing, other text stays (stripped) for the report."""
+    nums = {}
+    for col in raw.columns:
+        if col in TEXT_COLUMNS:
+            continue
+        n = pd.to_numeric(raw[col], errors="coerce")
+        odd = n.isna() & raw[col].notna()
+        if odd.any():
+            text = raw.loc[odd, col].str.strip()
+            raw.loc[odd, col] = text.mask(text.isin(NA_TOKENS))
+        nums[col] = n
+    return nums
 
 
 def _in_range(n: pd.Series, lo: float, hi: float) -> pd.Series:
@@ -238,6 +265,8 @@ def _schema(catalogue: "Catalogue"):
 def _validate(raw: pd.DataFrame, path: Path, catalogue: "Catalogue") -> pd.DataFrame:
     import pandera.pandas as pa
 
+    nums = _numbers(raw)
+    token = _NUMERIC.set(nums)
     try:
         _schema(catalogue).validate(raw, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -249,7 +278,12 @@ def _validate(raw: pd.DataFrame, path: Path, catalogue: "Catalogue") -> pd.DataF
         summary = (f"{path} does not fit the catalogue '{catalogue.name}' version {catalogue.version}"
                    if column_level else f"{path} is not a valid benchmark database")
         raise BenchmarkError(problems, summary=f"{summary} ({total} problem(s))") from None
-    return _frame(raw, catalogue)
+    finally:
+        _NUMERIC.reset(token)
+    if raw.empty:
+        raise BenchmarkError([Problem(str(path), "file", "the file holds no organisations",
+                                      expected="one row per benchmarked organisation")])
+    return _frame(raw, nums, catalogue)
 
 
 def _problems(fc: pd.DataFrame, raw: pd.DataFrame, path: Path, catalogue: "Catalogue") -> list[Problem]:
@@ -273,8 +307,8 @@ def _problems(fc: pd.DataFrame, raw: pd.DataFrame, path: Path, catalogue: "Catal
             is_ind = value in catalogue.by_id
             what = "indicator column" if is_ind else "column"
             problems.append(((0, 0, order.get(value, 0)), Problem(
-                file, f"column '{value}'", f"missing {what}: {version}", expected=f"the columns {expected_columns}",
-                indicator=value if is_ind else None)))
+                file, f"column '{value}'", f"missing {what}: {version}",
+                expected=f"the columns {expected_columns}")))
         elif check == "year_order":
             if idx in seen_rows or idx is None:
                 continue
@@ -352,18 +386,17 @@ def _truncate(problems: list[Problem], path: Path) -> list[Problem]:
             Problem(str(path), "file", f"... and {len(rest)} more problem(s) ({detail})")]
 
 
-def _frame(raw: pd.DataFrame, catalogue: "Catalogue") -> pd.DataFrame:
+def _frame(raw: pd.DataFrame, nums: dict[str, pd.Series], catalogue: "Catalogue") -> pd.DataFrame:
     """The typed frame: indexed by org_id, indicator values in one read-only float64 block."""
     ids = catalogue.ids
-    values = np.column_stack([_num(raw[i]).to_numpy(dtype="float64", na_value=np.nan) for i in ids]) \
-        if len(raw) else np.empty((0, len(ids)))
-    values = np.ascontiguousarray(values)
-    values.flags.writeable = False
+    block = np.vstack([nums[i].to_numpy(dtype="float64", na_value=np.nan) for i in ids])
+    block.flags.writeable = False
+    values = block.T  # each indicator column contiguous in memory
     index = pd.Index(raw[ID_COLUMN].to_numpy(), dtype="str", name=ID_COLUMN)
     frame = pd.DataFrame(values, index=index, columns=ids, copy=False)
     for pos, col in enumerate(META_COLUMNS):
         if col.endswith("_year"):
-            column = _num(raw[col]).to_numpy().astype("int64")
+            column = nums[col].to_numpy().astype("int64")
         else:
             column = pd.array(raw[col].to_numpy(), dtype="str")
         frame.insert(pos, col, column)

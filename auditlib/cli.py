@@ -20,7 +20,7 @@ def _settings(args):
     return Settings.from_env(data_dir=getattr(args, "data", None),
                              catalogue_dir=getattr(args, "catalogue", None),
                              benchmark_path=getattr(args, "benchmark", None),
-                             clients_dir=getattr(args, "clients", None),
+                             clients_dir=getattr(args, "clients_dir", None),
                              outputs_dir=getattr(args, "outputs", None))
 
 
@@ -107,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--catalogue", help="catalogue folder (default: <data>/catalogue or $AUDITLIB_CATALOGUE)")
     common.add_argument("--benchmark", help="benchmark file, e.g. the licensed export "
                                             "(default: <data>/benchmark/benchmark.csv or $AUDITLIB_BENCHMARK)")
-    common.add_argument("--clients", help="clients folder (default: <data>/clients or $AUDITLIB_CLIENTS)")
+    common.add_argument("--clients-dir", dest="clients_dir",
+                        help="clients folder (default: <data>/clients or $AUDITLIB_CLIENTS)")
     analysis = argparse.ArgumentParser(add_help=False)
     analysis.add_argument("--group", action="append", metavar="GROUP",
                           help="peer group: all, field, country, eu, age_band, gold, or a custom "

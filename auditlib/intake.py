@@ -156,7 +156,7 @@ class _Raw:
     have_answers: bool = True    # then its keys are not reported one by one as missing
 
 
-class _Bad(Exception):
+class _Bad(ValueError):
     """A value that cannot be accepted: what is wrong and what was expected."""
 
     def __init__(self, message: str, expected: str):
@@ -580,29 +580,31 @@ def _country(value: Any) -> str:
 def _check_profile(raw: _Raw, catalogue: Catalogue, problems: list[Problem]) -> dict[str, Any]:
     """The profile values, checked; a key that fails is left out (its problem is recorded)."""
     out: dict[str, Any] = {}
+    words_expected = {"country": EXPECTED_COUNTRY, "field": "a technology field",
+                      "founding_year": "a four-digit year such as 2012",
+                      "benchmark_year": "the four-digit year the answers describe"}
     for key in REQUIRED_PROFILE_KEYS:
         if raw.have_profile and key not in raw.profile:
             problems.append(Problem(raw.profile_file, raw.profile_missing.format(key=key),
                                     f"missing profile key '{key}'", expected="this key with a value"))
     for key, entry in raw.profile.items():
         try:
-            if key in ("founding_year", "benchmark_year"):
-                if _blank(entry.value):
-                    raise _Bad("no value", "a four-digit year such as 2012")
+            if _blank(entry.value):
+                if key in REQUIRED_PROFILE_KEYS:
+                    raise _Bad("no value", words_expected.get(key, f"the client's {key.replace('_', ' ')}"))
+                out[key] = None
+            elif key in ("founding_year", "benchmark_year"):
                 out[key] = _year(entry.value)
             elif key == "country":
                 out[key] = _country(entry.value)
             elif key == "field":
-                field_id = catalogue.field_id(_text(entry.value)) if not _blank(entry.value) else None
+                field_id = catalogue.field_id(_text(entry.value))
                 if field_id is None:
                     raise _Bad("unknown technology field", "a field id or its English or Dutch name: "
                                + ", ".join(catalogue.fields) + _suggest(_text(entry.value), catalogue.fields))
                 out[key] = field_id
             else:
-                text = _text(entry.value)
-                if not text and key in REQUIRED_PROFILE_KEYS:
-                    raise _Bad("no value", f"the {key.replace('_', ' ')} of the client")
-                out[key] = text or None
+                out[key] = _text(entry.value)
         except _Bad as bad:
             problems.append(Problem(entry.file, entry.place, bad.message, value=entry.value,
                                     expected=bad.expected))
@@ -849,7 +851,7 @@ _WORDS = {
             "benchmark_id": "Optional: the record id in the benchmark database, e.g. CO-00042",
         },
         "yes_no": ("yes", "no"), "yes_no_range": "yes / no", "levels": "level",
-        "prompt": "Answer", "error_title": "Invalid answer",
+        "prompt": "Answer", "error_title": "Invalid answer", "expected": "Expected",
     },
     "nl": {
         "profile_intro": "Vul kolom 'value' in voor elke sleutel. country: ISO 3166 alpha-2-code "
@@ -868,7 +870,7 @@ _WORDS = {
             "benchmark_id": "Optioneel: het recordnummer in de benchmarkdatabase, bijv. CO-00042",
         },
         "yes_no": ("ja", "nee"), "yes_no_range": "ja / nee", "levels": "niveau",
-        "prompt": "Antwoord", "error_title": "Ongeldig antwoord",
+        "prompt": "Antwoord", "error_title": "Ongeldig antwoord", "expected": "Verwacht",
     },
 }
 ANSWER_COLUMNS = ("indicator_id", "dimension", "indicator", "unit", "range", "question", "answer", "comment")
@@ -908,7 +910,7 @@ def _answer_validation(ind: Indicator, lang: str, lists: dict[str, str]):
     dv.showErrorMessage = True
     dv.showInputMessage = True
     dv.errorTitle = words["error_title"]
-    dv.error = _short(expected_text(ind), 225)
+    dv.error = _short(f"{words['expected']}: {_range_text(ind, lang)} ({ind.unit[lang]})", 225)
     dv.promptTitle = words["prompt"]
     dv.prompt = _short(f"{ind.name[lang]}: {_range_text(ind, lang)} ({ind.unit[lang]})", 250)
     return dv
@@ -917,7 +919,7 @@ def _answer_validation(ind: Indicator, lang: str, lists: dict[str, str]):
 def _build_template(catalogue: Catalogue, lang: str):
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter, quote_sheetname
+    from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
     words = _WORDS[lang]
@@ -938,7 +940,7 @@ def _build_template(catalogue: Catalogue, lang: str):
         lists.cell(row=1, column=c, value=name)
         for r, v in enumerate(values, start=2):
             lists.cell(row=r, column=c, value=v)
-        refs[name] = f"{quote_sheetname('lists')}!${letter}$2:${letter}${len(values) + 1}"
+        refs[name] = f"lists!${letter}$2:${letter}${len(values) + 1}"
 
     # profile sheet: an instructions line, the header, one row per key
     profile.append([words["profile_intro"]])

@@ -69,12 +69,13 @@ FOUNDING_MEAN, FOUNDING_SD, FOUNDING_MIN, FOUNDING_MAX = 2008.0, 7.0, 1990, 2025
 BENCHMARK_MIN, BENCHMARK_MAX = 2015, 2026
 BENCHMARK_RECENCY = 0.6          # u ** 0.6: later benchmark years are more common
 AGE_LOG_MEAN, AGE_LOG_SD = 2.3, 0.6   # standardising log(1 + age)
+AGE_Z_LIMIT = 2.5                # a start-up counts as about 2 years old, not -4 SD
 QUALITY_AGE_LOADING = 0.3        # older organisations have learned a little more
 
 LABEL_SHARES = {"gold": 0.075, "silver": 0.10, "bronze": 0.55}  # the rest: none
 LABEL_NOISE_SD = 0.35
 LABEL_AGE_LOADING = 0.2
-YOUNG_PENALTY = 3.0              # organisations under 2 years old rarely hold silver/gold
+YOUNG_PENALTY = 0.5              # under 2 years old: no second benchmark yet, rarely silver/gold
 GOLD_COMPLIANT_SHARE = 0.9       # gold holders whose current answers pass every gold threshold
 
 MISSING_DEFAULT = 0.04
@@ -132,7 +133,7 @@ def _context(rng: np.random.Generator, n: int, fields: list[str]) -> SimpleNames
     u = rng.random(n) ** BENCHMARK_RECENCY
     benchmark = (lo + np.floor(u * (BENCHMARK_MAX + 1 - lo))).astype(int)
     age = benchmark - founding
-    age_z = (np.log1p(age) - AGE_LOG_MEAN) / AGE_LOG_SD
+    age_z = np.clip((np.log1p(age) - AGE_LOG_MEAN) / AGE_LOG_SD, -AGE_Z_LIMIT, AGE_Z_LIMIT)
     q = QUALITY_AGE_LOADING * age_z + np.sqrt(1 - QUALITY_AGE_LOADING**2) * rng.standard_normal(n)
     s = rng.standard_normal(n)
     cost = np.where(np.isin(country, list(LOW_COST)), COST_LEVEL["low"],

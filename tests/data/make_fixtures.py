@@ -154,12 +154,9 @@ NORDURLJOS = {
 
 
 def _profile(name: str, country: str, field: str, founded: int, year: int, region: str,
-             contact: str, benchmark_id: str | None = None) -> dict[str, Any]:
-    out = {"name": name, "country": country, "field": field, "founding_year": founded,
-           "benchmark_year": year, "region": region, "contact": contact}
-    if benchmark_id:
-        out["benchmark_id"] = benchmark_id
-    return out
+             contact: str) -> dict[str, Any]:
+    return {"name": name, "country": country, "field": field, "founding_year": founded,
+            "benchmark_year": year, "region": region, "contact": contact}
 
 
 CLIENTS: dict[str, dict[str, Any]] = {
@@ -167,11 +164,10 @@ CLIENTS: dict[str, dict[str, Any]] = {
         "format": "yaml", "answers": DELTA_2026,
         "about": "Bronze-plus Dutch energy and water cluster with an earlier audit (2024).",
         "profile": _profile("Deltawerk Water & Energie Cluster", "NL", "energy_environment", 2012, 2026,
-                            "Zuid-Holland", "Marieke van Doorn, m.vandoorn@deltawerk.example",
-                            benchmark_id="CO-00042"),
+                            "Zuid-Holland", "Marieke van Doorn, m.vandoorn@deltawerk.example"),
         "earlier": {2024: {"format": "yaml", "answers": DELTA_2024, "profile": _profile(
             "Deltawerk Water & Energie Cluster", "nl", "Energie en milieu", 2012, 2024,
-            "Zuid-Holland", "Marieke van Doorn, m.vandoorn@deltawerk.example", benchmark_id="CO-00042")}},
+            "Zuid-Holland", "Marieke van Doorn, m.vandoorn@deltawerk.example")}},
     },
     "de-lichtwerk-photonics": {
         "format": "xlsx", "answers": LICHTWERK,
