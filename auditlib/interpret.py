@@ -329,6 +329,13 @@ class _Writer:
                 "band_name": band_name(self.cat, band, self.lang),
                 "name": esc(self.cat.dimension(dim).name[self.lang])}
 
+    def asked_name(self, requested: str) -> str:
+        """The name of the group as asked for (before any fallback to a broader group)."""
+        if requested not in BUILT_IN:
+            return esc(requested)
+        spec = built_in_spec(requested, self.r.client, self.cat)
+        return esc(spec.name_nl if self.lang == "nl" else spec.name_en)
+
     def group_fact(self, requested: str) -> dict:
         g = self.r.group(requested)
         return {"group": requested, "n": g.n, "name": group_name(self.r, requested, self.lang)}
@@ -355,7 +362,8 @@ class _Writer:
                             answered=answered, scored=len(scored)))
         others = [g for g in self.r.peer_groups if g.requested != self.primary]
         if others:
-            items = [{**self.group_fact(g.requested), "available": g.available} for g in others]
+            items = [{**self.group_fact(g.requested), "available": g.available,
+                      "asked": self.asked_name(g.requested), "fallback": bool(g.fallback_from)} for g in others]
             out.append(self.say("groups.j2", "overall", {"groups": [i for i in items if i["available"]]},
                                 groups=items))
         out += self.label_statements()
@@ -376,7 +384,7 @@ class _Writer:
                 rows = rows[rows["part"] == "minimum"]
             open_ = []
             for row in rows.to_dict("records"):
-                ind = row["indicator"]
+                ind = row["indicator"] if isinstance(row["indicator"], str) else None
                 open_.append({"criterion": row["criterion"], "label": label, "passed": False,
                               "label_name": label_name(self.cat, label, self.lang), "part": row["part"],
                               "name": self.name(ind) if ind else "",
@@ -405,8 +413,7 @@ class _Writer:
             for g in self.r.peer_groups:
                 if g.requested not in rules.small_group_fallback.groups or not g.fallback_from:
                     continue
-                spec = built_in_spec(g.requested, c, self.cat)
-                asked = esc(spec.name_nl if self.lang == "nl" else spec.name_en)
+                asked = self.asked_name(g.requested)
                 facts = {"rule": "small_group_fallback", "groups": [self.group_fact(g.requested)] if g.available else []}
                 out.append(self.say("context_fallback.j2", "overall", facts, kind=g.requested, asked=asked,
                                     country=esc(c.country), floor=self.r.anonymity_floor,

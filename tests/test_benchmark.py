@@ -448,3 +448,12 @@ def test_unreadable_files(tmp_path, catalogue, name, content, text):
 def test_header_only_file_is_refused(tmp_path, raw_text, catalogue):
     err = refused(write(tmp_path, raw_text.iloc[:0]), catalogue)
     assert "no organisations" in str(err)
+
+
+def test_na_tokens_and_spaces_in_number_columns(tmp_path, raw_text, catalogue):
+    edited = raw_text.copy()
+    edited.loc[0, ["sme_share", "total_budget", "media_mentions"]] = ["NA", " - ", "n/a"]
+    edited.loc[1, ["sme_share", "country"]] = [" 45.5 ", " DE "]
+    frame = load_benchmark(write(tmp_path, edited), catalogue).frame
+    assert frame.iloc[0][["sme_share", "total_budget", "media_mentions"]].isna().all()
+    assert frame.iloc[1]["sme_share"] == 45.5 and frame.iloc[1]["country"] == "DE"
