@@ -163,11 +163,11 @@ def analyse(client: ClientFolder | ClientProfile | str | Path, *, catalogue: Cat
         primary = resolved[0].requested
 
     values = _vector(profile, catalogue)
-    positions = pd.concat([positions_for_group(values, g, ref, catalogue, floor) for g in resolved],
-                          ignore_index=True)
-    dims = pd.concat([dimension_profile(positions[positions["group"] == g.requested], g, ref, catalogue)
-                      for g in resolved], ignore_index=True)
-    strengths, weaknesses = strengths_weaknesses(positions[positions["group"] == primary], catalogue)
+    per_group = {g.requested: positions_for_group(values, g, ref, catalogue, floor) for g in resolved}
+    positions = pd.concat(per_group.values(), ignore_index=True)
+    dims = pd.concat([dimension_profile(per_group[g.requested], g, ref, catalogue) for g in resolved],
+                     ignore_index=True)
+    strengths, weaknesses = strengths_weaknesses(per_group[primary], catalogue)
 
     last = earlier[-1] if earlier else None
     labels = evaluate(catalogue, profile.answers, benchmark_year=profile.benchmark_year,

@@ -180,9 +180,9 @@ _NUMERIC: ContextVar[dict[str, pd.Series] | None] = ContextVar("_NUMERIC", defau
 def _num(s: pd.Series) -> pd.Series:
     memo = _NUMERIC.get()
     hit = memo.get(s.name) if memo is not None else None
-    if hit is not None and len(hit) == len(s) and hit.index.equals(s.index):
-        return hit
-    return pd.to_numeric(s, errors="coerce")
+    if hit is None:
+        return pd.to_numeric(s, errors="coerce")
+    return hit if hit.index.equals(s.index) else hit.reindex(s.index)  # pandera may drop NaN first
 
 
 def _numbers(raw: pd.DataFrame) -> dict[str, pd.Series]:

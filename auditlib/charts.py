@@ -132,6 +132,7 @@ def dimension_profile(result: AuditResult, lang: str = "en", group: str | None =
     ax.set_xlabel(w["percentile_axis"].format(group=_group_name(result, group, lang)))
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
     _clean(ax)
+    fig.set_label(w["dimensions"])
     return fig
 
 
@@ -155,7 +156,7 @@ def percentile_bars(result: AuditResult, lang: str = "en", group: str | None = N
         y = n - 1 - k
         if kind == "dim":
             ax.axhspan(y - 0.5, y + 0.5, color=PALETTE["header"], zorder=0, lw=0)
-            ylabels.append(item.name[lang].upper() if False else item.name[lang])
+            ylabels.append(item.name[lang])
             continue
         ylabels.append(_label(item.name[lang]))
         row = pos.loc[item.id]
@@ -184,6 +185,7 @@ def percentile_bars(result: AuditResult, lang: str = "en", group: str | None = N
     ax.xaxis.set_ticks_position("both")
     ax.tick_params(axis="x", labeltop=True)
     _clean(ax)
+    fig.set_label(w["positions"])
     return fig
 
 
@@ -270,6 +272,7 @@ def distributions(result: AuditResult, dimension: str, lang: str = "en", group: 
                Line2D([], [], color=PALETTE["median"], lw=1.6, label=w["peers_median"]),
                Line2D([], [], color=PALETTE["peer"], lw=0.8, label=w["peers_range"])]
     fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=FONT_SIZE - 1)
+    fig.set_label(cat.dimension(dimension).name[lang])
     return fig
 
 
@@ -321,6 +324,7 @@ def evolution_chart(result: AuditResult, lang: str = "en") -> Figure | None:
                Line2D([], [], color=PALETTE["declined"], lw=1.3, label=w["trends"]["declined"])]
     ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4)
     _clean(ax)
+    fig.set_label(w["evolution"].format(year=evo.earlier_year))
     return fig
 
 

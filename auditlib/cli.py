@@ -90,6 +90,23 @@ def cmd_score(args) -> int:
     return status
 
 
+def cmd_interpret(args) -> int:
+    """The interpretation (commentary, auditor's notes, improvement handles) as text."""
+    from auditlib.benchmark import load_benchmark
+    from auditlib.interpret import interpret
+
+    catalogue = _catalogue(args)
+    benchmark = load_benchmark(_settings(args).benchmark_path, catalogue)
+    status = 0
+    for path in _client_paths(args, args.clients):
+        try:
+            print(interpret(_analyse(args, path, catalogue, benchmark), args.lang).to_text())
+        except InputError as exc:
+            print(exc.render(), file=sys.stderr)
+            status = 1
+    return status
+
+
 def cmd_demo(args) -> int:
     """The main job on the bundled example clients."""
     args.clients, args.group, args.floor, args.exclude_id = [], None, None, None
@@ -129,6 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("score", parents=[common, analysis], help="print positions, profile and label readiness")
     p.add_argument("clients", nargs="*", help="client folders or ids (default: every client)")
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("interpret", parents=[common, analysis],
+                       help="print the interpretation: commentary, auditor's notes, improvement handles")
+    p.add_argument("clients", nargs="*", help="client folders or ids (default: every client)")
+    p.add_argument("--lang", choices=["en", "nl"], default="en")
+    p.set_defaults(func=cmd_interpret)
 
     p = sub.add_parser("demo", parents=[common], help="the main job on the bundled example clients")
     p.add_argument("--outputs", help="outputs folder (default: ./outputs)")

@@ -271,6 +271,10 @@ class Interpretation:
             name=self.client_name, sections=self.sections, handles=self.handle_items)
         return text.strip() + "\n"
 
+    def to_text(self) -> str:
+        """The Markdown for a terminal: entities shown as characters (a terminal renders no HTML)."""
+        return html.unescape(self.to_markdown())
+
 
 class _Writer:
     """Builds the sections of one result in one language."""

@@ -32,6 +32,7 @@ class Reference:
     ids: np.ndarray             # org ids (kept private to the engine; never shown to a client)
     indicator_ids: tuple[str, ...]
     version: str
+    cache: dict = field(default_factory=dict, compare=False, repr=False)   # per-group statistics
 
     @classmethod
     def build(cls, frame: pd.DataFrame, catalogue: Catalogue, version: str = "") -> "Reference":

@@ -8,6 +8,10 @@ Everything is vectorised over indicators; the portfolio scoring over organisatio
 
 from __future__ import annotations
 
+import hashlib
+import warnings
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -40,30 +44,97 @@ def percentiles_of(values: np.ndarray, peers: np.ndarray, signs: np.ndarray) -> 
     return pct, n
 
 
+@dataclass(frozen=True)
+class GroupStats:
+    """One peer group's values sorted once: quantiles, the client's position and the peers'
+    own dimension scores all read from it."""
+
+    sorted: np.ndarray            # (indicators, peers) ascending, NaN last
+    n: np.ndarray                 # answered per indicator
+    peer_dimension_median: pd.Series
+
+    def quantiles(self) -> np.ndarray:
+        """(indicators, len(QUANTILES)) with numpy's default 'linear' method; NaN where n == 0."""
+        out = np.full((len(self.n), len(QUANTILES)), np.nan)
+        rows = np.flatnonzero(self.n > 0)
+        for j, q in enumerate(QUANTILES):
+            pos = q * (self.n[rows] - 1)
+            lo = np.floor(pos).astype(int)
+            hi = np.ceil(pos).astype(int)
+            a, b = self.sorted[rows, lo], self.sorted[rows, hi]
+            out[rows, j] = a + (b - a) * (pos - lo)
+        return out
+
+
+def _leave_one_out_percentiles(matrix: np.ndarray, signs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each value's percentile among the *other* values of its row (indicators x peers).
+
+    One argsort per row; ties are found as runs in the sorted row, so equal values share
+    the half-credit exactly as in `percentiles_of`.
+    """
+    k, m = matrix.shape
+    order = np.argsort(matrix, axis=1, kind="stable")
+    srt = np.take_along_axis(matrix, order, axis=1)
+    n = (~np.isnan(matrix)).sum(axis=1)
+    idx = np.broadcast_to(np.arange(m), (k, m))
+    new_run = np.ones((k, m), dtype=bool)
+    new_run[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    start = np.maximum.accumulate(np.where(new_run, idx, 0), axis=1)
+    run_ends = np.ones((k, m), dtype=bool)
+    run_ends[:, :-1] = srt[:, :-1] != srt[:, 1:]
+    end = np.minimum.accumulate(np.where(run_ends, idx, m - 1)[:, ::-1], axis=1)[:, ::-1]
+    worse = np.where(signs[:, None] >= 0, start, n[:, None] - end - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct_sorted = (worse + 0.5 * (end - start)) / (n[:, None] - 1) * 100.0
+    pct = np.empty_like(pct_sorted)
+    np.put_along_axis(pct, order, pct_sorted, axis=1)
+    pct[np.isnan(matrix)] = np.nan
+    pct[signs == 0] = np.nan
+    return pct, srt, n
+
+
+def group_stats(ref: Reference, group: PeerGroup, catalogue: Catalogue) -> GroupStats:
+    """The sorted statistics of a group, computed once per group membership in a process."""
+    key = hashlib.sha1(np.packbits(group.mask).tobytes()).hexdigest()
+    cached = ref.cache.get(key)
+    if cached is not None:
+        return cached
+    signs = _signs(catalogue)
+    matrix = np.ascontiguousarray(ref.values[group.mask].T)
+    pct, srt, n = _leave_one_out_percentiles(matrix, signs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        median = dimension_scores(pct.T, catalogue).median(skipna=True)
+    stats = GroupStats(srt, n, median)
+    if len(ref.cache) > 64:
+        ref.cache.clear()
+    ref.cache[key] = stats
+    return stats
+
+
 def positions_for_group(values: np.ndarray, group: PeerGroup, ref: Reference,
-                        catalogue: Catalogue, floor: int) -> pd.DataFrame:
+                        catalogue: Catalogue, floor: int, stats: GroupStats | None = None) -> pd.DataFrame:
     """One row per indicator: value, peer statistics and the client's position in this group."""
     ids = catalogue.ids
     k = len(ids)
     signs = _signs(catalogue)
-    stats = np.full((k, len(QUANTILES)), np.nan)
+    quant = np.full((k, len(QUANTILES)), np.nan)
     pct = np.full(k, np.nan)
     n = np.zeros(k, dtype=int)
     n_missing = np.zeros(k, dtype=int)
+    enough = np.zeros(k, dtype=bool)
     if group.available and group.mask is not None:
-        peers = ref.values[group.mask]
-        pct, n = percentiles_of(values, peers, signs)
+        stats = stats or group_stats(ref, group, catalogue)
+        n = stats.n
         n_missing = group.n - n
         enough = n >= floor
-        if enough.any():
-            with np.errstate(all="ignore"):
-                q = np.nanquantile(peers[:, enough], QUANTILES, axis=0).T
-            stats[enough] = q
-        pct = np.where(enough, pct, np.nan)
-    else:
-        enough = np.zeros(k, dtype=bool)
+        worse, equal = _client_counts(values, stats, signs)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pct = (worse + 0.5 * equal) / np.where(n > 0, n, 1) * 100.0
+        pct = np.where(np.isnan(values) | ~enough | (signs == 0), np.nan, pct)
+        quant = np.where(enough[:, None], stats.quantiles(), np.nan)
     context = signs == 0
-    stats[context] = np.nan
+    quant[context] = np.nan
     status = np.where(
         context, "context",
         np.where(~np.full(k, group.available), "group_below_floor",
@@ -80,11 +151,26 @@ def positions_for_group(values: np.ndarray, group: PeerGroup, ref: Reference,
         "n_missing": np.where(context, 0, n_missing),
     })
     for j, col in enumerate(STAT_COLUMNS):
-        frame[col] = stats[:, j]
+        frame[col] = quant[:, j]
     frame["percentile"] = pct
     frame["band"] = [catalogue.band(p) if p == p else None for p in pct]
     frame["status"] = status
     return frame
+
+
+def _client_counts(values: np.ndarray, stats: GroupStats, signs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Peers worse than and equal to the client, per indicator, by binary search."""
+    worse = np.zeros(len(values))
+    equal = np.zeros(len(values))
+    for j, v in enumerate(values):
+        if v != v or stats.n[j] == 0:
+            continue
+        row = stats.sorted[j, : stats.n[j]]
+        left = np.searchsorted(row, v, "left")
+        right = np.searchsorted(row, v, "right")
+        equal[j] = right - left
+        worse[j] = left if signs[j] >= 0 else stats.n[j] - right
+    return worse, equal
 
 
 def rank_percentiles(values: np.ndarray, signs: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
@@ -117,7 +203,8 @@ def dimension_scores(pct: np.ndarray, catalogue: Catalogue) -> pd.DataFrame:
     for d in dims:
         cols = dim_of == d
         block = pct[:, cols]
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             out[d] = np.where(np.isnan(block).all(axis=1), np.nan, np.nanmean(block, axis=1))
     return pd.DataFrame(out)
 
@@ -125,22 +212,25 @@ def dimension_scores(pct: np.ndarray, catalogue: Catalogue) -> pd.DataFrame:
 def dimension_profile(positions: pd.DataFrame, group: PeerGroup, ref: Reference,
                       catalogue: Catalogue) -> pd.DataFrame:
     """Per dimension: the client's score, the peers' median score, and the coverage."""
-    signs = _signs(catalogue)
     peer_median = pd.Series(np.nan, index=[d.id for d in catalogue.dimensions])
     if group.available and group.mask is not None:
-        peer_pct = rank_percentiles(ref.values[group.mask], signs)
-        peer_median = dimension_scores(peer_pct, catalogue).median(skipna=True)
+        peer_median = group_stats(ref, group, catalogue).peer_dimension_median
+    dims = positions["dimension"].to_numpy()
+    scored = positions["direction"].to_numpy() != "context"
+    answered = ~np.isnan(positions["value"].to_numpy(dtype=float))
+    pct = positions["percentile"].to_numpy(dtype=float)
     rows = []
     for d in catalogue.dimensions:
-        block = positions[(positions["dimension"] == d.id) & (positions["direction"] != "context")]
-        answered = int(block["value"].notna().sum())
-        scored = block["percentile"].dropna()
+        block = (dims == d.id) & scored
+        ranked = pct[block & ~np.isnan(pct)]
+        total = int(block.sum())
+        n_answered = int((block & answered).sum())
         rows.append({
             "group": group.requested, "group_used": group.key, "dimension": d.id,
-            "score": float(scored.mean()) if len(scored) else np.nan,
+            "score": float(ranked.mean()) if len(ranked) else np.nan,
             "peer_median": float(peer_median.get(d.id, np.nan)),
-            "answered": answered, "scored": len(block),
-            "coverage": answered / len(block) if len(block) else np.nan,
+            "answered": n_answered, "scored": total,
+            "coverage": n_answered / total if total else np.nan,
         })
     return pd.DataFrame(rows)
 

@@ -145,3 +145,24 @@ def test_portfolio_percentiles_by_group(catalogue):
     dims = np.array([ind.dimension for ind in catalogue.indicators])
     expected = np.nanmean(slow[dims == "services"])
     assert out.loc[i, "services"] == pytest.approx(expected)
+
+
+def test_sorted_group_statistics_match_the_rank_computation(catalogue):
+    """The argsort path (reports) and the pandas-rank path (portfolio) agree, ties included."""
+    from auditlib.scoring import _leave_one_out_percentiles, _signs, dimension_scores, group_stats
+    from auditlib.peers import PeerGroup
+
+    frame = make_reference_frame(catalogue, n=120, seed=11)
+    frame.loc[frame.index[:40], "service_types"] = 5.0          # a heavy tie
+    ref = Reference.build(frame, catalogue)
+    signs = _signs(catalogue)
+    fast, srt, n = _leave_one_out_percentiles(np.ascontiguousarray(ref.values.T), signs)
+    np.testing.assert_allclose(fast.T, rank_percentiles(ref.values, signs), equal_nan=True)
+    mask = np.ones(len(ref), dtype=bool)
+    group = PeerGroup("all", "all", "all", "alle", {}, len(ref), True, mask=mask)
+    stats = group_stats(ref, group, catalogue)
+    expected = dimension_scores(rank_percentiles(ref.values, signs), catalogue).median()
+    pd.testing.assert_series_equal(stats.peer_dimension_median, expected, check_names=False)
+    np.testing.assert_allclose(stats.quantiles(), np.nanquantile(ref.values, [.1, .25, .5, .75, .9], axis=0).T,
+                               equal_nan=True)
+    assert group_stats(ref, group, catalogue) is stats       # computed once per membership

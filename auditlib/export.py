@@ -1,0 +1,130 @@
+"""Machine-readable outputs of an engagement: the Excel workbook and the manifest helpers.
+
+`write_excel` writes scores.xlsx (openpyxl via pandas.ExcelWriter) from the same AuditResult
+(and interpretation) the report shows: the sheets hold the result's own tables
+(`AuditResult.to_frames()`), with the indicator and dimension names in the report's language
+added beside the ids, nothing recomputed. Sheets:
+
+    about        the engagement: client, versions, peer groups' n
+    positions    group x indicator: value, peer statistics, percentile, band, status
+    dimensions   group x dimension: score, peer median, coverage
+    labels       label readiness summary (bronze, silver, gold)
+    criteria     every label criterion: pass/fail, value, threshold, distance
+    handles      the improvement handles, in priority order (from the interpretation)
+    peer_groups  the groups compared with: n, statistics shown, fallback
+    strengths, weaknesses   in the primary group
+    evolution    change against the earlier audit (only when there is one)
+
+Files are written to a temporary name and renamed, so a failure never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+KEY_PACKAGES = ("pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbconvert", "nbclient", "nbformat",
+                "ipykernel", "weasyprint", "openpyxl", "jinja2", "pyyaml", "pydantic", "pandera")
+SHEET_ORDER = ("about", "positions", "dimensions", "labels", "criteria", "handles", "peer_groups",
+               "strengths", "weaknesses", "evolution")
+
+
+def package_versions(names: tuple[str, ...] = KEY_PACKAGES) -> dict[str, str]:
+    """Installed versions of the packages that shape a report (missing ones: 'not installed')."""
+    import sys
+
+    out = {"python": sys.version.split()[0]}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _atomic(path: Path, write) -> Path:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(path: str | Path, data: Mapping[str, Any]) -> Path:
+    """JSON, sorted keys, UTF-8, written atomically."""
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+    return _atomic(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _with_names(frame: pd.DataFrame, catalogue, lang: str) -> pd.DataFrame:
+    """Add indicator_name / dimension_name (report language) right after their id columns."""
+    frame = frame.copy()
+    if "indicator" in frame.columns:
+        names = {i.id: i.name[lang] for i in catalogue.indicators}
+        frame.insert(frame.columns.get_loc("indicator") + 1, "indicator_name",
+                     frame["indicator"].map(lambda i: names.get(i, "") if isinstance(i, str) else ""))
+    if "dimension" in frame.columns:
+        dims = {d.id: d.name[lang] for d in catalogue.dimensions}
+        frame.insert(frame.columns.get_loc("dimension") + 1, "dimension_name",
+                     frame["dimension"].map(lambda d: dims.get(d, "") if isinstance(d, str) else ""))
+    return frame
+
+
+def _about(result, lang: str) -> pd.DataFrame:
+    from auditlib import __version__
+
+    c = result.client
+    rows = [("client_id", c.client_id), ("name", c.name), ("country", c.country), ("field", c.field),
+            ("founding_year", c.founding_year), ("benchmark_year", c.benchmark_year), ("language", lang),
+            ("primary_group", result.primary_group), ("anonymity_floor", result.anonymity_floor),
+            ("catalogue", f"{result.catalogue.name} {result.catalogue.version}"),
+            ("benchmark_version", result.benchmark_version), ("benchmark_sha256", result.benchmark_sha256),
+            ("earlier_audit", result.evolution.earlier_year if result.evolution is not None else ""),
+            ("auditlib", __version__)]
+    rows += [(f"n_{g.requested}", g.n) for g in result.peer_groups]
+    return pd.DataFrame(rows, columns=["key", "value"]).astype({"value": str})
+
+
+def excel_frames(result, interpretation=None, lang: str = "en") -> dict[str, pd.DataFrame]:
+    """The workbook's sheets by name, in order (see the module docstring)."""
+    frames = result.to_frames()
+    cat = result.catalogue
+    sheets: dict[str, pd.DataFrame] = {"about": _about(result, lang)}
+    handles = getattr(interpretation, "handles", None)
+    for name in SHEET_ORDER[1:]:
+        if name == "handles":
+            if handles is not None:
+                sheets["handles"] = _with_names(pd.DataFrame(handles), cat, lang)
+            continue
+        if name in frames:
+            sheets[name] = _with_names(frames[name], cat, lang)
+    return sheets
+
+
+def write_excel(result, path: str | Path, *, interpretation=None, lang: str = "en") -> Path:
+    """Write scores.xlsx: the result's tables, one sheet each, header frozen, readable widths."""
+    sheets = excel_frames(result, interpretation, lang)
+
+    def write(tmp: Path) -> None:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+            for name, frame in sheets.items():
+                frame.to_excel(xw, sheet_name=name, index=False)
+                ws = xw.sheets[name]
+                ws.freeze_panes = "A2"
+                for k, col in enumerate(frame.columns, start=1):
+                    sample = [str(col)] + [str(v) for v in frame[col].head(60).tolist()]
+                    width = min(max(len(s) for s in sample) + 2, 60)
+                    ws.column_dimensions[ws.cell(row=1, column=k).column_letter].width = width
+
+    return _atomic(Path(path), write)

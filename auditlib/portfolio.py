@@ -1,0 +1,349 @@
+"""The audit firm's portfolio: one row per client, rendered as `outputs/index.html`.
+
+The portfolio is for the audit firm, not for a client, but it still shows only each
+client's *own* figures (its dimension scores in its primary peer group, its label readiness,
+the number of improvement handles): no peer statistics, no other organisation of the
+benchmark database.
+
+A row is plain JSON data (`PortfolioRow.to_dict`), kept in `outputs/portfolio.json` next to the
+index so that a batch over a few clients (or one with `--changed-only`) keeps the rows of the
+others. Both files are written atomically (temporary file, then `os.replace`).
+
+The index is rendered with Jinja2 with autoescape ON (a client name may contain `<script>`),
+is self-contained (inline CSS, no external URL, no script) and links every report with a
+path relative to the outputs folder, so the folder can be moved or zipped as a whole.
+
+The same key figures feed the firm's overview notebook (`notebooks/portfolio_overview.ipynb`)
+through `portfolio_frame()`; they come from `key_figures(AuditResult)`, so no figure is
+computed twice.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from urllib.parse import quote
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from auditlib.audit import AuditResult
+    from auditlib.catalogue import Catalogue
+
+PORTFOLIO_FILE = "portfolio.json"
+INDEX_FILE = "index.html"
+TEMPLATE = "portfolio/index.html.j2"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATUSES = ("ok", "skipped", "failed")
+LABELS = ("bronze", "silver", "gold")
+REPORT_FILES = {"html": "report.html", "pdf": "report.pdf", "xlsx": "scores.xlsx", "ipynb": "report.ipynb"}
+
+
+# --- the key figures of one client ------------------------------------------------------------
+
+def _num(x: Any, digits: int = 1) -> float | None:
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else round(x, digits)
+
+
+def key_figures(result: "AuditResult", lang: str = "en", handles: "pd.DataFrame | None" = None) -> dict:
+    """The client's own figures the portfolio shows, from one AuditResult.
+
+    Dimension scores (0-100, the mean percentile of the dimension's indicators) are read in
+    the primary peer group; `None` where the group has no statistics.
+    """
+    if handles is None:
+        from auditlib.handles import improvement_handles
+
+        handles = improvement_handles(result, lang=lang)
+    profile = result.profile_in()
+    group = result.group(result.primary_group)
+    gold = result.labels.verdicts.get("gold")
+    return {
+        "name": result.client.name,
+        "country": result.client.country,
+        "field": result.client.field,
+        "benchmark_year": int(result.client.benchmark_year),
+        "primary_group": result.primary_group,
+        "primary_group_used": group.key,
+        "dimensions": {str(r["dimension"]): _num(r["score"]) for _, r in profile.iterrows()},
+        "highest_ready": result.labels.highest_ready,
+        "next_label": result.labels.next_label,
+        "gold_total_score": _num(gold.total_score) if gold is not None else None,
+        "handles": int(len(handles)),
+    }
+
+
+# --- rows --------------------------------------------------------------------------------------
+
+@dataclass
+class PortfolioRow:
+    """One client in the portfolio. Paths are relative to the outputs folder (POSIX form)."""
+
+    client_id: str
+    status: str                                   # ok | skipped (unchanged) | failed
+    engagement: str | None = None
+    seconds: float | None = None
+    reason: str | None = None                     # failed: why (one line)
+    figures: dict | None = None                   # key_figures() of the report shown
+    reports: dict[str, str] = field(default_factory=dict)   # format -> relative path
+    failed_notebook: str | None = None            # failed: the kept notebook
+    last_good: dict[str, str] = field(default_factory=dict)  # failed: the last good report's files
+    updated: str | None = None                    # when this row's report (or failure) was made
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown portfolio status {self.status!r}; expected one of {STATUSES}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "PortfolioRow":
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+def relative_link(path: str | Path, outputs_dir: str | Path) -> str:
+    """`path` relative to the outputs folder, POSIX form (raises ValueError if outside)."""
+    return Path(os.path.relpath(Path(path).resolve(), Path(outputs_dir).resolve())).as_posix()
+
+
+def report_links(out_dir: str | Path | None, outputs_dir: str | Path) -> dict[str, str]:
+    """The report files present in a report folder, as links relative to the outputs folder."""
+    if out_dir is None:
+        return {}
+    out_dir = Path(out_dir)
+    return {fmt: relative_link(out_dir / name, outputs_dir)
+            for fmt, name in REPORT_FILES.items() if (out_dir / name).is_file()}
+
+
+def load_rows(outputs_dir: str | Path) -> list[PortfolioRow]:
+    """The rows of the last portfolio written to `outputs_dir` (none if there is none or it is unreadable)."""
+    path = Path(outputs_dir) / PORTFOLIO_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [PortfolioRow.from_dict(r) for r in data.get("clients", [])]
+    except (OSError, ValueError, TypeError, AttributeError):
+        return []
+
+
+def merge_rows(previous: Iterable[PortfolioRow], current: Iterable[PortfolioRow],
+               outputs_dir: str | Path) -> list[PortfolioRow]:
+    """This run's rows, plus the earlier rows of other clients whose files are all still there."""
+    outputs_dir = Path(outputs_dir)
+    merged = {r.client_id: r for r in previous if _links_exist(r, outputs_dir)}
+    merged.update({r.client_id: r for r in current})
+    return [merged[k] for k in sorted(merged)]
+
+
+def _links_exist(row: PortfolioRow, outputs_dir: Path) -> bool:
+    paths = [*row.reports.values(), *row.last_good.values()] + ([row.failed_notebook] if row.failed_notebook else [])
+    return bool(paths) and all((outputs_dir / p).is_file() for p in paths)
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+def _env():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                       keep_trailing_newline=True)
+
+
+def _score_style(score: float | None) -> str:
+    """A background from red (0) through white (50) to blue (100); inline, no external CSS."""
+    if score is None:
+        return ""
+    t = max(0.0, min(1.0, score / 100.0))
+    if t < 0.5:
+        k = (0.5 - t) * 2      # 0..1 towards red
+        rgb = (255, round(255 - 90 * k), round(255 - 90 * k))
+    else:
+        k = (t - 0.5) * 2      # 0..1 towards blue
+        rgb = (round(255 - 110 * k), round(255 - 70 * k), 255)
+    return "background-color: #%02x%02x%02x" % rgb
+
+
+WORDS = {
+    "en": {"title": "Audit portfolio", "client": "Client", "country": "Country", "field": "Field",
+           "status": "Status", "ready": "Label ready", "next": "Next label", "handles": "Improvement handles",
+           "reports": "Reports", "engagement": "Engagement", "seconds": "Seconds", "none": "none",
+           "ok": "ok", "skipped": "unchanged", "failed": "failed", "failed_nb": "failed notebook",
+           "last_good": "last good report", "generated": "Generated", "clients": "clients",
+           "confidential": "Confidential: for the audit firm. Each row shows only that client's own figures "
+                           "(dimension scores are the client's mean percentile in its primary peer group).",
+           "scores_in": "Dimension scores (0-100) in the primary peer group", "no_stats": "no statistics"},
+    "nl": {"title": "Auditportefeuille", "client": "Klant", "country": "Land", "field": "Vakgebied",
+           "status": "Status", "ready": "Label haalbaar", "next": "Volgend label",
+           "handles": "Verbeterhandvatten", "reports": "Rapporten", "engagement": "Opdracht",
+           "seconds": "Seconden", "none": "geen", "ok": "ok", "skipped": "ongewijzigd", "failed": "mislukt",
+           "failed_nb": "mislukt notebook", "last_good": "laatste goede rapport", "generated": "Gemaakt",
+           "clients": "klanten",
+           "confidential": "Vertrouwelijk: voor het auditbureau. Elke rij toont alleen de eigen cijfers van die "
+                           "klant (dimensiescores zijn het gemiddelde percentiel in de primaire vergelijkingsgroep).",
+           "scores_in": "Dimensiescores (0-100) in de primaire vergelijkingsgroep", "no_stats": "geen statistiek"},
+}
+FORMAT_NAMES = {"html": "HTML", "pdf": "PDF", "xlsx": "Excel", "ipynb": "notebook"}
+
+
+def render_index(rows: Sequence[PortfolioRow], catalogue: "Catalogue", lang: str = "en",
+                 generated: str | None = None) -> str:
+    """The portfolio index as one self-contained HTML page (autoescaped)."""
+    if lang not in WORDS:
+        raise ValueError(f"unknown language {lang!r}; expected one of {sorted(WORDS)}")
+    dims = [(d.id, d.name[lang]) for d in catalogue.dimensions]
+    labels = {lab: getattr(catalogue.labels, lab).name[lang] for lab in LABELS}
+    fields = {k: f.name[lang] for k, f in catalogue.fields.items()}
+    view = []
+    for r in rows:
+        fig = r.figures or {}
+        scores = fig.get("dimensions") or {}
+        view.append({
+            "row": r,
+            "name": fig.get("name") or r.client_id,
+            "country": fig.get("country") or "",
+            "field": fields.get(fig.get("field") or "", fig.get("field") or ""),
+            "scores": [(scores.get(d), _score_style(scores.get(d))) for d, _ in dims] if fig else None,
+            "ready": labels.get(fig.get("highest_ready")) if fig.get("highest_ready") else None,
+            "next": labels.get(fig.get("next_label")) if fig.get("next_label") else None,
+            "handles": fig.get("handles"),
+            "links": [(FORMAT_NAMES.get(k, k), quote(v)) for k, v in r.reports.items() if k != "ipynb"]
+                     + ([("notebook", quote(r.reports["ipynb"]))] if "ipynb" in r.reports else []),
+            "failed_nb": quote(r.failed_notebook) if r.failed_notebook else None,
+            "last_good": [(FORMAT_NAMES.get(k, k), quote(v)) for k, v in r.last_good.items() if k != "ipynb"],
+        })
+    counts = {s: sum(1 for r in rows if r.status == s) for s in STATUSES}
+    generated = generated or _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    return _env().get_template(TEMPLATE).render(
+        rows=view, dims=dims, w=WORDS[lang], lang=lang, counts=counts, generated=generated,
+        catalogue_version=catalogue.version)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_portfolio(outputs_dir: str | Path, rows: Sequence[PortfolioRow], catalogue: "Catalogue",
+                    lang: str = "en") -> Path:
+    """Write `portfolio.json` and `index.html` into `outputs_dir`, each atomically; return the index."""
+    outputs_dir = Path(outputs_dir)
+    data = {"format": 1, "generated": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "catalogue_version": catalogue.version, "clients": [r.to_dict() for r in rows]}
+    _atomic_write(outputs_dir / PORTFOLIO_FILE, json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n")
+    index = outputs_dir / INDEX_FILE
+    _atomic_write(index, render_index(rows, catalogue, lang))
+    return index
+
+
+# --- the overview notebook's tables and figures --------------------------------------------------
+
+def portfolio_frame(clients: Sequence[str | Path] | str | Path, *, catalogue: "Catalogue | None" = None,
+                    benchmark=None, lang: str = "en") -> tuple["pd.DataFrame", "pd.DataFrame"]:
+    """Analyse every client (a folder of client folders, or a list of them).
+
+    Returns (figures, problems): one row per client that could be analysed (client_id, name,
+    country, field, one column per dimension, highest_ready, next_label, handles), and one row
+    per client that could not (client_id, problem).
+    """
+    import pandas as pd
+
+    from auditlib.audit import analyse
+    from auditlib.benchmark import load_benchmark
+    from auditlib.catalogue import load_catalogue
+    from auditlib.errors import AuditError
+
+    if isinstance(clients, (str, Path)):
+        folder = Path(clients)
+        clients = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    catalogue = catalogue or load_catalogue()
+    if not hasattr(benchmark, "frame"):
+        benchmark = load_benchmark(benchmark, catalogue)
+    dims = [d.id for d in catalogue.dimensions]
+    rows, problems = [], []
+    for path in map(Path, clients):
+        try:
+            fig = key_figures(analyse(path, catalogue=catalogue, benchmark=benchmark), lang=lang)
+        except AuditError as exc:
+            problems.append({"client_id": path.name, "problem": str(exc).splitlines()[0]})
+            continue
+        rows.append({"client_id": path.name, "name": fig["name"], "country": fig["country"],
+                     "field": fig["field"], **{d: fig["dimensions"].get(d) for d in dims},
+                     "highest_ready": fig["highest_ready"] or "none", "next_label": fig["next_label"] or "-",
+                     "handles": fig["handles"]})
+    columns = ["client_id", "name", "country", "field", *dims, "highest_ready", "next_label", "handles"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame[dims] = frame[dims].astype(float)
+    return frame, pd.DataFrame(problems, columns=["client_id", "problem"])
+
+
+def readiness_counts(frame: "pd.DataFrame") -> "pd.Series":
+    """How many clients are ready for each label at most (none, bronze, silver, gold)."""
+    import pandas as pd
+
+    order = ["none", *LABELS]
+    return frame["highest_ready"].value_counts().reindex(order, fill_value=0).rename("clients").astype(int) \
+        if len(frame) else pd.Series(0, index=order, name="clients")
+
+
+def heatmap_figure(frame: "pd.DataFrame", catalogue: "Catalogue", lang: str = "en"):
+    """The clients' dimension scores side by side (rows: clients, columns: dimensions)."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    dims = [d.id for d in catalogue.dimensions]
+    names = [d.name[lang] for d in catalogue.dimensions]
+    values = frame[dims].to_numpy(dtype=float) if len(frame) else np.full((0, len(dims)), np.nan)
+    fig = Figure(figsize=(1.4 * len(dims) + 3, 0.45 * max(len(frame), 1) + 2.2), layout="constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(np.ma.masked_invalid(values) if values.size else np.zeros((1, len(dims))),
+                      cmap="RdBu", vmin=0, vmax=100, aspect="auto")
+    ax.set_xticks(range(len(dims)), [n.replace(" ", "\n", 2) for n in names], fontsize=8)
+    ax.set_yticks(range(len(frame)), list(frame["client_id"]), fontsize=8)
+    for (i, j), v in np.ndenumerate(values):
+        ax.text(j, i, "-" if np.isnan(v) else f"{v:.0f}", ha="center", va="center", fontsize=8)
+    fig.colorbar(image, ax=ax, shrink=0.8, label="score (0-100)")
+    ax.set_title("Dimension scores in each client's primary peer group" if lang == "en"
+                 else "Dimensiescores in de primaire vergelijkingsgroep van elke klant", fontsize=10)
+    return fig
+
+
+def readiness_figure(frame: "pd.DataFrame", catalogue: "Catalogue", lang: str = "en"):
+    """The distribution of label readiness across the portfolio (highest label ready)."""
+    from matplotlib.figure import Figure
+
+    counts = readiness_counts(frame)
+    none = "none" if lang == "en" else "geen"
+    names = [none if k == "none" else getattr(catalogue.labels, k).name[lang] for k in counts.index]
+    fig = Figure(figsize=(6, 3), layout="constrained")
+    ax = fig.add_subplot()
+    bars = ax.bar(names, counts.to_numpy(), color=["#9aa5b1", "#b08d57", "#a8a9ad", "#d4af37"])
+    ax.bar_label(bars)
+    ax.set_ylabel("clients" if lang == "en" else "klanten")
+    ax.set_title("Highest label ready for" if lang == "en" else "Hoogste haalbare label", fontsize=10)
+    ax.set_ylim(0, max(int(counts.max()), 1) * 1.2)
+    return fig
