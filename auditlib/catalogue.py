@@ -421,6 +421,9 @@ def load_catalogue(directory: str | Path | None = None) -> Catalogue:
             hashes[filename] = hashlib.sha256(path.read_bytes()).hexdigest()
         if data is not None:
             loaded[key] = _validate(models[key], data, path, problems)
+    for extra in sorted(directory.glob("*.yaml")):      # commentary rules, actions: provenance too
+        if extra.name not in hashes:
+            hashes[extra.name] = hashlib.sha256(extra.read_bytes()).hexdigest()
     if not problems:
         _cross_checks(loaded["indicators"], loaded["labels"], loaded["peer_groups"], directory, problems)
     if problems:

@@ -107,6 +107,38 @@ def cmd_interpret(args) -> int:
     return status
 
 
+def cmd_batch(args) -> int:
+    """Every client's report in parallel worker processes, a summary table, outputs/index.html."""
+    import os
+
+    from auditlib.batch import client_folders, run_batch, summary_table
+    from auditlib.report import FORMATS
+
+    settings = _settings(args)
+    formats = [f for part in (args.formats or ",".join(FORMATS)).split(",") for f in part.split() if f]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise AuditError(f"unknown format(s) {', '.join(bad)}; expected a subset of {', '.join(FORMATS)}")
+    if args.workers is not None and args.workers < 1:
+        raise AuditError("--workers must be at least 1")
+    if args.timeout is not None and args.timeout <= 0:
+        raise AuditError("--timeout must be a positive number of seconds")
+    paths = client_folders(args.client_names, folder=args.folder, clients_dir=settings.clients_dir)
+    if args.folder:
+        from dataclasses import replace
+
+        settings = replace(settings, clients_dir=Path(args.folder))
+    result = run_batch(paths, settings=settings, workers=args.workers or os.cpu_count(),
+                       cell_timeout=args.timeout or 600, lang=args.lang, formats=formats,
+                       outputs_dir=settings.outputs_dir, changed_only=args.changed_only)
+    print(summary_table(result.results))
+    if result.index is not None:
+        print(f"portfolio: {result.index}")
+    if result.interrupted:
+        print("interrupted: the finished reports are kept; nothing half-written was left", file=sys.stderr)
+    return result.exit_code
+
+
 def cmd_demo(args) -> int:
     """The main job on the bundled example clients."""
     args.clients, args.group, args.floor, args.exclude_id = [], None, None, None
@@ -152,6 +184,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("clients", nargs="*", help="client folders or ids (default: every client)")
     p.add_argument("--lang", choices=["en", "nl"], default="en")
     p.set_defaults(func=cmd_interpret)
+
+    p = sub.add_parser("batch", parents=[common], help="every client's report in parallel, and the portfolio index")
+    p.add_argument("client_names", nargs="*", metavar="clients",
+                   help="client ids or folders (default: every folder in the clients folder)")
+    p.add_argument("--folder", metavar="DIR", help="a folder of client folders to run")
+    p.add_argument("--workers", type=int, metavar="N", help="worker processes (default: one per core)")
+    p.add_argument("--changed-only", action="store_true",
+                   help="skip clients whose inputs, catalogue, benchmark and notebook are unchanged since "
+                        "their last good report")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="per-cell timeout (default 600)")
+    p.add_argument("--lang", choices=["en", "nl"], default="en")
+    p.add_argument("--formats", help="comma-separated subset of html,pdf,xlsx (default: all)")
+    p.add_argument("--outputs", help="outputs folder (default: ./outputs or $AUDITLIB_OUTPUTS)")
+    p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("demo", parents=[common], help="the main job on the bundled example clients")
     p.add_argument("--outputs", help="outputs folder (default: ./outputs)")

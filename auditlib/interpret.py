@@ -130,7 +130,7 @@ def load_rules(catalogue: Catalogue) -> CommentaryRules:
         raise CatalogueError(validation_problems(exc, path)) from None
     r = rules.rules
     problems = []
-    indicators = {f"young_organisation.indicators": r.young_organisation.indicators,
+    indicators = {"young_organisation.indicators": r.young_organisation.indicators,
                   "field_norms.min_difference": list(r.field_norms.min_difference),
                   "public_dependence": [r.public_dependence.public_indicator, r.public_dependence.sources_indicator],
                   "passive_membership": [r.passive_membership.members_indicator, r.passive_membership.active_indicator]}
@@ -266,9 +266,13 @@ class Interpretation:
     def statements(self, source: str | None = None) -> list[Statement]:
         return [st for s in self.sections for st in s.statements if source in (None, st.source)]
 
-    def to_markdown(self) -> str:
+    def to_markdown(self, *, handles: bool = True, notes: bool = True) -> str:
+        """The whole interpretation as Markdown; a report that shows the handles or the notes
+        elsewhere can leave them out here (handles=False, notes=False)."""
+        sections = [Section(s.anchor, s.title, [st for st in s.statements if notes or st.source != "auditor"])
+                    for s in self.sections]
         text = commentary_env(self.lang).get_template(DOCUMENT).render(
-            name=self.client_name, sections=self.sections, handles=self.handle_items)
+            name=self.client_name, sections=sections, handles=self.handle_items, show_handles=handles)
         return text.strip() + "\n"
 
     def to_text(self) -> str:
@@ -345,7 +349,7 @@ class _Writer:
         return {"group": requested, "n": g.n, "name": group_name(self.r, requested, self.lang)}
 
     # -- overall --
-    def overall(self, handles: pd.DataFrame, areas: list[str]) -> list[Statement]:
+    def overall(self, areas: list[str]) -> list[Statement]:
         c = self.r.client
         out: list[Statement] = []
         dims = [d for d in (self.dimension(self.primary, x.id) for x in self.cat.dimensions) if d]
@@ -628,7 +632,7 @@ def interpret(result, lang: str = "en") -> Interpretation:
     areas = silver_areas(handles, rules.handles.silver_areas)
     w = _Writer(result, lang, rules)
     notes = _note_statements(result, lang)
-    overall = Section("overall", str(w.ph.title_overall()), w.overall(handles, areas) + notes.get("overall", []))
+    overall = Section("overall", str(w.ph.title_overall()), w.overall(areas) + notes.get("overall", []))
     sections = [overall] + [w.dimension_section(d.id, notes) for d in cat.dimensions]
     evo = w.evolution_section()
     if evo is not None:

@@ -1019,12 +1019,17 @@ def export_pdf(html: str, out: Path, base_dir: Path) -> None:
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
 
-    def fetch(url: str, *args, **kwargs):
-        if not url.startswith("data:"):
-            raise ValueError(f"the report may not load external resources: {url[:60]}")
-        return weasyprint.default_url_fetcher(url, *args, **kwargs)
+    try:  # WeasyPrint >= 70: a fetcher object; only data: URIs may be read, anything else stops
+        from weasyprint.urls import URLFetcher
 
-    weasyprint.HTML(string=html, base_url=str(base_dir), url_fetcher=fetch).write_pdf(str(out))
+        fetcher = URLFetcher(allowed_protocols=["data"], fail_on_errors=True)
+    except ImportError:  # older WeasyPrint: a fetcher function
+        def fetcher(url: str, *args, **kwargs):
+            if not url.startswith("data:"):
+                raise ValueError(f"the report may not load external resources: {url[:60]}")
+            return weasyprint.default_url_fetcher(url, *args, **kwargs)
+
+    weasyprint.HTML(string=html, base_url=str(base_dir), url_fetcher=fetcher).write_pdf(str(out))
 
 
 # --- the run ------------------------------------------------------------------------------------
@@ -1078,10 +1083,11 @@ def _engagement_for(client_dir: Path, settings: Settings, client_out: Path) -> s
 
 
 def _cell_name(source: str) -> str:
+    """A cell's name: its first comment up to ':' or '(' (the notebook's convention), else its first line."""
     for line in source.splitlines():
         line = line.strip()
         if line.startswith("#") and not line.startswith("# NBVAL"):
-            return line.lstrip("# ").strip()
+            return re.split(r"[:(]", line.lstrip("# "), maxsplit=1)[0].strip()
     first = source.strip().splitlines()[0] if source.strip() else ""
     return first[:50]
 

@@ -14,7 +14,7 @@ import yaml
 from auditlib.audit import analyse
 from auditlib.consistency import check_consistency
 from auditlib.intake import ClientFolder
-from auditlib.interpret import (TEMPLATES, commentary_env, fmt_number, interpret, load_rules, phrases,
+from auditlib.interpret import (commentary_env, fmt_number, interpret, load_rules, phrases,
                                 template_names)
 from auditlib.notes import AuditorNotes
 
@@ -449,3 +449,13 @@ def test_cli_interpret_example_client_in_dutch(capsys):
     assert main(["interpret", CLIENTS[0].name, "--lang", "nl"]) == 0
     out = capsys.readouterr().out
     assert "## Totaalbeeld" in out and "## Verbeterhandvatten" in out
+
+
+def test_markdown_can_leave_out_handles_and_notes(catalogue, synthetic_db):
+    from auditlib.notes import Note
+
+    notes = AuditorNotes((Note("overall", "A note."),), ())
+    interp = interpret(run(catalogue, synthetic_db, notes=notes, service_usage=3))
+    full, bare = interp.to_markdown(), interp.to_markdown(handles=False, notes=False)
+    assert "## Improvement handles" in full and "A note." in full
+    assert "## Improvement handles" not in bare and "A note." not in bare and "## Overall picture" in bare

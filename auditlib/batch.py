@@ -1,0 +1,860 @@
+"""`auditlib batch`: every client's report, in parallel worker processes, then the portfolio index.
+
+How a worker executes a notebook (the design, measured in `benchmarks/bench_batch.py`):
+
+* The batch process is a *warm zygote*: before the first client it imports what every report
+  needs (pandas, matplotlib, seaborn, papermill, nbclient, nbconvert, ipykernel, auditlib) and
+  loads the catalogue and the benchmark database once (`warm_up`).
+* Each client then runs in its own process, **forked** from that warm zygote (one per core at a
+  time). A fork costs milliseconds and starts with every heavy import done, and each client
+  still gets a fresh process: nothing a report does (globals, matplotlib rcParams, pandas
+  options, environment, cwd, caches) can reach the next client, and a crash only loses that
+  client.
+* Inside the child the report is made by `report.run_engagement` (papermill and nbconvert
+  in-process, temp folder swapped in atomically). papermill runs the notebook on an
+  **in-process IPython kernel** (`WarmEngine`, papermill's engine plug-in point, made the
+  child's default engine) instead of starting a kernel process that would import everything
+  again. The kernel is set up as ipykernel's kernel application does it (inline matplotlib
+  backend as default, IPython history in memory, the notebook's cwd).
+* Per-cell timeout: an in-process kernel cannot be interrupted by nbclient, so the child arms
+  `signal.setitimer` around each cell; the alarm raises `CellTimeout` in the cell, which fails
+  like any error (the failed notebook is kept with the reason). Backstop: the parent kills a
+  child that stays in one cell longer than the timeout plus a grace period (code stuck in C),
+  or that is silent for too long between cells.
+* Ctrl-C: children ignore SIGINT; the parent sends SIGTERM, which a child only acts on while a
+  cell runs (it is blocked during export and the atomic swap, so a report being written is
+  finished, never cut). The parent then removes temp folders left under outputs/ and writes
+  the index with what finished. A second Ctrl-C kills at once.
+* Platforms without fork: every client runs in a fresh spawned process with a regular kernel
+  (correct, but without the warm start).
+
+Progress (tqdm) shows done, failed and left, and the time remaining; the summary table
+(client, status, seconds, reason) follows; the exit status is 1 if any client failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import wait as _wait_ready
+from pathlib import Path
+from queue import Empty, Queue
+from typing import Any, Callable, Iterable, Sequence
+
+from auditlib.errors import AuditError
+
+DEFAULT_FORMATS = ("html", "pdf", "xlsx")
+WARM_ENGINE = "auditlib-inprocess"
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+# The parent kills a child this long after a cell should have been stopped by its own alarm.
+KILL_GRACE = 10.0
+# Between cells (kernel start, export, PDF) a child may be silent this long at least.
+QUIET_LIMIT_MIN = 300.0
+# After Ctrl-C, how long the children being exported get to finish before they are killed.
+STOP_GRACE = 60.0
+
+
+class CellTimeout(TimeoutError):
+    """Raised inside a cell that runs longer than the per-cell timeout (in-process kernel)."""
+
+
+# --- which clients, and which of them changed ---------------------------------------------------
+
+def client_folders(names: Sequence[str] = (), *, folder: str | Path | None = None,
+                   clients_dir: str | Path | None = None) -> list[Path]:
+    """Client folders from ids or paths; a `folder` of client folders; else every client in `clients_dir`.
+
+    Raises AuditError for a missing folder (before any work starts).
+    """
+    base = Path(folder) if folder else Path(clients_dir) if clients_dir else None
+    if folder or not names:
+        if base is None or not base.is_dir():
+            raise AuditError(f"no clients folder at {base}")
+        found = sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    else:
+        found = []
+    for name in names:
+        p = Path(name)
+        if not (p.is_dir() or p.is_absolute() or "/" in name) and clients_dir is not None:
+            p = Path(clients_dir) / name
+        if not p.is_dir():
+            raise AuditError(f"no client folder {p}")
+        found.append(p)
+    unique: dict[Path, Path] = {}
+    for p in found:
+        unique.setdefault(p.resolve(), p)
+    ids = [p.name for p in unique.values()]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise AuditError(f"two client folders share the id {', '.join(twice)}; a client id must be unique")
+    return list(unique.values())
+
+
+def _is_report_dir(path: Path) -> bool:
+    return path.is_dir() and not path.name.startswith(".") and not path.name.endswith(".failed") \
+        and (path / "manifest.json").is_file()
+
+
+def read_manifest(report_dir: str | Path) -> dict:
+    try:
+        return json.loads((Path(report_dir) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def manifest_hashes(manifest: dict) -> dict | None:
+    """The input hashes a manifest recorded (report.input_hashes() at the time of the report)."""
+    for key in ("input_hashes", "inputs", "hashes"):
+        value = manifest.get(key)
+        if isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
+            return value
+    return None
+
+
+def last_good_report(outputs_dir: str | Path, client_id: str) -> Path | None:
+    """The client's most recent complete report folder under outputs/<client>/ (None if none)."""
+    base = Path(outputs_dir) / client_id
+    if not base.is_dir():
+        return None
+    reports = [p for p in base.iterdir() if _is_report_dir(p)]
+    if not reports:
+        return None
+    return max(reports, key=lambda p: ((p / "manifest.json").stat().st_mtime_ns, p.name))
+
+
+def unchanged_report(client_dir: Path, settings, outputs_dir: Path, *, lang: str,
+                     formats: Sequence[str]) -> Path | None:
+    """The last good report if it is still current (same input hashes, language and formats), else None."""
+    from auditlib.report import input_hashes
+
+    last = last_good_report(outputs_dir, client_dir.name)
+    if last is None:
+        return None
+    manifest = read_manifest(last)
+    recorded = manifest_hashes(manifest)
+    if recorded is None:
+        return None
+    try:
+        current = input_hashes(client_dir, settings)
+    except (AuditError, OSError):
+        return None
+    if recorded != current:
+        return None
+    if manifest.get("lang", lang) != lang:
+        return None
+    from auditlib.portfolio import REPORT_FILES
+
+    if not all((last / REPORT_FILES[f]).is_file() for f in formats if f in REPORT_FILES):
+        return None
+    return last
+
+
+# --- the in-process kernel ------------------------------------------------------------------------
+
+_KERNEL_CLASSES: dict[str, type] = {}
+
+
+def kernel_manager_class() -> type:
+    """The warm in-process kernel manager class (built on first use: ipykernel is imported lazily).
+
+    nbclient drives it like any kernel manager; its client is asynchronous (nbclient awaits
+    `execute` and `get_msg`) and runs each cell on this process's main thread, so a per-cell
+    alarm can stop it.
+    """
+    if "manager" in _KERNEL_CLASSES:
+        return _KERNEL_CLASSES["manager"]
+
+    from ipykernel.inprocess.channels import InProcessChannel
+    from ipykernel.inprocess.client import InProcessKernelClient
+    from ipykernel.inprocess.ipkernel import InProcessKernel
+    from ipykernel.inprocess.manager import InProcessKernelManager
+    from ipykernel.ipkernel import IPythonKernel
+    from traitlets import Float, Type
+    from traitlets.config import Config
+
+    class AsyncInProcessChannel(InProcessChannel):
+        """A channel nbclient can await; messages come from the kernel and its IOPub thread."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._queue: Queue = Queue()
+
+        def call_handlers(self, msg):
+            self._queue.put(msg)
+
+        def msg_ready(self) -> bool:
+            return not self._queue.empty()
+
+        async def get_msg(self, timeout: float | None = None):
+            deadline = None if timeout is None else time.monotonic() + timeout
+            delay = 0.0005
+            while True:
+                try:
+                    return self._queue.get_nowait()
+                except Empty:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 0.01)
+
+    class WarmKernel(InProcessKernel):
+        """An in-process kernel whose print() output reaches the cell it belongs to."""
+
+        async def execute_request(self, stream, ident, parent):
+            with self._redirected_io():
+                self.stdout.set_parent(parent)
+                self.stderr.set_parent(parent)
+                try:
+                    await IPythonKernel.execute_request(self, stream, ident, parent)
+                finally:
+                    # Before the kernel reports idle, so the output lands in this cell.
+                    self.stdout.flush()
+                    self.stderr.flush()
+
+    class WarmKernelClient(InProcessKernelClient):
+        shell_channel_class = Type(AsyncInProcessChannel)
+        iopub_channel_class = Type(AsyncInProcessChannel)
+        stdin_channel_class = Type(AsyncInProcessChannel)
+        control_channel_class = Type(AsyncInProcessChannel)
+        cell_timeout = Float(0.0)
+
+        def is_alive(self) -> bool:
+            return self.kernel is not None
+
+        def kernel_info(self) -> str:
+            # Answered directly (papermill asks synchronously, outside the event loop).
+            msg = self.session.msg("kernel_info_request")
+            reply = self.session.msg("kernel_info_reply", {"status": "ok", **self.kernel.kernel_info}, parent=msg)
+            self.shell_channel.call_handlers(reply)
+            return msg["header"]["msg_id"]
+
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            msg_id = self.kernel_info()
+            while True:
+                msg = await self.shell_channel.get_msg(timeout=timeout)
+                if msg["parent_header"].get("msg_id") == msg_id:
+                    return
+
+        async def execute(self, code, silent=False, store_history=True, user_expressions=None,
+                          allow_stdin=None, stop_on_error=True) -> str:
+            content = dict(code=code, silent=silent, store_history=store_history,
+                           user_expressions=user_expressions or {}, allow_stdin=False,
+                           stop_on_error=stop_on_error)
+            msg = self.session.msg("execute_request", content)
+            stream = self.kernel.shell_stream
+            self.session.send(stream, msg)
+            parts = stream.recv_multipart()
+            _notify("cell", "start")
+            with _cell_guard(self.cell_timeout):
+                await self.kernel.dispatch_shell(parts)
+            _notify("cell", "end")
+            try:
+                _idents, reply = self.session.recv(stream, copy=False)
+            except Empty:
+                reply = None
+            if reply is None:   # the kernel was cut before it could answer (alarm in its own code)
+                reply = self.session.msg("execute_reply", {
+                    "status": "error", "ename": "CellTimeout", "execution_count": None,
+                    "evalue": f"the cell ran longer than the per-cell timeout of {self.cell_timeout:g} s",
+                    "traceback": []}, parent=msg)
+            self.shell_channel.call_handlers(reply)
+            return msg["header"]["msg_id"]
+
+    class WarmKernelManager(InProcessKernelManager):
+        """Starts an in-process kernel set up as ipykernel's kernel application would."""
+
+        cell_timeout = Float(0.0, help="seconds per cell; 0 for none").tag(config=True)
+
+        def start_kernel(self, **kwargs):
+            cwd = kwargs.get("cwd")
+            if cwd:
+                os.chdir(cwd)
+            _inline_backend_default()
+            config = Config()
+            config.HistoryManager.hist_file = ":memory:"
+            self.kernel = WarmKernel(parent=self, session=self.session, config=config)
+
+        def client(self, **kwargs):
+            kwargs["kernel"] = self.kernel
+            return WarmKernelClient(parent=self, session=self.session, cell_timeout=self.cell_timeout, **kwargs)
+
+        def shutdown_kernel(self, now=False, restart=False):
+            if self.kernel is not None:
+                self.kernel.iopub_thread.stop()
+                self.kernel = None
+
+        def cleanup_resources(self, restart=False):
+            pass
+
+    _KERNEL_CLASSES["manager"] = WarmKernelManager
+    return WarmKernelManager
+
+
+def _inline_backend_default() -> None:
+    """What ipykernel's kernel app does: the inline backend as the default, unless one is chosen."""
+    if os.environ.get("MPLBACKEND"):
+        return
+    os.environ["MPLBACKEND"] = INLINE_BACKEND
+    if "matplotlib" in sys.modules:   # imported by the warm zygote before the variable was set
+        import matplotlib
+
+        matplotlib.rcParams["backend"] = INLINE_BACKEND
+
+
+class _cell_guard:
+    """Around one cell: a per-cell alarm, and SIGTERM let through (it is blocked outside cells)."""
+
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+        self.old = None
+
+    def __enter__(self):
+        if self.timeout and self.timeout > 0:
+            timeout = self.timeout
+
+            def on_alarm(signum, frame):
+                raise CellTimeout(f"the cell ran longer than the per-cell timeout of {timeout:g} s")
+
+            self.old = signal.signal(signal.SIGALRM, on_alarm)
+            # Re-armed every second: a cell that swallows the exception is stopped again.
+            signal.setitimer(signal.ITIMER_REAL, timeout, 1.0)
+        if _CHILD.get("sigterm_blocked"):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        return self
+
+    def __exit__(self, *exc):
+        if _CHILD.get("sigterm_blocked"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        if self.old is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.old)
+        return False
+
+
+def warm_engine() -> type:
+    """The papermill engine that runs a notebook on the warm in-process kernel."""
+    if "engine" in _KERNEL_CLASSES:
+        return _KERNEL_CLASSES["engine"]
+    from papermill.engines import NBClientEngine
+
+    class WarmEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+            timeout = execution_timeout or kwargs.get("timeout") or _CHILD.get("cell_timeout") or 0
+            km = kwargs.pop("km", None) or kernel_manager_class()(cell_timeout=float(timeout))
+            return super().execute_managed_notebook(
+                nb_man, kernel_name, log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
+                start_timeout=start_timeout, execution_timeout=execution_timeout, km=km, **kwargs)
+
+    _KERNEL_CLASSES["engine"] = WarmEngine
+    return WarmEngine
+
+
+def use_warm_engine() -> None:
+    """Make the warm in-process engine papermill's engine in THIS process (a batch child)."""
+    from papermill.engines import papermill_engines
+
+    engine = warm_engine()
+    papermill_engines.register(WARM_ENGINE, engine)
+    papermill_engines.register(None, engine)
+    papermill_engines.register("nbclient", engine)
+
+
+# --- the warm zygote -----------------------------------------------------------------------------
+
+def warm_up(settings=None) -> dict:
+    """Import what every report needs and load the shared data once, before the children fork.
+
+    Nothing here chooses a matplotlib backend or creates a figure: the child's kernel does that.
+    """
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")   # ipykernel's debugger: no banner
+    import importlib
+
+    for name in ("numpy", "pandas", "matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg",
+                 "matplotlib.pyplot", "seaborn", "jinja2", "yaml", "openpyxl", "nbformat", "nbclient",
+                 "papermill", "nbconvert", "nbconvert.exporters.html", "nbconvert.preprocessors",
+                 "bs4", "mistune", "pygments.lexers.python", "pygments.formatters.html",
+                 "ipykernel.inprocess.ipkernel", "IPython.core.pylabtools", "matplotlib_inline.backend_inline",
+                 "auditlib.audit", "auditlib.handles", "auditlib.interpret", "auditlib.report",
+                 "auditlib.charts", "auditlib.export", "auditlib.portfolio", "weasyprint"):
+        try:
+            importlib.import_module(name)
+        except Exception:   # optional or not built yet: the report imports what it needs itself
+            pass
+    kernel_manager_class()
+    warm_engine()
+    loaded: dict = {}
+    if settings is not None:
+        from auditlib.audit import reference_for
+        from auditlib.benchmark import load_benchmark
+        from auditlib.catalogue import load_catalogue
+
+        try:
+            loaded["catalogue"] = load_catalogue(settings.catalogue_dir)
+            loaded["benchmark"] = load_benchmark(settings.benchmark_path, loaded["catalogue"])
+            reference_for(loaded["benchmark"], loaded["catalogue"])
+        except AuditError:
+            loaded.clear()   # every client will report the problem itself
+    import gc
+
+    gc.collect()
+    gc.freeze()   # fewer copy-on-write page copies in the children
+    return loaded
+
+
+# --- the child: one client ---------------------------------------------------------------------------
+
+_CHILD: dict[str, Any] = {}
+
+
+def _notify(kind: str, what: str) -> None:
+    conn = _CHILD.get("conn")
+    if conn is not None:
+        try:
+            conn.send((kind, what, time.monotonic()))
+        except (OSError, ValueError):
+            pass
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a child needs to make one client's report (picklable for spawned children)."""
+
+    client_dir: Path
+    settings: Any
+    lang: str
+    formats: tuple[str, ...]
+    outputs_dir: Path
+    cell_timeout: float
+    groups: tuple[str, ...] | None = None
+    extra_parameters: dict | None = None
+    warm: bool = True
+    log_path: Path | None = None
+
+
+def _child_main(job: Job, conn, runner: Callable[[Job], Any] | None = None) -> None:
+    """Entry point of a child process: make the report, send the outcome, exit without cleanup."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)         # Ctrl-C is the parent's to handle
+    code = 0
+    try:
+        if job.log_path is not None:                     # keep the parent's progress bar clean
+            fd = os.open(job.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.close(fd)
+        _CHILD.update(conn=conn, cell_timeout=job.cell_timeout)
+        if job.warm:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})   # let through only in cells
+            _CHILD["sigterm_blocked"] = True
+            use_warm_engine()
+        result = (runner or _make_report)(job)
+        conn.send(("done", result, time.monotonic()))
+    except BaseException as exc:   # noqa: BLE001 - report anything to the parent
+        code = 1
+        try:
+            conn.send(("error", f"{type(exc).__name__}: {exc}".splitlines()[0][:500], time.monotonic()))
+        except Exception:
+            pass
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _make_report(job: Job) -> dict:
+    """In the child: run the engagement, then read the key figures the portfolio shows."""
+    from auditlib.report import run_engagement
+
+    outcome = run_engagement(job.client_dir, settings=job.settings, lang=job.lang,
+                             groups=list(job.groups) if job.groups else None, formats=job.formats,
+                             outputs_dir=job.outputs_dir, cell_timeout=job.cell_timeout,
+                             extra_parameters=job.extra_parameters)
+    figures = None
+    if outcome.status == "ok":
+        figures = _figures(job)
+    return {"outcome": outcome, "figures": figures}
+
+
+def _figures(job: Job) -> dict | None:
+    from auditlib.audit import analyse
+    from auditlib.benchmark import load_benchmark
+    from auditlib.catalogue import load_catalogue
+    from auditlib.portfolio import key_figures
+
+    try:
+        catalogue = load_catalogue(job.settings.catalogue_dir)
+        benchmark = load_benchmark(job.settings.benchmark_path, catalogue)
+        result = analyse(job.client_dir, catalogue=catalogue, benchmark=benchmark,
+                         groups=list(job.groups) if job.groups else None)
+        return key_figures(result, lang=job.lang)
+    except Exception:   # the report is made; the index then shows it without figures
+        return None
+
+
+# --- the parent: schedule, watch, summarise -------------------------------------------------------------
+
+@dataclass
+class ClientResult:
+    client_id: str
+    client_dir: Path
+    status: str                      # ok | skipped | failed | interrupted
+    seconds: float = 0.0
+    reason: str | None = None
+    engagement: str | None = None
+    out_dir: Path | None = None
+    failed_notebook: Path | None = None
+    figures: dict | None = None
+
+
+@dataclass
+class BatchResult:
+    results: list[ClientResult]
+    index: Path | None
+    interrupted: bool = False
+    wall_seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[ClientResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def exit_code(self) -> int:
+        return 130 if self.interrupted else (1 if self.failed else 0)
+
+
+@dataclass
+class _Running:
+    job: Job
+    process: Any
+    conn: Any
+    started: float
+    in_cell: bool = False
+    last: float = 0.0
+    cells: int = 0
+    message: Any = None
+    killed: str | None = None
+
+
+def temp_leftovers(outputs_dir: str | Path) -> list[Path]:
+    """Temporary folders and files a killed run may leave under outputs/ (report.py's and ours)."""
+    outputs_dir = Path(outputs_dir)
+    found: list[Path] = []
+    if not outputs_dir.is_dir():
+        return found
+    for level in (outputs_dir, *[p for p in outputs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]):
+        for p in level.iterdir():
+            name = p.name
+            if name.startswith(".") and (name.endswith((".tmp", ".partial")) or ".tmp" in name or "tmp" in name):
+                found.append(p)
+    try:
+        from auditlib.report import temp_paths   # report.py may name its own leftovers
+    except ImportError:
+        temp_paths = None
+    if temp_paths is not None:
+        found.extend(p for p in temp_paths(outputs_dir) if p not in found)
+    return found
+
+
+def remove_temp_leftovers(outputs_dir: str | Path) -> list[Path]:
+    removed = []
+    for p in temp_leftovers(outputs_dir):
+        try:
+            shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+            removed.append(p)
+        except FileNotFoundError:
+            pass
+    return removed
+
+
+def _progress_bar(total: int, enabled: bool | None):
+    from tqdm import tqdm
+
+    class Bar(tqdm):
+        monitor_interval = 0   # no monitor thread in a process that forks
+
+    return Bar(total=total, unit="client", desc="reports", disable=(not enabled) if enabled is not None else None,
+               file=sys.stderr, dynamic_ncols=True, leave=True)
+
+
+def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | None = None,
+              cell_timeout: float = 600, lang: str = "en", formats: Sequence[str] = DEFAULT_FORMATS,
+              outputs_dir: str | Path | None = None, changed_only: bool = False, groups: Sequence[str] | None = None,
+              extra_parameters: dict | None = None, progress: bool | None = None, warm: bool | None = None,
+              write_index: bool = True, runner: Callable[[Job], Any] | None = None,
+              kill_grace: float = KILL_GRACE) -> BatchResult:
+    """Make every client's report in parallel processes; write outputs/index.html; never raise for a client.
+
+    `runner` replaces the report maker in the children (tests); `warm=False` uses a regular
+    kernel per report in spawned processes.
+    """
+    from auditlib.config import Settings
+
+    start_wall = time.monotonic()
+    settings = settings or Settings.from_env()
+    outputs_dir = Path(outputs_dir or settings.outputs_dir).resolve()
+    settings = replace(settings, outputs_dir=outputs_dir)
+    formats = tuple(dict.fromkeys(formats))
+    workers = max(1, int(workers or os.cpu_count() or 1))
+    can_fork = "fork" in mp.get_all_start_methods()
+    warm = can_fork if warm is None else (warm and can_fork)
+    ctx = mp.get_context("fork" if warm else "spawn")
+    client_dirs = [Path(c) for c in clients]
+    outputs_dir.mkdir(parents=True, exist_ok=True)
+    remove_temp_leftovers(outputs_dir)          # from an earlier run that was killed
+
+    results: dict[str, ClientResult] = {}
+    todo: list[Job] = []
+    logs = Path(tempfile.mkdtemp(prefix="auditlib-batch-"))
+    for d in client_dirs:
+        if changed_only:
+            last = unchanged_report(d, settings, outputs_dir, lang=lang, formats=formats)
+            if last is not None:
+                results[d.name] = ClientResult(d.name, d, "skipped", reason="unchanged since the last good report",
+                                               engagement=last.name, out_dir=last)
+                continue
+        todo.append(Job(d, settings, lang, formats, outputs_dir, float(cell_timeout or 0),
+                        tuple(groups) if groups else None, extra_parameters, warm, logs / f"{d.name}.log"))
+
+    if warm and todo:
+        warm_up(settings)
+    bar = _progress_bar(len(client_dirs), progress)
+    counts = {"ok": 0, "failed": 0, "skipped": len(results)}
+
+    def show():
+        left = len(client_dirs) - sum(counts.values())
+        bar.set_postfix_str(f"ok={counts['ok']} failed={counts['failed']} skipped={counts['skipped']} left={left}",
+                            refresh=True)
+
+    bar.update(len(results))
+    show()
+    running: dict[int, _Running] = {}
+    pending = list(todo)
+    interrupted = False
+    quiet_limit = max(QUIET_LIMIT_MIN, float(cell_timeout or 0)) + kill_grace
+
+    def launch(job: Job) -> None:
+        reader, writer = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_child_main, args=(job, writer, runner), name=f"auditlib-{job.client_dir.name}",
+                           daemon=False)
+        proc.start()
+        writer.close()
+        now = time.monotonic()
+        running[proc.sentinel] = _Running(job, proc, reader, now, last=now)
+
+    def finish(r: _Running, *, interrupted_now: bool = False) -> None:
+        r.process.join()
+        r.conn.close()
+        cid = r.job.client_dir.name
+        secs = time.monotonic() - r.started
+        msg = r.message
+        if msg is not None and msg[0] == "done":
+            payload = msg[1]
+            outcome = payload["outcome"] if isinstance(payload, dict) else payload
+            res = ClientResult(cid, r.job.client_dir, outcome.status, seconds=outcome.seconds or secs,
+                               reason=outcome.error, engagement=outcome.engagement, out_dir=outcome.out_dir,
+                               failed_notebook=outcome.failed_notebook,
+                               figures=payload.get("figures") if isinstance(payload, dict) else None)
+        elif interrupted_now:
+            res = ClientResult(cid, r.job.client_dir, "interrupted", secs, "stopped by Ctrl-C before it finished")
+        else:
+            if r.killed:
+                reason = r.killed
+            elif msg is not None and msg[0] == "error":
+                reason = f"the worker failed: {msg[1]}"
+            else:
+                reason = f"the worker process died (exit code {r.process.exitcode})" + _log_tail(r.job.log_path)
+            res = ClientResult(cid, r.job.client_dir, "failed", secs, reason)
+            res.failed_notebook = _salvage_failed(res, outputs_dir)
+        results[cid] = res
+        if res.status in counts:
+            counts[res.status] += 1
+        if res.status != "interrupted":
+            bar.update(1)
+        show()
+
+    def poll(timeout: float) -> None:
+        if not running:
+            return
+        ready = _wait_ready([r.conn for r in running.values()] + list(running), timeout=timeout)
+        now = time.monotonic()
+        for key, r in list(running.items()):
+            while r.conn in ready or key in ready:
+                try:
+                    if not r.conn.poll():
+                        break
+                    msg = r.conn.recv()
+                except (EOFError, OSError):
+                    break
+                if msg[0] == "cell":
+                    r.in_cell = msg[1] == "start"
+                    r.cells += msg[1] == "start"
+                    r.last = now
+                else:
+                    r.message = msg
+            if not r.process.is_alive():
+                del running[key]
+                finish(r)
+                continue
+            limit = (float(cell_timeout) + kill_grace) if (r.in_cell and cell_timeout) else quiet_limit
+            if now - r.last > limit and r.killed is None:
+                where = f"code cell {r.cells}" if r.in_cell else "between cells"
+                r.killed = (f"no progress for {now - r.last:.0f} s ({where}); the per-cell timeout of "
+                            f"{cell_timeout:g} s could not stop it, so the worker was killed")
+                r.process.kill()
+
+    try:
+        try:
+            while pending or running:
+                while pending and len(running) < workers:
+                    launch(pending.pop(0))
+                poll(0.5)
+        except KeyboardInterrupt:
+            interrupted = True
+            bar.write("interrupted: stopping the workers; finished reports stay", file=sys.stderr)
+            for r in running.values():
+                _signal(r.process, signal.SIGTERM)
+            deadline = time.monotonic() + STOP_GRACE
+            try:
+                while running and time.monotonic() < deadline:
+                    poll(0.2)
+            except KeyboardInterrupt:
+                pass
+            for r in running.values():
+                _signal(r.process, signal.SIGKILL)
+            for key, r in list(running.items()):
+                del running[key]
+                # a report that finished before the signal still counts
+                while r.conn.poll():
+                    try:
+                        msg = r.conn.recv()
+                    except (EOFError, OSError):
+                        break
+                    if msg[0] != "cell":
+                        r.message = msg
+                finish(r, interrupted_now=True)
+    finally:
+        for r in running.values():
+            _signal(r.process, signal.SIGKILL)
+            r.process.join()
+        bar.close()
+        remove_temp_leftovers(outputs_dir)
+        shutil.rmtree(logs, ignore_errors=True)
+
+    ordered = [results[d.name] for d in client_dirs if d.name in results]
+    index = None
+    if write_index:
+        index = write_portfolio_index(ordered, settings=settings, outputs_dir=outputs_dir, lang=lang)
+    return BatchResult(ordered, index, interrupted, time.monotonic() - start_wall)
+
+
+def _signal(process, signum) -> None:
+    try:
+        if process.pid is not None and process.exitcode is None:
+            os.kill(process.pid, signum)
+    except (ProcessLookupError, OSError):
+        pass
+
+
+def _log_tail(path: Path | None, lines: int = 3) -> str:
+    try:
+        tail = [ln for ln in path.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()][-lines:]
+    except (OSError, AttributeError):
+        return ""
+    return (": " + " | ".join(t.strip()[:200] for t in tail)) if tail else ""
+
+
+def _salvage_failed(res: ClientResult, outputs_dir: Path) -> Path | None:
+    """After a killed worker: keep its partly executed notebook the way report.py keeps failures, if it can."""
+    try:
+        from auditlib.report import keep_failed_notebook
+    except ImportError:
+        return None
+    try:
+        return keep_failed_notebook(res.client_dir, outputs_dir=outputs_dir, reason=res.reason)
+    except Exception:
+        return None
+
+
+# --- the index ------------------------------------------------------------------------------------------
+
+def write_portfolio_index(results: Iterable[ClientResult], *, settings, outputs_dir: Path, lang: str = "en") -> Path | None:
+    """Update outputs/portfolio.json and outputs/index.html with this run's results."""
+    from auditlib.catalogue import load_catalogue
+    from auditlib.portfolio import PortfolioRow, load_rows, merge_rows, relative_link, report_links, write_portfolio
+
+    try:
+        catalogue = load_catalogue(settings.catalogue_dir)
+    except AuditError:
+        return None
+    previous = {r.client_id: r for r in load_rows(outputs_dir)}
+    rows = []
+    now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    for res in results:
+        if res.status == "interrupted":
+            continue   # keep whatever the index said before
+        old = previous.get(res.client_id)
+        if res.status in ("ok", "skipped"):
+            figures = res.figures
+            if figures is None and old is not None and old.status != "failed" and old.engagement == res.engagement:
+                figures = old.figures
+            if figures is None:
+                figures = _figures_now(res, settings, catalogue, lang)
+            updated = now if res.status == "ok" else (old.updated if old else None)
+            rows.append(PortfolioRow(res.client_id, res.status, res.engagement, round(res.seconds, 1), None,
+                                     figures, report_links(res.out_dir, outputs_dir), None, {}, updated))
+        else:
+            last = last_good_report(outputs_dir, res.client_id)
+            failed_nb = None
+            if res.failed_notebook is not None and Path(res.failed_notebook).is_file():
+                failed_nb = relative_link(res.failed_notebook, outputs_dir)
+            rows.append(PortfolioRow(res.client_id, "failed", res.engagement, round(res.seconds, 1),
+                                     res.reason or "failed", None, {}, failed_nb,
+                                     report_links(last, outputs_dir) if last else {}, now))
+    rows = merge_rows(previous.values(), rows, outputs_dir)
+    return write_portfolio(outputs_dir, rows, catalogue, lang=lang)
+
+
+def _figures_now(res: ClientResult, settings, catalogue, lang: str) -> dict | None:
+    """Key figures of an unchanged client (same inputs as its report, so the same figures)."""
+    try:
+        from auditlib.audit import analyse
+        from auditlib.benchmark import load_benchmark
+        from auditlib.portfolio import key_figures
+
+        benchmark = load_benchmark(settings.benchmark_path, catalogue)
+        return key_figures(analyse(res.client_dir, catalogue=catalogue, benchmark=benchmark), lang=lang)
+    except Exception:
+        return None
+
+
+def summary_table(results: Sequence[ClientResult], width: int = 100) -> str:
+    """The end-of-batch table: client, status, seconds, reason."""
+    rows = [("client", "status", "seconds", "reason")]
+    for r in results:
+        reason = (r.reason or "").replace("\n", " ")
+        rows.append((r.client_id, r.status, f"{r.seconds:.1f}", reason))
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    w2 = max(len(r[2]) for r in rows)
+    room = max(20, width - w0 - w1 - w2 - 6)
+    lines = []
+    for i, (a, b, c, d) in enumerate(rows):
+        d = d if len(d) <= room else d[: room - 3] + "..."
+        lines.append(f"{a:<{w0}}  {b:<{w1}}  {c:>{w2}}  {d}".rstrip())
+        if i == 0:
+            lines.append("-" * min(width, w0 + w1 + w2 + 6 + max(len(x[3]) for x in rows)))
+    counts = {s: sum(1 for r in results if r.status == s) for s in ("ok", "skipped", "failed", "interrupted")}
+    lines.append("")
+    lines.append(", ".join(f"{v} {k}" for k, v in counts.items() if v or k in ("ok", "failed")))
+    return "\n".join(lines)

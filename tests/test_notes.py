@@ -1,0 +1,127 @@
+"""The auditor's notes: reading, checking anchors, saving, and merging into the interpretation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from auditlib.audit import analyse
+from auditlib.errors import NotesError
+from auditlib.intake import ClientFolder
+from auditlib.interpret import interpret
+from auditlib.notes import AuditorNotes, Note, load_notes, save_notes
+
+from conftest import make_profile
+
+NOTES = {
+    "improvement_areas": ["service_usage", "private_funding_share", "active_member_share"],
+    "notes": [
+        {"anchor": "overall", "text": "The board changed in 2025."},
+        {"anchor": "dimension: services", "text": "Two new services started."},
+        {"anchor": "indicator:sme_share", "text": "SME share is structurally low in this field."},
+    ],
+}
+
+
+def write(tmp_path: Path, data, name="notes.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_load_yaml_notes(catalogue, tmp_path):
+    notes = load_notes(write(tmp_path, NOTES), catalogue)
+    assert [n.anchor for n in notes.notes] == ["overall", "dimension:services", "indicator:sme_share"]
+    assert notes.improvement_areas == ("service_usage", "private_funding_share", "active_member_share")
+    assert notes.for_anchor("dimension:services")[0].text == "Two new services started."
+
+
+def test_load_markdown_notes(catalogue, tmp_path):
+    text = ("## overall\nA good year.\n\n## dimension: services\nNew offer.\n\n"
+            "## indicator: sme_share\nLow **by design**.\n\n## improvement areas\n- service_usage\n- sme_share\n")
+    notes = load_notes(write(tmp_path, text, "notes.md"), catalogue)
+    assert [(n.anchor, n.text) for n in notes.notes] == [
+        ("overall", "A good year."), ("dimension:services", "New offer."), ("indicator:sme_share", "Low **by design**.")]
+    assert notes.improvement_areas == ("service_usage", "sme_share")
+
+
+def test_no_notes_file_means_no_notes(catalogue):
+    assert load_notes(None, catalogue) == AuditorNotes()
+
+
+@pytest.mark.parametrize("anchor, message", [
+    ("dimension:nonsense", "unknown dimension in anchor"),
+    ("indicator:not_an_indicator", "unknown indicator in anchor"),
+    ("chapter:3", "unknown anchor"),
+])
+def test_bad_anchor_names_file_and_key(catalogue, tmp_path, anchor, message):
+    data = {"notes": [{"anchor": "overall", "text": "fine"}, {"anchor": anchor, "text": "x"}]}
+    path = write(tmp_path, data)
+    with pytest.raises(NotesError) as exc:
+        load_notes(path, catalogue)
+    text = str(exc.value)
+    assert str(path) in text and "key notes.1" in text and message in text and anchor in text
+    problem = exc.value.problems[0]
+    assert problem.file == str(path) and problem.place == "key notes.1"
+
+
+def test_bad_markdown_heading_names_file(catalogue, tmp_path):
+    path = write(tmp_path, "## dimension: nope\ntext\n", "notes.md")
+    with pytest.raises(NotesError) as exc:
+        load_notes(path, catalogue)
+    assert str(path) in str(exc.value) and "dimension:nope" in str(exc.value)
+
+
+def test_every_problem_reported_together(catalogue, tmp_path):
+    data = {"colour": "blue", "improvement_areas": ["nope"],
+            "notes": [{"anchor": "dimension:x", "text": "a"}, {"text": "no anchor"}]}
+    with pytest.raises(NotesError) as exc:
+        load_notes(write(tmp_path, data), catalogue)
+    places = [p.place for p in exc.value.problems]
+    assert places == ["key colour", "key notes.0", "key notes.1", "key improvement_areas.0"]
+
+
+def test_unreadable_notes_file(catalogue, tmp_path):
+    with pytest.raises(NotesError) as exc:
+        load_notes(write(tmp_path, "notes: [unclosed"), catalogue)
+    assert "cannot be read" in str(exc.value)
+
+
+def test_save_and_load_round_trip(catalogue, tmp_path):
+    notes = AuditorNotes((Note("overall", "Line one.\nLine two."), Note("indicator:sme_share", "Ünïcode & <tags>")),
+                         ("service_usage",))
+    path = save_notes(notes, tmp_path / "notes.yaml")
+    again = load_notes(path, catalogue)
+    assert again.notes == notes.notes and again.improvement_areas == notes.improvement_areas
+    assert not list(tmp_path.glob(".notes.yaml.*"))         # no temporary file left behind
+
+
+def test_notes_from_the_client_folder_merge_into_the_interpretation(catalogue, synthetic_db, tmp_path):
+    path = write(tmp_path, NOTES)
+    profile = make_profile(catalogue, sme_share=10)
+    folder = ClientFolder("test-client", tmp_path, profile, (), path)
+    result = analyse(folder, catalogue=catalogue, benchmark=synthetic_db)
+    assert result.notes.improvement_areas == tuple(NOTES["improvement_areas"])
+    for lang, marker in (("en", "Auditor's note:"), ("nl", "Notitie van de auditor:")):
+        interp = interpret(result, lang)
+        placed = {st.anchor: s.anchor for s in interp.sections for st in s.statements if st.source == "auditor"}
+        assert placed == {"overall": "overall", "dimension:services": "dimension:services",
+                          "indicator:sme_share": "dimension:structure"}
+        md = interp.to_markdown()
+        assert f"- **{marker}** The board changed in 2025." in md
+        assert f"- **{marker}** SME share is structurally low in this field." in md
+        # the documented improvement areas are named in the overall section
+        areas = next(st for st in interp.section("overall").statements if st.kind == "silver_areas")
+        name = catalogue.indicator("private_funding_share").name[lang]
+        assert name in areas.text
+        # notes are never mistaken for generated text
+        assert all(st.source == "generated" for st in interp.statements() if not st.marker)
+
+
+def test_multiline_note_stays_one_list_item(catalogue, synthetic_db):
+    notes = AuditorNotes((Note("overall", "First line.\nSecond line."),), ())
+    result = analyse(make_profile(catalogue), catalogue=catalogue, benchmark=synthetic_db, notes=notes)
+    md = interpret(result).to_markdown()
+    assert "- **Auditor's note:** First line.\n  Second line." in md
