@@ -62,8 +62,12 @@ QUIET_LIMIT_MIN = 300.0
 STOP_GRACE = 60.0
 
 
-class CellTimeout(TimeoutError):
-    """Raised inside a cell that runs longer than the per-cell timeout (in-process kernel)."""
+class CellTimeout(BaseException):
+    """Raised inside a cell that runs longer than the per-cell timeout (in-process kernel).
+
+    A BaseException, like KeyboardInterrupt: a cell's `except Exception` does not swallow it,
+    and the alarm is re-armed every second until the cell gives up.
+    """
 
 
 # --- which clients, and which of them changed ---------------------------------------------------
@@ -130,10 +134,15 @@ def last_good_report(outputs_dir: str | Path, client_id: str) -> Path | None:
     return max(reports, key=lambda p: ((p / "manifest.json").stat().st_mtime_ns, p.name))
 
 
-def unchanged_report(client_dir: Path, settings, outputs_dir: Path, *, lang: str,
-                     formats: Sequence[str]) -> Path | None:
-    """The last good report if it is still current (same input hashes, language and formats), else None."""
-    from auditlib.report import input_hashes
+def unchanged_report(client_dir: Path, settings, outputs_dir: Path, *, lang: str, formats: Sequence[str],
+                     groups: Sequence[str] | None = None) -> Path | None:
+    """The last good report if it is still current, else None.
+
+    Current: the same input hashes (client folder, catalogue, benchmark, notebook, templates:
+    `report.input_hashes`), the same language and peer groups, and every requested format present.
+    """
+    from auditlib.portfolio import REPORT_FILES
+    from auditlib.report import input_hashes, split_groups
 
     last = last_good_report(outputs_dir, client_dir.name)
     if last is None:
@@ -148,12 +157,15 @@ def unchanged_report(client_dir: Path, settings, outputs_dir: Path, *, lang: str
         return None
     if recorded != current:
         return None
-    if manifest.get("lang", lang) != lang:
+    params = manifest.get("parameters") or {}
+    if params.get("lang", "en") != lang:
         return None
-    from auditlib.portfolio import REPORT_FILES
-
-    if not all((last / REPORT_FILES[f]).is_file() for f in formats if f in REPORT_FILES):
+    if split_groups(params.get("peer_groups") or "") != split_groups(list(groups) if groups else ""):
         return None
+    made = set(manifest.get("formats") or [])
+    for f in formats:
+        if (made and f not in made) or not (last / REPORT_FILES.get(f, f)).is_file():
+            return None
     return last
 
 
@@ -252,10 +264,13 @@ def kernel_manager_class() -> type:
             stream = self.kernel.shell_stream
             self.session.send(stream, msg)
             parts = stream.recv_multipart()
-            _notify("cell", "start")
-            with _cell_guard(self.cell_timeout):
-                await self.kernel.dispatch_shell(parts)
-            _notify("cell", "end")
+            with _cell_guard(self.cell_timeout) as guard:
+                try:
+                    await self.kernel.dispatch_shell(parts)
+                except CellTimeout:
+                    pass        # the alarm hit the kernel's own code: answered below
+                finally:
+                    guard.active = False
             try:
                 _idents, reply = self.session.recv(stream, copy=False)
             except Empty:
@@ -315,27 +330,33 @@ class _cell_guard:
     def __init__(self, timeout: float):
         self.timeout = timeout
         self.old = None
+        self.active = False
 
     def __enter__(self):
+        _notify("cell", "start")       # the parent's watchdog: in a cell since now
+        self.active = True
         if self.timeout and self.timeout > 0:
             timeout = self.timeout
 
             def on_alarm(signum, frame):
-                raise CellTimeout(f"the cell ran longer than the per-cell timeout of {timeout:g} s")
+                if self.active:
+                    raise CellTimeout(f"the cell ran longer than the per-cell timeout of {timeout:g} s")
 
             self.old = signal.signal(signal.SIGALRM, on_alarm)
-            # Re-armed every second: a cell that swallows the exception is stopped again.
+            # Re-armed every second: a cell that catches the exception is stopped again.
             signal.setitimer(signal.ITIMER_REAL, timeout, 1.0)
         if _CHILD.get("sigterm_blocked"):
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
         return self
 
     def __exit__(self, *exc):
+        self.active = False
         if _CHILD.get("sigterm_blocked"):
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
         if self.old is not None:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self.old)
+        _notify("cell", "end")
         return False
 
 
@@ -371,44 +392,111 @@ def use_warm_engine() -> None:
 
 # --- the warm zygote -----------------------------------------------------------------------------
 
-def warm_up(settings=None) -> dict:
+_LOADED: dict[str, Any] = {}   # the zygote's catalogue and benchmark, inherited by every child
+# What a report run imports (kernel side and runner side); seaborn and pyplot are not used by
+# the report, so they are not paid for. A module missing here is imported by the child itself.
+WARM_MODULES = ("numpy", "pandas", "matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg",
+                "PIL.PngImagePlugin", "jinja2", "yaml", "pydantic", "nbformat", "nbclient", "papermill",
+                "nbconvert", "nbconvert.exporters.html", "nbconvert.preprocessors", "bs4", "mistune",
+                "pygments.lexers.python", "pygments.formatters.html", "ipykernel.inprocess.ipkernel",
+                "IPython.display", "matplotlib_inline.backend_inline",
+                "auditlib.audit", "auditlib.handles", "auditlib.interpret", "auditlib.report",
+                "auditlib.charts", "auditlib.export", "auditlib.portfolio")
+WARM_BY_FORMAT = {"pdf": ("weasyprint",), "xlsx": ("openpyxl",)}
+
+
+def warm_up(settings=None, sample: Path | None = None, lang: str = "en",
+            formats: Sequence[str] = DEFAULT_FORMATS) -> dict:
     """Import what every report needs and load the shared data once, before the children fork.
 
-    Nothing here chooses a matplotlib backend or creates a figure: the child's kernel does that.
+    With a `sample` client, also run the library's first-call paths once (analysis,
+    interpretation, charts rendered to PNG, the HTML exporter) so that font, template and
+    code caches are warm in every child. Only pure caches are warmed: no kernel, no notebook,
+    no pyplot, no backend choice, nothing written.
     """
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")   # ipykernel's debugger: no banner
     import importlib
 
-    for name in ("numpy", "pandas", "matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg",
-                 "matplotlib.pyplot", "seaborn", "jinja2", "yaml", "openpyxl", "nbformat", "nbclient",
-                 "papermill", "nbconvert", "nbconvert.exporters.html", "nbconvert.preprocessors",
-                 "bs4", "mistune", "pygments.lexers.python", "pygments.formatters.html",
-                 "ipykernel.inprocess.ipkernel", "IPython.core.pylabtools", "matplotlib_inline.backend_inline",
-                 "auditlib.audit", "auditlib.handles", "auditlib.interpret", "auditlib.report",
-                 "auditlib.charts", "auditlib.export", "auditlib.portfolio", "weasyprint"):
+    names = list(WARM_MODULES) + [m for f in formats for m in WARM_BY_FORMAT.get(f, ())]
+    for name in names:
         try:
             importlib.import_module(name)
-        except Exception:   # optional or not built yet: the report imports what it needs itself
+        except Exception:   # optional: the report imports what it needs itself
             pass
     kernel_manager_class()
     warm_engine()
-    loaded: dict = {}
+    _LOADED.clear()
     if settings is not None:
         from auditlib.audit import reference_for
         from auditlib.benchmark import load_benchmark
         from auditlib.catalogue import load_catalogue
 
         try:
-            loaded["catalogue"] = load_catalogue(settings.catalogue_dir)
-            loaded["benchmark"] = load_benchmark(settings.benchmark_path, loaded["catalogue"])
-            reference_for(loaded["benchmark"], loaded["catalogue"])
+            _LOADED["catalogue"] = load_catalogue(settings.catalogue_dir)
+            _LOADED["benchmark"] = load_benchmark(settings.benchmark_path, _LOADED["catalogue"])
+            reference_for(_LOADED["benchmark"], _LOADED["catalogue"])
         except AuditError:
-            loaded.clear()   # every client will report the problem itself
+            _LOADED.clear()   # every client will report the problem itself
+        if _LOADED and sample is not None:
+            _warm_caches(sample, _LOADED, lang)
     import gc
 
     gc.collect()
     gc.freeze()   # fewer copy-on-write page copies in the children
-    return loaded
+    return dict(_LOADED)
+
+
+def _warm_caches(sample: Path, loaded: dict, lang: str) -> None:
+    """First-call costs paid once in the zygote (each step optional: warming never fails a batch)."""
+    steps: list[Callable[[], Any]] = []
+    state: dict = {}
+
+    def analysis():
+        from auditlib.audit import analyse
+
+        state["result"] = analyse(sample, catalogue=loaded["catalogue"], benchmark=loaded["benchmark"])
+
+    def figures():
+        from auditlib.portfolio import key_figures
+
+        key_figures(state["result"], lang=lang)
+
+    def interpretation():
+        from auditlib.interpret import interpret
+
+        interpret(state["result"], lang)
+
+    def charts():
+        from auditlib import charts as ch
+
+        result = state["result"]
+        figs = [ch.dimension_profile(result, lang), ch.percentile_bars(result, lang)]
+        figs += [ch.distributions(result, d.id, lang) for d in result.catalogue.dimensions[:1]]
+        for fig in figs:
+            state["png"] = ch.to_png(fig)
+
+    def html():
+        import base64
+
+        import nbformat
+
+        from auditlib.report import export_html
+
+        nb = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell("display(x)", metadata={"tags": ["remove_input"]})
+        png = base64.b64encode(state.get("png", b"")).decode()
+        cell.outputs = [nbformat.v4.new_output("display_data", {"text/html": "<p>warm-up</p>", "text/plain": ""}),
+                        nbformat.v4.new_output("display_data", {"image/png": png, "text/plain": ""})]
+        nb.cells = [nbformat.v4.new_markdown_cell("# warm-up"), cell]
+        export_html(nb, lang=lang, title="warm-up")
+
+    steps += [analysis, figures, interpretation, charts, html]
+    for step in steps:
+        try:
+            step()
+        except Exception:
+            if step is analysis:
+                return
 
 
 # --- the child: one client ---------------------------------------------------------------------------
@@ -444,6 +532,7 @@ class Job:
 def _child_main(job: Job, conn, runner: Callable[[Job], Any] | None = None) -> None:
     """Entry point of a child process: make the report, send the outcome, exit without cleanup."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)         # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)        # the parent's stop: die at once (in a cell)
     code = 0
     try:
         if job.log_path is not None:                     # keep the parent's progress bar clean
@@ -487,19 +576,33 @@ def _make_report(job: Job) -> dict:
 
 
 def _figures(job: Job) -> dict | None:
+    """The key figures of the report just made (the zygote's catalogue and benchmark when they are current)."""
     from auditlib.audit import analyse
     from auditlib.benchmark import load_benchmark
     from auditlib.catalogue import load_catalogue
     from auditlib.portfolio import key_figures
 
     try:
-        catalogue = load_catalogue(job.settings.catalogue_dir)
-        benchmark = load_benchmark(job.settings.benchmark_path, catalogue)
+        catalogue = _LOADED.get("catalogue")
+        if catalogue is None or _catalogue_changed(catalogue, job.settings.catalogue_dir):
+            catalogue = load_catalogue(job.settings.catalogue_dir)
+        benchmark = load_benchmark(job.settings.benchmark_path, catalogue)   # cached by path, mtime and catalogue
         result = analyse(job.client_dir, catalogue=catalogue, benchmark=benchmark,
                          groups=list(job.groups) if job.groups else None)
         return key_figures(result, lang=job.lang)
     except Exception:   # the report is made; the index then shows it without figures
         return None
+
+
+def _catalogue_changed(catalogue, directory: Path) -> bool:
+    import hashlib
+
+    try:
+        now = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in Path(directory).iterdir()
+               if p.name in catalogue.hashes}
+    except OSError:
+        return True
+    return now != dict(catalogue.hashes)
 
 
 # --- the parent: schedule, watch, summarise -------------------------------------------------------------
@@ -546,30 +649,37 @@ class _Running:
     killed: str | None = None
 
 
-def temp_leftovers(outputs_dir: str | Path) -> list[Path]:
-    """Temporary folders and files a killed run may leave under outputs/ (report.py's and ours)."""
+def temp_leftovers(outputs_dir: str | Path, client_ids: Iterable[str] | None = None) -> list[Path]:
+    """What a killed run can leave under outputs/: report.py's build folders
+    (`<client>/.<engagement>.<random>.tmp`), folders it set aside during a swap
+    (`<client>/.<name>.<build>.old`), and the index's temporary files (`.index.html.*.tmp`).
+
+    `client_ids` limits the search to those clients' folders (another run may be busy with others).
+    """
     outputs_dir = Path(outputs_dir)
-    found: list[Path] = []
     if not outputs_dir.is_dir():
-        return found
-    for level in (outputs_dir, *[p for p in outputs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]):
-        for p in level.iterdir():
-            name = p.name
-            if name.startswith(".") and (name.endswith((".tmp", ".partial")) or ".tmp" in name or "tmp" in name):
-                found.append(p)
-    try:
-        from auditlib.report import temp_paths   # report.py may name its own leftovers
-    except ImportError:
-        temp_paths = None
-    if temp_paths is not None:
-        found.extend(p for p in temp_paths(outputs_dir) if p not in found)
-    return found
+        return []
+    found = [p for p in outputs_dir.glob(".*.tmp") if p.name.startswith((".index.html.", ".portfolio.json."))]
+    if client_ids is None:
+        folders = [p for p in outputs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    else:
+        folders = [outputs_dir / c for c in client_ids if (outputs_dir / c).is_dir()]
+    for folder in folders:
+        found += [p for p in folder.iterdir() if p.name.startswith(".") and p.name.endswith((".tmp", ".old"))]
+    return sorted(found)
 
 
-def remove_temp_leftovers(outputs_dir: str | Path) -> list[Path]:
+def remove_temp_leftovers(outputs_dir: str | Path, client_ids: Iterable[str] | None = None) -> list[Path]:
+    """Remove the leftovers of killed runs; a report set aside mid-swap goes back where it was."""
     removed = []
-    for p in temp_leftovers(outputs_dir):
+    for p in temp_leftovers(outputs_dir, client_ids):
         try:
+            if p.name.endswith(".old") and p.is_dir():
+                engagement = str(read_manifest(p).get("engagement") or "")
+                target = p.parent / engagement
+                if engagement and "/" not in engagement and not engagement.startswith(".") and not target.exists():
+                    os.replace(p, target)     # the good report whose replacement never arrived
+                    continue
             shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
             removed.append(p)
         except FileNotFoundError:
@@ -611,14 +721,15 @@ def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | No
     ctx = mp.get_context("fork" if warm else "spawn")
     client_dirs = [Path(c) for c in clients]
     outputs_dir.mkdir(parents=True, exist_ok=True)
-    remove_temp_leftovers(outputs_dir)          # from an earlier run that was killed
+    ids = [d.name for d in client_dirs]
+    remove_temp_leftovers(outputs_dir, ids)     # from an earlier run of these clients that was killed
 
     results: dict[str, ClientResult] = {}
     todo: list[Job] = []
     logs = Path(tempfile.mkdtemp(prefix="auditlib-batch-"))
     for d in client_dirs:
         if changed_only:
-            last = unchanged_report(d, settings, outputs_dir, lang=lang, formats=formats)
+            last = unchanged_report(d, settings, outputs_dir, lang=lang, formats=formats, groups=groups)
             if last is not None:
                 results[d.name] = ClientResult(d.name, d, "skipped", reason="unchanged since the last good report",
                                                engagement=last.name, out_dir=last)
@@ -626,8 +737,8 @@ def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | No
         todo.append(Job(d, settings, lang, formats, outputs_dir, float(cell_timeout or 0),
                         tuple(groups) if groups else None, extra_parameters, warm, logs / f"{d.name}.log"))
 
-    if warm and todo:
-        warm_up(settings)
+    if warm and todo and runner is None:
+        warm_up(settings, sample=todo[0].client_dir, lang=lang, formats=formats)
     bar = _progress_bar(len(client_dirs), progress)
     counts = {"ok": 0, "failed": 0, "skipped": len(results)}
 
@@ -640,7 +751,7 @@ def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | No
     show()
     running: dict[int, _Running] = {}
     pending = list(todo)
-    interrupted = False
+    interrupted = stopping = False
     quiet_limit = max(QUIET_LIMIT_MIN, float(cell_timeout or 0)) + kill_grace
 
     def launch(job: Job) -> None:
@@ -665,7 +776,7 @@ def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | No
                                reason=outcome.error, engagement=outcome.engagement, out_dir=outcome.out_dir,
                                failed_notebook=outcome.failed_notebook,
                                figures=payload.get("figures") if isinstance(payload, dict) else None)
-        elif interrupted_now:
+        elif interrupted_now or (stopping and not r.killed):
             res = ClientResult(cid, r.job.client_dir, "interrupted", secs, "stopped by Ctrl-C before it finished")
         else:
             if r.killed:
@@ -706,6 +817,8 @@ def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | No
                 del running[key]
                 finish(r)
                 continue
+            if not r.job.warm:
+                continue   # a regular kernel: nbclient's own timeout interrupts it
             limit = (float(cell_timeout) + kill_grace) if (r.in_cell and cell_timeout) else quiet_limit
             if now - r.last > limit and r.killed is None:
                 where = f"code cell {r.cells}" if r.in_cell else "between cells"
@@ -713,6 +826,10 @@ def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | No
                             f"{cell_timeout:g} s could not stop it, so the worker was killed")
                 r.process.kill()
 
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    old_term = signal.signal(signal.SIGTERM, on_term) if _main_thread() else None
     try:
         try:
             while pending or running:
@@ -720,7 +837,7 @@ def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | No
                     launch(pending.pop(0))
                 poll(0.5)
         except KeyboardInterrupt:
-            interrupted = True
+            interrupted = stopping = True
             bar.write("interrupted: stopping the workers; finished reports stay", file=sys.stderr)
             for r in running.values():
                 _signal(r.process, signal.SIGTERM)
@@ -732,6 +849,10 @@ def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | No
                 pass
             for r in running.values():
                 _signal(r.process, signal.SIGKILL)
+            for job in pending:
+                results[job.client_dir.name] = ClientResult(job.client_dir.name, job.client_dir, "interrupted",
+                                                            reason="not started (Ctrl-C)")
+            pending.clear()
             for key, r in list(running.items()):
                 del running[key]
                 # a report that finished before the signal still counts
@@ -748,7 +869,9 @@ def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | No
             _signal(r.process, signal.SIGKILL)
             r.process.join()
         bar.close()
-        remove_temp_leftovers(outputs_dir)
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+        remove_temp_leftovers(outputs_dir, ids)
         shutil.rmtree(logs, ignore_errors=True)
 
     ordered = [results[d.name] for d in client_dirs if d.name in results]
@@ -756,6 +879,12 @@ def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | No
     if write_index:
         index = write_portfolio_index(ordered, settings=settings, outputs_dir=outputs_dir, lang=lang)
     return BatchResult(ordered, index, interrupted, time.monotonic() - start_wall)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 def _signal(process, signum) -> None:
@@ -775,13 +904,29 @@ def _log_tail(path: Path | None, lines: int = 3) -> str:
 
 
 def _salvage_failed(res: ClientResult, outputs_dir: Path) -> Path | None:
-    """After a killed worker: keep its partly executed notebook the way report.py keeps failures, if it can."""
-    try:
-        from auditlib.report import keep_failed_notebook
-    except ImportError:
+    """After a killed worker: keep its (partly executed) notebook as report.py keeps a failure,
+    at outputs/<client>/<engagement>.failed/report.ipynb, with the reason on top."""
+    client_out = outputs_dir / res.client_id
+    builds = sorted((p for p in client_out.glob(".*.tmp") if (p / "report.ipynb").is_file()),
+                    key=lambda p: p.stat().st_mtime_ns) if client_out.is_dir() else []
+    if not builds:
         return None
+    build = builds[-1]
+    engagement = build.name[1:-len(".tmp")].rsplit(".", 1)[0]
     try:
-        return keep_failed_notebook(res.client_dir, outputs_dir=outputs_dir, reason=res.reason)
+        import nbformat
+
+        nb = nbformat.read(build / "report.ipynb", as_version=4)
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(
+            f"**auditlib batch stopped this run:** {res.reason}"))
+        keep = Path(tempfile.mkdtemp(prefix=f".{engagement}.failed.", suffix=".tmp", dir=client_out))
+        nbformat.write(nb, keep / "report.ipynb")
+        failed = client_out / f"{engagement}.failed"
+        if failed.exists():
+            shutil.rmtree(failed)
+        os.replace(keep, failed)
+        res.engagement = res.engagement or engagement
+        return failed / "report.ipynb"
     except Exception:
         return None
 

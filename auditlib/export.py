@@ -20,6 +20,7 @@ Files are written to a temporary name and renamed, so a failure never leaves hal
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -52,8 +53,11 @@ def _atomic(path: Path, write) -> Path:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    mask = os.umask(0o022)
+    os.umask(mask)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~mask)            # mkstemp makes it private; an output file is not
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -116,15 +120,15 @@ def write_excel(result, path: str | Path, *, interpretation=None, lang: str = "e
     """Write scores.xlsx: the result's tables, one sheet each, header frozen, readable widths."""
     sheets = excel_frames(result, interpretation, lang)
 
-    def write(tmp: Path) -> None:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            for name, frame in sheets.items():
-                frame.to_excel(xw, sheet_name=name, index=False)
-                ws = xw.sheets[name]
-                ws.freeze_panes = "A2"
-                for k, col in enumerate(frame.columns, start=1):
-                    sample = [str(col)] + [str(v) for v in frame[col].head(60).tolist()]
-                    width = min(max(len(s) for s in sample) + 2, 60)
-                    ws.column_dimensions[ws.cell(row=1, column=k).column_letter].width = width
-
-    return _atomic(Path(path), write)
+    buf = io.BytesIO()   # built in memory: an error leaves no file and is not masked by a half-saved book
+    xw = pd.ExcelWriter(buf, engine="openpyxl")
+    for name, frame in sheets.items():
+        frame.to_excel(xw, sheet_name=name, index=False)
+        ws = xw.sheets[name]
+        ws.freeze_panes = "A2"
+        for k, col in enumerate(frame.columns, start=1):
+            sample = [str(col)] + [str(v) for v in frame[col].head(60).tolist()]
+            width = min(max(len(s) for s in sample) + 2, 60)
+            ws.column_dimensions[ws.cell(row=1, column=k).column_letter].width = width
+    xw.close()
+    return _atomic(Path(path), lambda tmp: tmp.write_bytes(buf.getvalue()))

@@ -322,10 +322,14 @@ def heatmap_figure(frame: "pd.DataFrame", catalogue: "Catalogue", lang: str = "e
     ax = fig.add_subplot()
     image = ax.imshow(np.ma.masked_invalid(values) if values.size else np.zeros((1, len(dims))),
                       cmap="RdBu", vmin=0, vmax=100, aspect="auto")
-    ax.set_xticks(range(len(dims)), [n.replace(" ", "\n", 2) for n in names], fontsize=8)
+    import textwrap
+
+    ax.set_xticks(range(len(dims)), [textwrap.fill(n, 16) for n in names], fontsize=8)
     ax.set_yticks(range(len(frame)), list(frame["client_id"]), fontsize=8)
     for (i, j), v in np.ndenumerate(values):
-        ax.text(j, i, "-" if np.isnan(v) else f"{v:.0f}", ha="center", va="center", fontsize=8)
+        dark = not np.isnan(v) and (v < 15 or v > 85)
+        ax.text(j, i, "-" if np.isnan(v) else f"{v:.0f}", ha="center", va="center", fontsize=8,
+                color="white" if dark else "black")
     fig.colorbar(image, ax=ax, shrink=0.8, label="score (0-100)")
     ax.set_title("Dimension scores in each client's primary peer group" if lang == "en"
                  else "Dimensiescores in de primaire vergelijkingsgroep van elke klant", fontsize=10)
@@ -347,3 +351,63 @@ def readiness_figure(frame: "pd.DataFrame", catalogue: "Catalogue", lang: str = 
     ax.set_title("Highest label ready for" if lang == "en" else "Hoogste haalbare label", fontsize=10)
     ax.set_ylim(0, max(int(counts.max()), 1) * 1.2)
     return fig
+
+
+def status_frame(outputs_dir: str | Path) -> "pd.DataFrame":
+    """The last batch's status per client (from outputs/portfolio.json): empty if there was none."""
+    import pandas as pd
+
+    rows = [{"client_id": r.client_id, "status": r.status, "engagement": r.engagement or "",
+             "reports": ", ".join(k for k in r.reports), "reason": r.reason or "", "updated": r.updated or ""}
+            for r in load_rows(outputs_dir)]
+    return pd.DataFrame(rows, columns=["client_id", "status", "engagement", "reports", "reason", "updated"])
+
+
+def to_png(fig, dpi: int = 110) -> bytes:
+    """A Figure as PNG bytes (Agg canvas; no pyplot, no backend choice)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white", metadata={"Software": None})
+    return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class OverviewParameters:
+    clients_dir: Path
+    outputs_dir: Path
+    lang: str
+    settings: Any
+
+
+OVERVIEW_PARAMETERS = {"clients_dir": "", "outputs_dir": "", "lang": "en"}
+_NOT_PARAMETERS = frozenset({"In", "Out", "get_ipython", "exit", "quit", "open"})
+
+
+def overview_parameters(namespace: Mapping[str, Any]) -> OverviewParameters:
+    """Check the overview notebook's parameters (papermill only warns on unknown ones); all problems at once."""
+    import types
+
+    from auditlib.config import Settings
+    from auditlib.errors import ParameterError
+
+    values = dict(OVERVIEW_PARAMETERS)
+    problems = []
+    for name, value in namespace.items():
+        if name.startswith("_") or name in _NOT_PARAMETERS or isinstance(value, (types.ModuleType, type)) \
+                or callable(value):
+            continue
+        if name not in OVERVIEW_PARAMETERS:
+            problems.append(f"unknown parameter '{name}' (known: {', '.join(OVERVIEW_PARAMETERS)})")
+        elif not isinstance(value, str):
+            problems.append(f"{name}: expected str, got {type(value).__name__} {value!r}")
+        else:
+            values[name] = value
+    if values["lang"] not in WORDS:
+        problems.append(f"lang: '{values['lang']}' is not a language (expected one of {', '.join(WORDS)})")
+    settings = Settings.from_env(clients_dir=values["clients_dir"] or None, outputs_dir=values["outputs_dir"] or None)
+    if not Path(settings.clients_dir).is_dir():
+        problems.append(f"clients_dir: no such folder '{settings.clients_dir}'")
+    if problems:
+        raise ParameterError(f"{len(problems)} invalid parameter(s): " + "; ".join(problems))
+    return OverviewParameters(Path(settings.clients_dir), Path(settings.outputs_dir), values["lang"], settings)

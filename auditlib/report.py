@@ -69,10 +69,15 @@ NOTEBOOK = REPO_ROOT / "notebooks" / "audit_report.ipynb"
 TEMPLATES = PACKAGE_ROOT / "templates"
 TEMPLATE_DIR = TEMPLATES / "report"
 RUN_INFO = "run-info.json"
+REPORT_TEMPLATE_DIRS = ("report", "commentary")   # the templates under auditlib/templates a report uses
 OUTPUT_FILES = {"ipynb": "report.ipynb", "html": "report.html", "pdf": "report.pdf", "xlsx": "scores.xlsx"}
 # Cell tags: every code cell hides its input; cells that show nothing are removed whole.
 REMOVE_INPUT_TAGS = frozenset({"remove_input", "hide-input"})
 REMOVE_CELL_TAGS = frozenset({"remove_cell", "injected-parameters", "parameters"})
+HANDLES_SHOWN = 10                        # handles in the report's table (all are in scores.xlsx)
+# The kernel's own log (transport warnings, the interrupt at shutdown) is noise for the CLI user;
+# a failing cell or a dead kernel is reported through the outcome, not this log.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 FIGURE_WIDTH_PX = 672                     # 7 in at 96 CSS px per inch; CSS scales to the page
 
 
@@ -257,9 +262,7 @@ def validate_parameters(namespace: Mapping[str, Any], *, check_client: bool = Tr
         if not ok:
             kinds = " or ".join(t.__name__ for t in accepted)
             problems.append(f"{name}: expected {kinds}, got {type(value).__name__} {value!r} ({doc})")
-            values[name] = _default
-    if problems:
-        _raise(problems)
+            values[name] = _default          # the value checks below then see the default
 
     lang = values["lang"]
     if lang not in LANGUAGES:
@@ -514,9 +517,9 @@ class ReportView:
                 for d in self.catalogue.dimensions if d.id in prof.index]
         labels = []
         for key, v in r.labels.verdicts.items():
-            detail = f"{v.passed}/{v.total}"
+            detail = w["criteria_of"].format(passed=v.passed, total=v.total)
             if v.total_score is not None:
-                detail += f"; {w['total_score'].lower()} {fmt_number(v.total_score, self.lang, 0)}%"
+                detail += "; " + w["total_score_short"].format(score=fmt_number(v.total_score, self.lang, 0))
             labels.append((self._label_name(key), w["ready_yes"] if v.ready else w["ready_no"], v.ready, detail))
         evolution = ""
         if r.evolution is not None:
@@ -552,7 +555,8 @@ class ReportView:
                                        (unit, "unit")]})
         n = len(c.answers)
         notes = [w["answered"].format(answered=n - len(c.missing), total=n), f"* {w['status']['context']}"]
-        html = _fragments().heading(w["profile"], "profile") + f.block("", "", w["profile_intro"], head, rows, notes)
+        html = _fragments().heading(w["profile"], "profile") + f.block("", "", w["profile_intro"], head, rows, notes,
+                                                                       cls="data dense")
         return Fragment(html, w["profile"])
 
     def dimension_table(self) -> Fragment:
@@ -643,7 +647,8 @@ class ReportView:
         if fallbacks:
             notes.append("* " + "; ".join(self._fallback_text(g) for g in fallbacks))
         html = (_fragments().heading(w["peers"], "peers")
-                + _fragments().block("", "", w["peers_intro"].format(floor=r.anonymity_floor), head, rows, notes))
+                + _fragments().block("", "", w["peers_intro"].format(floor=r.anonymity_floor), head, rows, notes,
+                                     cls="data dense"))
         return Fragment(html, w["peers"])
 
     def _fallback_text(self, g) -> str:
@@ -656,9 +661,12 @@ class ReportView:
                 names.append(spec.name_nl if self.lang == "nl" else spec.name_en)
             except ParameterError:
                 names.append(key)
+        if not g.available and not names:
+            names = [g.name(self.lang)]
         floor = self.result.anonymity_floor
-        arrow = " → ".join(names + [g.name(self.lang) if g.available else self.w["no_statistics"]])
-        return f"{arrow} (< {floor})"
+        if g.available:
+            return self.w["fallback_used"].format(names=", ".join(names), floor=floor, used=g.name(self.lang))
+        return self.w["fallback_none"].format(names=", ".join(names), floor=floor)
 
     def label_text(self) -> str:
         """Label readiness as plain text (the nbval-checked contract of the label cell)."""
@@ -778,7 +786,11 @@ class ReportView:
 
         if self.interpretation is None:
             return Fragment(_fragments().message(self.w["interpretation_missing"]), self.w["interpretation_missing"])
-        return Markdown(_demote_headings(self.interpretation.to_markdown()))
+        try:  # the handles and the auditor's notes have sections of their own in this report
+            text = self.interpretation.to_markdown(handles=False, notes=False)
+        except TypeError:
+            text = self.interpretation.to_markdown()
+        return Markdown(_demote_headings(_drop_title(text)))
 
     def notes(self) -> Fragment:
         w, notes = self.w, self.result.notes
@@ -793,7 +805,8 @@ class ReportView:
             title = w["notes_overall"] if kind == "overall" else \
                 self.catalogue.dimension(target).name[self.lang] if kind == "dimension" else self._name(target)
             groups.append((title, [_paragraphs(n.text) for n in found]))
-        data = {"title": w["notes"], "none": w["notes_none"], "groups": groups}
+        data = {"title": w["notes"], "none": w["notes_none"], "groups": groups,
+                "cls": "section" if groups else "section keep"}
         return Fragment(_fragments().notes(data), f"{sum(len(t) for _, t in groups)} notes")
 
     def handles(self) -> Fragment:
@@ -803,19 +816,26 @@ class ReportView:
         if frame is None or len(frame) == 0:
             return Fragment(html + _fragments().message(w["handles_none"]), w["handles_none"])
         head = [("#", "num"), (w["indicator"], ""), (w["value"], "num"), (w["percentile"], "num"),
-                ("→", "num"), ("", "")]
+                (w["target"], "num"), (w["action"], "")]
+        shown = len(getattr(self.interpretation, "handle_items", None) or []) or HANDLES_SHOWN
+        silver = set(getattr(self.interpretation, "silver_areas", None) or [])
         rows = []
-        for k, row in enumerate(frame.to_dict("records"), start=1):
+        for k, row in enumerate(frame.head(shown).to_dict("records"), start=1):
             iid = row.get("indicator")
             ind = self._ind(iid) if iid in self.catalogue.by_id else None
             name = ind.name[self.lang] if ind else str(iid)
             value = fmt_value(ind, row.get("value"), self.lang) if ind else str(row.get("value", ""))
             target = fmt_value(ind, row.get("target"), self.lang) if ind and row.get("target") is not None else ""
             action = str(row.get("action") or "")
-            rows.append({"cells": [(str(row.get("priority", k)), "num"), (name, "strong"), (value, "num"),
+            rows.append({"cells": [(str(row.get("priority", k)), "num"),
+                                   (name + (" ★" if iid in silver else ""), "strong"), (value, "num"),
                                    (self._pct(row.get("percentile")), "num"), (target, "num strong"),
                                    (action, "action")]})
-        html += _fragments().block("", "", w["handles_intro"], head, rows)
+        notes = [w["handles_silver"]] if silver else []
+        if len(frame) > len(rows):
+            key = "handles_more" if self.params.excel else "handles_more_hidden"
+            notes.append(w[key].format(n=len(frame) - len(rows)))
+        html += _fragments().block("", "", w["handles_intro"], head, rows, notes)
         return Fragment(html, f"{len(rows)} handles")
 
     def appendix(self) -> Fragment:
@@ -906,6 +926,14 @@ def _interpret(result, lang: str):
         return None
 
 
+def _drop_title(markdown: str) -> str:
+    """Drop a leading top-level '# title' line: the report's own section heading replaces it."""
+    lines = markdown.lstrip("\n").splitlines()
+    if lines and re.match(r"^#\s", lines[0]):
+        lines = lines[1:]
+    return "\n".join(lines).strip() + "\n"
+
+
 def _demote_headings(markdown: str) -> str:
     """Put the interpretation's headings below the report's section heading (# -> ###)."""
     out, fenced = [], False
@@ -944,7 +972,7 @@ def input_hashes(client_dir: str | Path, settings: Settings | None = None) -> di
     catalogue/<file>   every file of the catalogue folder
     benchmark/<file>   the benchmark file and its .meta.yaml sidecar
     notebook/<file>    the report notebook
-    template/<file>    the report and commentary templates (auditlib/templates)
+    template/<file>    the report and commentary templates (auditlib/templates/report, .../commentary)
     Two runs with equal input hashes (and the same auditlib version) give the same report.
     """
     settings = settings or Settings.from_env()
@@ -960,27 +988,62 @@ def input_hashes(client_dir: str | Path, settings: Settings | None = None) -> di
             out[f"benchmark/{p.name}"] = sha256_file(p)
     if NOTEBOOK.is_file():
         out[f"notebook/{NOTEBOOK.name}"] = sha256_file(NOTEBOOK)
-    for p in _files(TEMPLATES):
-        out[f"template/{p.relative_to(TEMPLATES).as_posix()}"] = sha256_file(p)
+    for folder in REPORT_TEMPLATE_DIRS:
+        for p in _files(TEMPLATES / folder):
+            out[f"template/{p.relative_to(TEMPLATES).as_posix()}"] = sha256_file(p)
     return out
 
 
 # --- HTML and PDF -------------------------------------------------------------------------------
 
-_UNSAFE = re.compile(r"<\s*(script|iframe|object|embed|link|base|meta\s+http-equiv)\b|\son[a-z]+\s*=|javascript:",
-                     re.I)
-_URL_ATTR = re.compile(r"""\b(?:src|href|srcset|data|action|poster)\s*=\s*["']?\s*([^"'\s>]*)""", re.I)
+_FORBIDDEN_TAGS = frozenset({"script", "iframe", "frame", "object", "embed", "link", "base", "applet", "form",
+                             "svg", "math", "audio", "video", "source", "track"})
+_URL_ATTRS = frozenset({"src", "href", "srcset", "data", "action", "formaction", "poster", "background",
+                        "xlink:href", "cite", "longdesc", "ping"})
+_CSS_URL = re.compile(r"url\(\s*['\"]?(?!data:)|@import|expression\(", re.I)
 
 
 def check_html(html: str) -> list[str]:
-    """Problems that make a report unfit to send: scripts, event handlers, external URLs."""
-    problems = [f"unsafe markup {m.group(0)!r}" for m in _UNSAFE.finditer(html)]
-    for m in _URL_ATTR.finditer(html):
-        url = m.group(1)
-        if not (url.startswith("data:") or url.startswith("#") or url == ""):
-            problems.append(f"external resource {url[:60]!r}")
-    if re.search(r"url\(\s*['\"]?(?!data:|#)", html):
-        problems.append("external resource in CSS url()")
+    """Problems that make a report unfit to send: scripts, event handlers, external resources.
+
+    The page is parsed (not searched as text), so an escaped '<script>' in a cluster's name is
+    text and passes, while any real script tag, on* attribute, or URL that is not a data: URI
+    or an in-page '#anchor' is a problem. The exporter refuses a report with any problem.
+    """
+    from html.parser import HTMLParser
+
+    problems: list[str] = []
+
+    class Checker(HTMLParser):
+        in_style = False
+
+        def handle_starttag(self, tag, attrs):
+            if tag in _FORBIDDEN_TAGS or (tag == "meta" and any(k == "http-equiv" for k, _ in attrs)):
+                problems.append(f"<{tag}> element")
+            self.in_style = tag == "style"
+            for key, value in attrs:
+                value = (value or "").strip()
+                if key.startswith("on"):
+                    problems.append(f"event handler attribute {key!r} on <{tag}>")
+                elif key in _URL_ATTRS and value and not value.startswith(("data:", "#")):
+                    problems.append(f"external resource {value[:60]!r} in <{tag} {key}>")
+                elif key == "style" and _CSS_URL.search(value):
+                    problems.append(f"external resource in the style of <{tag}>")
+
+        def handle_startendtag(self, tag, attrs):
+            self.handle_starttag(tag, attrs)
+            self.in_style = False
+
+        def handle_endtag(self, tag):
+            self.in_style = False
+
+        def handle_data(self, data):
+            if self.in_style and _CSS_URL.search(data):
+                problems.append("external resource in a stylesheet (url() or @import)")
+
+    checker = Checker(convert_charrefs=True)
+    checker.feed(html)
+    checker.close()
     return problems
 
 
@@ -1013,8 +1076,11 @@ def export_html(nb, *, lang: str, title: str) -> str:
 def export_pdf(html: str, out: Path, base_dir: Path) -> None:
     """Render the report's HTML to PDF with WeasyPrint (print CSS: A4, breaks, page numbers)."""
     import logging
+    import warnings
 
-    import weasyprint
+    with warnings.catch_warnings():   # "HarfBuzz-Subset will be required": fontTools subsets meanwhile
+        warnings.filterwarnings("ignore", message=".*HarfBuzz-Subset.*")
+        import weasyprint
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
@@ -1106,6 +1172,12 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {_one_line(exc)}"
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _replace_dir(new: Path, target: Path) -> None:
     """Put `new` at `target`: the old one renamed aside first, deleted only after the swap."""
     old = None
@@ -1129,6 +1201,50 @@ def _keep_failed(build: Path, failed: Path) -> Path:
             shutil.rmtree(p) if p.is_dir() else p.unlink()
     _replace_dir(build, failed)
     return failed / OUTPUT_FILES["ipynb"]
+
+
+def temp_paths(outputs_dir: str | Path) -> list[Path]:
+    """What an interrupted run of ours may leave under outputs/: build folders (.<engagement>.<x>.tmp),
+    old reports renamed aside (.<engagement>.<x>.old) and half-written files (.<name>.<x>.tmp)."""
+    outputs_dir = Path(outputs_dir)
+    if not outputs_dir.is_dir():
+        return []
+    found = []
+    for client_out in sorted(p for p in outputs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for p in sorted(client_out.iterdir()):
+            if p.name.startswith(".") and p.name.endswith((".tmp", ".old")):
+                found.append(p)
+        for report in (p for p in client_out.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            found += sorted(f for f in report.glob(".*.tmp") if f.is_file())
+    return found
+
+
+def keep_failed_notebook(client_dir: str | Path, *, outputs_dir: str | Path, reason: str | None = None) -> Path | None:
+    """After a run was killed: keep the notebook of its newest build folder as a failed one.
+
+    The notebook goes to outputs/<client>/<engagement>.failed/report.ipynb, with the reason in a
+    first Markdown cell; the good report, if any, is not touched. None if there is no notebook.
+    """
+    import nbformat
+
+    client_out = Path(outputs_dir) / Path(client_dir).name
+    if not client_out.is_dir():
+        return None
+    builds = [p for p in client_out.glob(".*.tmp") if p.is_dir() and (p / OUTPUT_FILES["ipynb"]).is_file()]
+    if not builds:
+        return None
+    build = max(builds, key=lambda p: p.stat().st_mtime_ns)
+    engagement = build.name[1:-len(".tmp")].rsplit(".", 1)[0]
+    if not CLIENT_ID.fullmatch(engagement):
+        return None
+    if reason:
+        path = build / OUTPUT_FILES["ipynb"]
+        nb = nbformat.read(str(path), as_version=4)
+        cell = nbformat.v4.new_markdown_cell(f"**This run was stopped:** {_html.escape(_one_line(reason))}")
+        cell.metadata["tags"] = ["run-stopped"]
+        nb.cells.insert(0, cell)
+        nbformat.write(nb, str(path))
+    return _keep_failed(build, client_out / f"{engagement}.failed")
 
 
 def _cell_timings(nb) -> tuple[float | None, float, dict[str, float]]:
@@ -1197,6 +1313,7 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
     failed_dir = client_out / f"{engagement}.failed"
     client_out.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=f".{engagement}.", suffix=".tmp", dir=client_out))
+    os.chmod(build, 0o777 & ~_umask())          # mkdtemp makes it private; the report folder is not
     params["export_dir"] = str(build)
     params["excel"] = "xlsx" in formats
     timings["prepare"] = round(time.perf_counter() - t_start, 3)
@@ -1217,7 +1334,7 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
             nb = papermill.execute_notebook(
                 str(NOTEBOOK), str(build / OUTPUT_FILES["ipynb"]), parameters=params, kernel_name="python3",
                 cwd=str(build), execution_timeout=cell_timeout, progress_bar=False, log_output=False,
-                request_save_on_cell_execute=False)
+                request_save_on_cell_execute=False, extra_arguments=KERNEL_ARGUMENTS)
         except Exception as exc:  # a failing cell, a timeout, a dead kernel: the client's run fails
             if not (build / OUTPUT_FILES["ipynb"]).is_file():
                 _write_input_copy(build, params)
@@ -1250,8 +1367,8 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
 
         t0 = time.perf_counter()
         manifest = _manifest(client_id, engagement, params, formats, checked, info, build, timings)
-        timings["manifest"] = round(time.perf_counter() - t0, 3)
-        timings["total_before_swap"] = round(time.perf_counter() - t_start, 3)
+        manifest["timings"]["manifest"] = round(time.perf_counter() - t0, 3)   # hashing inputs and outputs
+        manifest["timings"]["total"] = round(time.perf_counter() - t_start, 3)  # up to the swap
         from auditlib.export import write_json
 
         write_json(build / "manifest.json", manifest)
@@ -1284,6 +1401,9 @@ def _manifest(client_id: str, engagement: str, params: Mapping[str, Any], format
     from auditlib.export import package_versions
 
     inputs = input_hashes(checked.client_dir, checked.settings)
+    earlier = checked.earlier_audit
+    if earlier not in ("", "none") and not re.fullmatch(r"\d{4}", earlier) and Path(earlier).is_file():
+        inputs[f"earlier/{Path(earlier).name}"] = sha256_file(Path(earlier))   # an earlier audit given as a file
     outputs = {p.name: sha256_file(p) for p in sorted(build.iterdir()) if p.is_file() and p.name != "manifest.json"}
     shown = {k: v for k, v in params.items() if k not in ("export_dir", "excel")}
     return {

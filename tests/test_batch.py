@@ -1,0 +1,399 @@
+"""`auditlib batch`: failures and hangs never stop the others, --changed-only, the index's links,
+Ctrl-C leaves nothing half-written, and no state reaches one client from another.
+
+The end-to-end tests run the real command in a subprocess on small client sets in tmp_path
+(HTML only). Their report notebook is a copy of notebooks/audit_report.ipynb with one extra,
+clearly named test cell (see TEST_CELL): it hangs for a client whose id ends in '-hang' and
+fails a report that can see state left by an earlier client (environment, module state,
+matplotlib rcParams, pandas options, notebook globals). The copy is swapped in by setting
+`auditlib.report.NOTEBOOK` in the batch process before it forks, so production code carries no
+test hook.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import nbformat
+import pytest
+
+from auditlib import batch
+from auditlib.report import NOTEBOOK, RunOutcome, sha256_file
+
+from conftest import DATA, REPO
+
+pytestmark = pytest.mark.slow
+
+TEST_CELL = '''# test cell (tests/test_batch.py): no state from an earlier client; hang for a '-hang' client
+import os as _os, sys as _sys, time as _time
+import matplotlib as _mpl
+import pandas as _pd
+_leaks = [name for name, leaked in (
+    ("environment", "AUDITLIB_TEST_LEAK" in _os.environ),
+    ("module state", hasattr(_sys, "_auditlib_test_leak")),
+    ("matplotlib rcParams", _mpl.rcParams["hatch.linewidth"] != _mpl.rcParamsDefault["hatch.linewidth"]),
+    ("pandas options", _pd.get_option("display.max_colwidth") != 50),
+    ("notebook globals", "_leak_marker" in globals()),
+) if leaked]
+assert not _leaks, "state leaked from an earlier client: " + ", ".join(_leaks)
+_os.environ["AUDITLIB_TEST_LEAK"] = client_id
+_sys._auditlib_test_leak = client_id
+_mpl.rcParams["hatch.linewidth"] = 7.0
+_pd.set_option("display.max_colwidth", 7)
+_leak_marker = client_id
+if client_id.endswith("-hang"):
+    _time.sleep(3600)
+'''
+
+# Runs the CLI with the test notebook in place of the shipped one.
+RUNNER = """
+import sys
+from pathlib import Path
+import auditlib.report as report
+report.NOTEBOOK = Path(sys.argv[1])
+from auditlib.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def notebook_with_test_cell(folder: Path) -> Path:
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "validate_parameters" in c.source)
+    nb.cells.insert(at + 1, nbformat.v4.new_code_cell(TEST_CELL, metadata={"tags": ["remove_cell"]}))
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / "audit_report.ipynb"
+    nbformat.write(nb, out)
+    return out
+
+
+def make_clients(folder: Path, specs: dict[str, str]) -> Path:
+    """Client folders: id -> example client copied (a '+broken' suffix breaks its questionnaire)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for cid, source in specs.items():
+        broken = source.endswith("+broken")
+        shutil.copytree(DATA / "clients" / source.removesuffix("+broken"), folder / cid)
+        if broken:
+            q = folder / cid / "questionnaire.yaml"
+            text = q.read_text(encoding="utf-8")
+            text = text.replace("country: ES", "country: XX").replace("sme_share: 78", "sme_share: 250")
+            q.write_text(text, encoding="utf-8")
+    return folder
+
+
+def run_cli(args: list[str], cwd: Path, notebook: Path | None = None, timeout: float = 240,
+            **popen) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-c", RUNNER, str(notebook)] if notebook else [sys.executable, "-m", "auditlib"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUDITLIB_") and k != "MPLBACKEND"}
+    return subprocess.run(cmd + args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, **popen)
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.srcs: list[str] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and "href" in attrs:
+            self.hrefs.append(attrs["href"])
+        if "src" in attrs:
+            self.srcs.append(attrs["src"])
+        self.scripts += tag == "script"
+
+
+def assert_complete(report_dir: Path) -> None:
+    """A report folder is complete: manifest.json exists and every output matches its hash."""
+    manifest = json.loads((report_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["outputs"], report_dir
+    for name, digest in manifest["outputs"].items():
+        assert sha256_file(report_dir / name) == digest, f"{report_dir / name} does not match its manifest"
+
+
+def leftovers(outputs: Path) -> list[Path]:
+    return [p for p in outputs.rglob(".*") if p.name.endswith((".tmp", ".old"))]
+
+
+# --- end to end ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def failing_batch(tmp_path_factory):
+    """One batch, one worker (so clients run one after another): a broken input and a hanging cell
+    between two good clients."""
+    root = tmp_path_factory.mktemp("batch")
+    clients = make_clients(root / "clients", {"broken-input": "es-huerta-food+broken",
+                                              "es-huerta-food": "es-huerta-food",
+                                              "m-hang": "pl-wisla-ict",
+                                              "no-fjord-maritime": "no-fjord-maritime"})
+    notebook = notebook_with_test_cell(root / "nb")
+    t0 = time.monotonic()
+    proc = run_cli(["batch", "--clients-dir", str(clients), "--outputs", str(root / "out"), "--workers", "1",
+                    "--timeout", "4", "--formats", "html"], cwd=root, notebook=notebook)
+    return root, proc, time.monotonic() - t0
+
+
+def test_failing_and_hanging_clients_do_not_stop_the_others(failing_batch):
+    root, proc, seconds = failing_batch
+    out = root / "out"
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    lines = {ln.split()[0]: ln for ln in proc.stdout.splitlines() if ln.strip() and not ln.startswith("-")}
+    assert lines["client"].split()[:4] == ["client", "status", "seconds", "reason"]
+    assert lines["es-huerta-food"].split()[1] == "ok"
+    assert lines["no-fjord-maritime"].split()[1] == "ok"      # after the hang, with the same single worker
+    assert lines["broken-input"].split()[1] == "failed" and "QuestionnaireError" in lines["broken-input"]
+    assert lines["m-hang"].split()[1] == "failed" and "timeout" in lines["m-hang"].lower()
+    assert "2 ok, 2 failed" in proc.stdout
+    assert seconds < 120                                       # the hang was cut at its 4 s timeout
+    for cid in ("es-huerta-food", "no-fjord-maritime"):
+        report = out / cid / "2026"
+        assert (report / "report.html").is_file() and (report / "report.ipynb").is_file()
+        assert not (report / "report.pdf").exists()               # --formats html
+        assert_complete(report)
+    # the failures keep their notebook, with the reason
+    hang_nb = out / "m-hang" / "2026.failed" / "report.ipynb"
+    assert hang_nb.is_file() and "CellTimeout" in hang_nb.read_text(encoding="utf-8")
+    assert list((out / "broken-input").glob("*.failed/report.ipynb"))
+    assert not leftovers(out)
+
+
+def test_no_state_leaks_from_one_client_to_the_next(failing_batch):
+    # Every report runs TEST_CELL: it fails if it sees what an earlier client's run set. The two
+    # good clients ran after other clients in the same batch (one worker) and succeeded.
+    root, proc, _ = failing_batch
+    assert "state leaked" not in proc.stdout
+    for cid in ("es-huerta-food", "no-fjord-maritime"):
+        assert (root / "out" / cid / "2026" / "manifest.json").is_file()
+
+
+def test_index_links_every_report_and_shows_failures(failing_batch):
+    root, proc, _ = failing_batch
+    out = root / "out"
+    index = out / "index.html"
+    assert index.is_file() and str(index) in proc.stdout
+    html = index.read_text(encoding="utf-8")
+    parser = Links()
+    parser.feed(html)
+    assert parser.scripts == 0 and not parser.srcs
+    assert "http://" not in html and "https://" not in html
+    assert parser.hrefs
+    for href in parser.hrefs:
+        url = urlparse(href)
+        assert not url.scheme and not url.netloc and not href.startswith("/"), href
+        assert (out / unquote(url.path)).is_file(), f"broken link {href}"
+    targets = {unquote(h) for h in parser.hrefs}
+    for cid in ("es-huerta-food", "no-fjord-maritime"):
+        assert f"{cid}/2026/report.html" in targets
+    assert "m-hang/2026.failed/report.ipynb" in targets
+    assert any(t.startswith("broken-input/") and t.endswith(".failed/report.ipynb") for t in targets)
+    assert "CellTimeout" in html and "QuestionnaireError" in html
+    data = json.loads((out / "portfolio.json").read_text(encoding="utf-8"))
+    rows = {r["client_id"]: r for r in data["clients"]}
+    assert rows["es-huerta-food"]["status"] == "ok" and rows["m-hang"]["status"] == "failed"
+    figures = rows["es-huerta-food"]["figures"]
+    assert set(figures["dimensions"]) == {"structure", "governance", "financing", "services", "interaction",
+                                          "achievements"}
+    assert figures["highest_ready"] == "bronze" and figures["handles"] > 0
+
+
+def test_changed_only_skips_unchanged_and_rebuilds_changed(tmp_path):
+    clients = make_clients(tmp_path / "clients", {"es-huerta-food": "es-huerta-food",
+                                                  "no-fjord-maritime": "no-fjord-maritime"})
+    out = tmp_path / "out"
+    common = ["batch", "--clients-dir", str(clients), "--outputs", str(out), "--formats", "html", "--timeout", "60"]
+    first = run_cli(common, cwd=tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    kept = out / "es-huerta-food" / "2026" / "manifest.json"
+    before = kept.stat().st_mtime_ns
+    q = clients / "no-fjord-maritime" / "questionnaire.yaml"
+    q.write_text(q.read_text(encoding="utf-8").replace("events_per_year: 32", "events_per_year: 33"),
+                 encoding="utf-8")
+    assert "events_per_year: 33" in q.read_text(encoding="utf-8")
+    second = run_cli(common + ["--changed-only"], cwd=tmp_path)
+    assert second.returncode == 0, second.stdout + second.stderr
+    status = {ln.split()[0]: ln.split()[1] for ln in second.stdout.splitlines()[2:] if len(ln.split()) > 1}
+    assert status["es-huerta-food"] == "skipped"
+    assert status["no-fjord-maritime"] == "ok"
+    assert kept.stat().st_mtime_ns == before                    # the unchanged report was not touched
+    rebuilt = json.loads((out / "no-fjord-maritime" / "2026" / "manifest.json").read_text(encoding="utf-8"))
+    assert rebuilt["inputs"]["client/questionnaire.yaml"] == sha256_file(q)
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert "es-huerta-food/2026/report.html" in html and "no-fjord-maritime/2026/report.html" in html
+
+
+def test_ctrl_c_keeps_finished_reports_and_leaves_nothing_half_written(tmp_path):
+    clients = make_clients(tmp_path / "clients", {"a-first": "es-huerta-food", "b-hang": "pl-wisla-ict",
+                                                  "c-third": "no-fjord-maritime", "d-fourth": "nl-delta-water"})
+    notebook = notebook_with_test_cell(tmp_path / "nb")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-c", RUNNER, str(notebook), "batch", "--clients-dir", str(clients),
+           "--outputs", str(out), "--workers", "1", "--timeout", "300", "--formats", "html"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUDITLIB_") and k != "MPLBACKEND"}
+    # A session of its own, so the test can press Ctrl-C the way a terminal does: SIGINT to the group.
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "a-first" / "2026" / "manifest.json").is_file():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the first report never appeared"
+            time.sleep(0.2)
+        time.sleep(1.0)                                           # b-hang is now in its (endless) cell
+        pressed = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=90)
+        stopped_in = time.monotonic() - pressed
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, stdout + stderr
+    assert stopped_in < 30                                        # the hanging cell did not hold it up
+    assert "Traceback" not in stderr
+    assert_complete(out / "a-first" / "2026")
+    for folder in out.glob("*/*"):
+        if folder.is_dir() and not folder.name.endswith(".failed"):
+            assert_complete(folder)                                # whatever is there is whole
+    assert not (out / "b-hang" / "2026").exists()
+    assert not (out / "d-fourth").exists() or not list((out / "d-fourth").glob("2026*"))
+    assert not leftovers(out)
+    assert "interrupted" in stdout and "a-first" in stdout
+
+
+# --- the scheduler, with stand-in report makers (no notebooks) ------------------------------------
+
+def _outcome(job, status="ok", error=None):
+    return {"outcome": RunOutcome(job.client_dir.name, "2026", status, None, None, error, 0.1), "figures": None}
+
+
+def _stand_in(job):
+    name = job.client_dir.name
+    if name == "crash":
+        os._exit(3)
+    if name == "raises":
+        raise RuntimeError("boom")
+    if name == "stuck-in-c":
+        with batch._cell_guard(job.cell_timeout):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})   # as code stuck in C: no alarm
+            time.sleep(60)
+    if name == "slow-cell":
+        with batch._cell_guard(job.cell_timeout):
+            try:
+                time.sleep(60)
+            except batch.CellTimeout as exc:
+                return _outcome(job, "failed", f"cell 3 (analysis): CellTimeout: {exc}")
+    return _outcome(job)
+
+
+def test_scheduler_survives_crashes_errors_and_stuck_workers(tmp_path):
+    names = ["crash", "ok-1", "raises", "slow-cell", "stuck-in-c", "ok-2"]
+    for n in names:
+        (tmp_path / "clients" / n).mkdir(parents=True)
+    t0 = time.monotonic()
+    result = batch.run_batch([tmp_path / "clients" / n for n in names], workers=2, cell_timeout=0.5,
+                             outputs_dir=tmp_path / "out", runner=_stand_in, warm=True, progress=False,
+                             write_index=False, kill_grace=1.0)
+    assert time.monotonic() - t0 < 30
+    by = {r.client_id: r for r in result.results}
+    assert [r.client_id for r in result.results] == names
+    assert by["ok-1"].status == by["ok-2"].status == "ok"
+    assert by["crash"].status == "failed" and "exit code 3" in by["crash"].reason
+    assert by["raises"].status == "failed" and "RuntimeError: boom" in by["raises"].reason
+    assert by["slow-cell"].status == "failed" and "per-cell timeout of 0.5 s" in by["slow-cell"].reason
+    assert by["stuck-in-c"].status == "failed" and "killed" in by["stuck-in-c"].reason
+    assert result.exit_code == 1
+    table = batch.summary_table(result.results)
+    assert table.splitlines()[0].split() == ["client", "status", "seconds", "reason"]
+    assert "2 ok, 4 failed" in table
+
+
+def test_client_folders_selection(tmp_path):
+    for n in ("b", "a", ".hidden", "_skip"):
+        (tmp_path / n).mkdir()
+    assert [p.name for p in batch.client_folders(clients_dir=tmp_path)] == ["a", "b"]
+    assert [p.name for p in batch.client_folders(["b"], clients_dir=tmp_path)] == ["b"]
+    assert [p.name for p in batch.client_folders(folder=tmp_path)] == ["a", "b"]
+    with pytest.raises(batch.AuditError, match="no client folder"):
+        batch.client_folders(["nope"], clients_dir=tmp_path)
+    with pytest.raises(batch.AuditError, match="no clients folder"):
+        batch.client_folders(folder=tmp_path / "missing")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "a").mkdir()
+    with pytest.raises(batch.AuditError, match="share the id a"):
+        batch.client_folders(["a", str(tmp_path / "other" / "a")], clients_dir=tmp_path)
+
+
+def test_leftovers_removed_and_a_report_set_aside_mid_swap_restored(tmp_path):
+    client = tmp_path / "out" / "acme"
+    (client / ".2026.abc123.tmp").mkdir(parents=True)
+    (client / ".2026.abc123.tmp" / "report.ipynb").write_text("{}")
+    aside = client / ".2026.2026.xyz.tmp.old"                  # the good report, renamed aside
+    aside.mkdir()
+    (aside / "manifest.json").write_text(json.dumps({"engagement": "2026"}))
+    (tmp_path / "out" / ".index.html.q1.tmp").write_text("partial")
+    (client / "2025").mkdir()                                  # a report: never touched
+    other = tmp_path / "out" / "other" / ".2026.zzz.tmp"       # another client's run: not ours
+    other.mkdir(parents=True)
+    batch.remove_temp_leftovers(tmp_path / "out", ["acme"])
+    assert (client / "2026" / "manifest.json").is_file()       # restored, not deleted
+    assert not (client / ".2026.abc123.tmp").exists() and not aside.exists()
+    assert not (tmp_path / "out" / ".index.html.q1.tmp").exists()
+    assert (client / "2025").is_dir() and other.is_dir()
+
+
+def test_warm_kernel_runs_a_notebook_like_a_regular_kernel(tmp_path):
+    """stdout, rich output, errors and the per-cell timeout on the in-process kernel (in a child)."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell("x = 1")
+    params.metadata.tags = ["parameters"]
+    nb.cells = [params,
+                nbformat.v4.new_code_cell("import os, sys\nprint('out', x)\nprint('err', file=sys.stderr)\n"
+                                          "os.getcwd()"),
+                nbformat.v4.new_code_cell("from IPython.display import HTML\ndisplay(HTML('<b>x</b>'))\n"
+                                          "import matplotlib\nmatplotlib.get_backend()"),
+                nbformat.v4.new_code_cell("import time\nwhile True:\n    try:\n        time.sleep(5)\n"
+                                          "    except Exception:\n        pass   # swallowing does not help")]
+    src = tmp_path / "in.ipynb"
+    nbformat.write(nb, src)
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:   # the child: like a batch worker
+        code = 1
+        try:
+            import papermill
+
+            batch.use_warm_engine()
+            try:
+                papermill.execute_notebook(str(src), str(tmp_path / "out.ipynb"), parameters={"x": 42},
+                                           cwd=str(tmp_path), execution_timeout=1, progress_bar=False)
+            except papermill.PapermillExecutionError as exc:
+                os.write(writer, f"{exc.ename}|{exc.evalue}".encode())
+                code = 0
+        finally:
+            os._exit(code)
+    os.close(writer)
+    _, status = os.waitpid(pid, 0)
+    message = os.read(reader, 4096).decode()
+    os.close(reader)
+    assert os.waitstatus_to_exitcode(status) == 0, message
+    assert message.startswith("CellTimeout|") and "1 s" in message
+    done = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    cells = {c.source.split("\n")[0]: c for c in done.cells if c.cell_type == "code"}
+    outs = cells["import os, sys"].outputs
+    streams = {o.name: o.text for o in outs if o.output_type == "stream"}
+    assert streams == {"stdout": "out 42\n", "stderr": "err\n"}      # print() lands in its own cell
+    assert str(tmp_path) in outs[-1].data["text/plain"]                # papermill's cwd
+    rich = cells["from IPython.display import HTML"].outputs
+    assert rich[0].data["text/html"] == "<b>x</b>"
+    assert "inline" in rich[1].data["text/plain"]        # the inline backend, as ipykernel sets it

@@ -1,0 +1,123 @@
+"""Charts: Figures from one AuditResult, labelled in the report language, byte-stable PNGs,
+no pyplot, and no peer statistics where the anonymity floor forbids them."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+from auditlib import charts
+from auditlib.audit import analyse
+from auditlib.evolution import Evolution
+from tests.conftest import make_db, make_profile, make_reference_frame
+
+
+@pytest.fixture(scope="module")
+def result(catalogue, synthetic_db):
+    profile = make_profile(catalogue, committed_members=120, sme_share=70, total_budget=900, events_per_year=30,
+                           service_usage=55, member_involvement=3, written_strategy=1, strategy_age=2)
+    return analyse(profile, catalogue=catalogue, benchmark=synthetic_db)
+
+
+@pytest.fixture(scope="module")
+def result_with_evolution(catalogue, synthetic_db):
+    from auditlib.intake import ClientFolder
+
+    now = make_profile(catalogue, committed_members=120, events_per_year=40, service_usage=70)
+    then = make_profile(catalogue, benchmark_year=2024, committed_members=20, events_per_year=2, service_usage=5)
+    folder = ClientFolder("test-client", now.source.parent, now, (then,), None)
+    return analyse(folder, catalogue=catalogue, benchmark=synthetic_db)
+
+
+def texts(fig: Figure) -> list[str]:
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+
+
+def all_charts(result, lang):
+    figs = [charts.dimension_profile(result, lang), charts.percentile_bars(result, lang)]
+    figs += [charts.distributions(result, d.id, lang) for d in result.catalogue.dimensions]
+    return figs
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_every_chart_is_a_figure_labelled_in_the_language(result, catalogue, lang):
+    for fig in all_charts(result, lang):
+        assert isinstance(fig, Figure)
+        assert tuple(fig.get_size_inches())[0] == charts.WIDTH
+        shown = " ".join(texts(fig))
+        assert fig.get_label()                       # the alt text of the image in the report
+    bars = " ".join(texts(charts.percentile_bars(result, lang)))
+    for d in catalogue.dimensions:
+        assert d.name[lang] in bars
+    other = "nl" if lang == "en" else "en"
+    assert catalogue.dimensions[0].name[other] not in bars
+    assert ("Percentiel" if lang == "nl" else "Percentile") in bars
+    assert shown
+
+
+def test_charts_do_not_use_pyplot(result):
+    before = sys.modules.get("matplotlib.pyplot")
+    fignums = before.get_fignums() if before else []
+    all_charts(result, "en")
+    after = sys.modules.get("matplotlib.pyplot")
+    assert (after.get_fignums() if after else []) == fignums
+
+
+def test_png_is_byte_stable_and_small(result):
+    a = charts.to_png(charts.distributions(result, "services", "en"))
+    b = charts.to_png(charts.distributions(result, "services", "en"))
+    assert a == b
+    assert a[:8] == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(a))
+    assert image.mode == "P"                         # 256-colour palette
+    assert image.size[0] == round(charts.WIDTH * charts.DPI)
+    assert b"Software" not in a and b"matplotlib" not in a.lower()
+
+
+def test_distribution_shows_the_client_and_the_peer_statistics_only(result, catalogue):
+    fig = charts.distributions(result, "structure", "en")
+    shown = texts(fig)
+    pos = result.positions_in().set_index("indicator")
+    ind = catalogue.indicator("committed_members")
+    assert any(t.startswith("120 · P") for t in shown)          # the client's value and percentile
+    from auditlib.report import fmt_value
+
+    assert fmt_value(ind, pos.loc[ind.id, "p10"], "en") in shown  # p10 and p90 are labelled
+    assert fmt_value(ind, pos.loc[ind.id, "p90"], "en") in shown
+
+
+def test_below_the_anonymity_floor_no_statistics_are_drawn(catalogue):
+    tiny = make_db(make_reference_frame(catalogue, n=8, seed=3), "tiny")
+    res = analyse(make_profile(catalogue), catalogue=catalogue, benchmark=tiny)
+    assert not any(g.available for g in res.peer_groups)
+    for dim in catalogue.dimensions:
+        fig = charts.distributions(res, dim.id, "en")
+        from matplotlib.patches import Rectangle
+
+        boxes = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
+        assert boxes == []                                         # no spread drawn at all
+        assert any("anonymity floor" in t for t in texts(fig))
+    bars = charts.percentile_bars(res, "nl")
+    assert [p for p in bars.axes[0].patches if abs(p.get_height() - 0.66) < 1e-9] == []   # no percentile bar
+    assert any("anonimiteitsgrens" in t for t in texts(bars))
+
+
+def test_evolution_chart_only_with_an_earlier_audit(result, result_with_evolution):
+    assert charts.evolution_chart(result, "en") is None
+    fig = charts.evolution_chart(result_with_evolution, "nl")
+    assert isinstance(result_with_evolution.evolution, Evolution)
+    assert fig is not None and "2024" in texts(fig) and "verbeterd" in texts(fig)
+
+
+def test_one_palette(result):
+    fig = charts.dimension_profile(result, "en")
+    bar_colours = {tuple(round(c, 3) for c in p.get_facecolor()[:3]) for p in fig.axes[0].patches}
+    from matplotlib.colors import to_rgb
+
+    assert bar_colours == {tuple(round(c, 3) for c in to_rgb(charts.PALETTE["client"]))}

@@ -1,0 +1,99 @@
+"""The Excel workbook holds the result's own figures; JSON and versions for the manifest."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from auditlib.audit import analyse
+from auditlib.export import SHEET_ORDER, excel_frames, package_versions, write_excel, write_json
+from tests.conftest import make_profile
+
+
+@pytest.fixture(scope="module")
+def result(catalogue, synthetic_db):
+    return analyse(make_profile(catalogue, committed_members=90, sme_share=55, total_budget=400),
+                   catalogue=catalogue, benchmark=synthetic_db)
+
+
+def same_values(back: pd.Series, orig: pd.Series) -> bool:
+    """Equal cell by cell, with missing (None/NaN/empty) equal to missing, numbers to 1e-9."""
+    for a, b in zip(back.tolist(), orig.tolist()):
+        a_missing = a is None or (isinstance(a, float) and math.isnan(a)) or a == ""
+        b_missing = b is None or (isinstance(b, float) and math.isnan(b)) or b == ""
+        if a_missing or b_missing:
+            if a_missing != b_missing:
+                return False
+            continue
+        if isinstance(b, (bool, np.bool_)):
+            if bool(a) != bool(b):
+                return False
+        elif isinstance(b, (int, float, np.integer, np.floating)):
+            if not math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9):
+                return False
+        elif str(a) != str(b):
+            return False
+    return True
+
+
+def assert_sheets_hold(path, frames):
+    book = pd.read_excel(path, sheet_name=None)
+    for name, frame in frames.items():
+        back = book[name]
+        assert len(back) == len(frame), name
+        for col in frame.columns:
+            assert col in back.columns, (name, col)
+            assert same_values(back[col], frame[col]), (name, col)
+    return book
+
+
+def test_the_sheets_hold_the_same_figures_as_the_result(result, tmp_path):
+    path = write_excel(result, tmp_path / "scores.xlsx", lang="nl")
+    book = assert_sheets_hold(path, result.to_frames())
+    assert list(book)[:3] == ["about", "positions", "dimensions"]
+    assert [s for s in book if s not in SHEET_ORDER] == []
+    assert "evolution" not in book                              # no earlier audit, no sheet
+    names = book["positions"]["indicator_name"]
+    assert "Betrokken deelnemers" in set(names)                 # names in the report language
+
+
+def test_handles_sheet_from_the_interpretation(result, tmp_path):
+    class Interp:
+        handles = pd.DataFrame({"priority": [1, 2], "indicator": ["sme_share", "total_budget"],
+                                "target": [60.0, 500.0], "action": ["recruit SMEs", "raise fees"]})
+
+    path = write_excel(result, tmp_path / "scores.xlsx", interpretation=Interp(), lang="en")
+    back = pd.read_excel(path, sheet_name="handles")
+    assert list(back["indicator"]) == ["sme_share", "total_budget"]
+    assert list(back["indicator_name"]) == ["Share of SMEs among members", "Annual budget of the cluster management"]
+    assert "handles" in excel_frames(result, Interp())
+
+
+def test_a_failed_write_leaves_no_file(result, tmp_path, monkeypatch):
+    target = tmp_path / "scores.xlsx"
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_excel", boom)
+    with pytest.raises(RuntimeError):
+        write_excel(result, target)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_json_is_sorted_and_utf8(tmp_path):
+    path = write_json(tmp_path / "m.json", {"b": 1, "a": "Norðurljós"})
+    text = path.read_text(encoding="utf-8")
+    assert text.index('"a"') < text.index('"b"') and "Norðurljós" in text
+    assert json.loads(text) == {"a": "Norðurljós", "b": 1}
+
+
+def test_package_versions_name_the_key_packages():
+    versions = package_versions()
+    for name in ("python", "pandas", "numpy", "matplotlib", "papermill", "nbconvert", "weasyprint", "openpyxl",
+                 "jinja2"):
+        assert versions[name] and versions[name] != "not installed"
