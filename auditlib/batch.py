@@ -3,8 +3,9 @@
 How a worker executes a notebook (the design, measured in `benchmarks/bench_batch.py`):
 
 * The batch process is a *warm zygote*: before the first client it imports what every report
-  needs (pandas, matplotlib, seaborn, papermill, nbclient, nbconvert, ipykernel, auditlib) and
-  loads the catalogue and the benchmark database once (`warm_up`).
+  needs (pandas, matplotlib, papermill, nbclient, nbconvert, ipykernel, auditlib), loads the
+  catalogue and the benchmark database once, and runs the library's first-call paths on one
+  client (analysis, charts, HTML export) so font, template and code caches are warm (`warm_up`).
 * Each client then runs in its own process, **forked** from that warm zygote (one per core at a
   time). A fork costs milliseconds and starts with every heavy import done, and each client
   still gets a fresh process: nothing a report does (globals, matplotlib rcParams, pandas
@@ -25,8 +26,8 @@ How a worker executes a notebook (the design, measured in `benchmarks/bench_batc
   cell runs (it is blocked during export and the atomic swap, so a report being written is
   finished, never cut). The parent then removes temp folders left under outputs/ and writes
   the index with what finished. A second Ctrl-C kills at once.
-* Platforms without fork: every client runs in a fresh spawned process with a regular kernel
-  (correct, but without the warm start).
+* Platforms without fork, and a batch started from inside a Jupyter session: every client runs
+  in a fresh spawned process with a regular kernel (correct, but without the warm start).
 
 Progress (tqdm) shows done, failed and left, and the time remaining; the summary table
 (client, status, seconds, reason) follows; the exit status is 1 if any client failed.
@@ -60,6 +61,7 @@ KILL_GRACE = 10.0
 QUIET_LIMIT_MIN = 300.0
 # After Ctrl-C, how long the children being exported get to finish before they are killed.
 STOP_GRACE = 60.0
+_SIGKILL = getattr(signal, "SIGKILL", signal.SIGTERM)
 
 
 class CellTimeout(BaseException):
@@ -74,24 +76,26 @@ class CellTimeout(BaseException):
 
 def client_folders(names: Sequence[str] = (), *, folder: str | Path | None = None,
                    clients_dir: str | Path | None = None) -> list[Path]:
-    """Client folders from ids or paths; a `folder` of client folders; else every client in `clients_dir`.
+    """The client folders to run: `names` (client ids, or paths to client folders) looked up in
+    `folder` if given, else in `clients_dir`; no names: every client folder there.
 
-    Raises AuditError for a missing folder (before any work starts).
+    Raises AuditError for a missing folder or a client id given twice (before any work starts).
     """
     base = Path(folder) if folder else Path(clients_dir) if clients_dir else None
-    if folder or not names:
-        if base is None or not base.is_dir():
+    if base is None or not base.is_dir():
+        if folder or not names:
             raise AuditError(f"no clients folder at {base}")
+    if not names:
         found = sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
     else:
         found = []
-    for name in names:
-        p = Path(name)
-        if not (p.is_dir() or p.is_absolute() or "/" in name) and clients_dir is not None:
-            p = Path(clients_dir) / name
-        if not p.is_dir():
-            raise AuditError(f"no client folder {p}")
-        found.append(p)
+        for name in names:
+            p = Path(name)
+            if not (p.is_absolute() or "/" in name or p.is_dir()) and base is not None:
+                p = base / name
+            if not p.is_dir():
+                raise AuditError(f"no client folder {p}")
+            found.append(p)
     unique: dict[Path, Path] = {}
     for p in found:
         unique.setdefault(p.resolve(), p)
@@ -115,12 +119,9 @@ def read_manifest(report_dir: str | Path) -> dict:
 
 
 def manifest_hashes(manifest: dict) -> dict | None:
-    """The input hashes a manifest recorded (report.input_hashes() at the time of the report)."""
-    for key in ("input_hashes", "inputs", "hashes"):
-        value = manifest.get(key)
-        if isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
-            return value
-    return None
+    """The input hashes a manifest recorded (`report.input_hashes()` when the report was made)."""
+    value = manifest.get("inputs")
+    return value if isinstance(value, dict) and value else None
 
 
 def last_good_report(outputs_dir: str | Path, client_id: str) -> Path | None:
@@ -346,13 +347,13 @@ class _cell_guard:
             # Re-armed every second: a cell that catches the exception is stopped again.
             signal.setitimer(signal.ITIMER_REAL, timeout, 1.0)
         if _CHILD.get("sigterm_blocked"):
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+            _sigmask("unblock", {signal.SIGTERM})
         return self
 
     def __exit__(self, *exc):
         self.active = False
         if _CHILD.get("sigterm_blocked"):
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+            _sigmask("block", {signal.SIGTERM})
         if self.old is not None:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self.old)
@@ -533,6 +534,8 @@ def _child_main(job: Job, conn, runner: Callable[[Job], Any] | None = None) -> N
     """Entry point of a child process: make the report, send the outcome, exit without cleanup."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)         # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)        # the parent's stop: die at once (in a cell)
+    # Warm: SIGTERM is let through only while a cell runs (never during export or the swap).
+    _sigmask("set", {signal.SIGTERM} if job.warm else set())
     code = 0
     try:
         if job.log_path is not None:                     # keep the parent's progress bar clean
@@ -542,7 +545,6 @@ def _child_main(job: Job, conn, runner: Callable[[Job], Any] | None = None) -> N
             os.close(fd)
         _CHILD.update(conn=conn, cell_timeout=job.cell_timeout)
         if job.warm:
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})   # let through only in cells
             _CHILD["sigterm_blocked"] = True
             use_warm_engine()
         result = (runner or _make_report)(job)
@@ -571,8 +573,14 @@ def _make_report(job: Job) -> dict:
                              extra_parameters=job.extra_parameters)
     figures = None
     if outcome.status == "ok":
-        figures = _figures(job)
+        figures = figures_from_manifest(outcome.manifest) or _figures(job)
     return {"outcome": outcome, "figures": figures}
+
+
+def figures_from_manifest(manifest: dict) -> dict | None:
+    """The key figures a report recorded in its manifest (result.key_figures), if it did."""
+    figures = (manifest.get("result") or {}).get("key_figures")
+    return figures if isinstance(figures, dict) and "dimensions" in figures else None
 
 
 def _figures(job: Job) -> dict | None:
@@ -716,8 +724,8 @@ def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | No
     settings = replace(settings, outputs_dir=outputs_dir)
     formats = tuple(dict.fromkeys(formats))
     workers = max(1, int(workers or os.cpu_count() or 1))
-    can_fork = "fork" in mp.get_all_start_methods()
-    warm = can_fork if warm is None else (warm and can_fork)
+    can_fork = "fork" in mp.get_all_start_methods() and hasattr(signal, "setitimer")
+    warm = (can_fork and not _inside_ipython()) if warm is None else (warm and can_fork)
     ctx = mp.get_context("fork" if warm else "spawn")
     client_dirs = [Path(c) for c in clients]
     outputs_dir.mkdir(parents=True, exist_ok=True)
@@ -737,31 +745,55 @@ def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | No
         todo.append(Job(d, settings, lang, formats, outputs_dir, float(cell_timeout or 0),
                         tuple(groups) if groups else None, extra_parameters, warm, logs / f"{d.name}.log"))
 
-    if warm and todo and runner is None:
-        warm_up(settings, sample=todo[0].client_dir, lang=lang, formats=formats)
     bar = _progress_bar(len(client_dirs), progress)
     counts = {"ok": 0, "failed": 0, "skipped": len(results)}
 
-    def show():
+    def show(refresh: bool = True):
         left = len(client_dirs) - sum(counts.values())
         bar.set_postfix_str(f"ok={counts['ok']} failed={counts['failed']} skipped={counts['skipped']} left={left}",
-                            refresh=True)
+                            refresh=refresh)
 
+    if warm and todo and runner is None:
+        bar.set_postfix_str("loading libraries and data once for every worker", refresh=True)
+        warm_up(settings, sample=todo[0].client_dir, lang=lang, formats=formats)
+    show(refresh=False)
     bar.update(len(results))
-    show()
+    bar.refresh()
     running: dict[int, _Running] = {}
     pending = list(todo)
     interrupted = stopping = False
     quiet_limit = max(QUIET_LIMIT_MIN, float(cell_timeout or 0)) + kill_grace
 
     def launch(job: Job) -> None:
-        reader, writer = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child_main, args=(job, writer, runner), name=f"auditlib-{job.client_dir.name}",
-                           daemon=False)
-        proc.start()
-        writer.close()
-        now = time.monotonic()
-        running[proc.sentinel] = _Running(job, proc, reader, now, last=now)
+        # Ctrl-C waits until the child is registered (no untracked child can be left behind).
+        blocked = _sigmask("block", {signal.SIGINT, signal.SIGTERM})
+        try:
+            reader, writer = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_child_main, args=(job, writer, runner),
+                               name=f"auditlib-{job.client_dir.name}", daemon=False)
+            proc.start()
+            writer.close()
+            now = time.monotonic()
+            running[proc.sentinel] = _Running(job, proc, reader, now, last=now)
+        finally:
+            if blocked is not None:
+                _sigmask("set", blocked)
+
+    def drain(r: _Running, now: float) -> None:
+        """Read every message the child has sent so far."""
+        while True:
+            try:
+                if not r.conn.poll():
+                    return
+                msg = r.conn.recv()
+            except (EOFError, OSError):
+                return
+            if msg[0] == "cell":
+                r.in_cell = msg[1] == "start"
+                r.cells += msg[1] == "start"
+                r.last = now
+            else:
+                r.message = msg
 
     def finish(r: _Running, *, interrupted_now: bool = False) -> None:
         r.process.join()
@@ -790,30 +822,20 @@ def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | No
         results[cid] = res
         if res.status in counts:
             counts[res.status] += 1
+        show(refresh=False)
         if res.status != "interrupted":
             bar.update(1)
-        show()
+        bar.refresh()
 
     def poll(timeout: float) -> None:
         if not running:
             return
-        ready = _wait_ready([r.conn for r in running.values()] + list(running), timeout=timeout)
+        _wait_ready([r.conn for r in running.values()] + list(running), timeout=timeout)
         now = time.monotonic()
         for key, r in list(running.items()):
-            while r.conn in ready or key in ready:
-                try:
-                    if not r.conn.poll():
-                        break
-                    msg = r.conn.recv()
-                except (EOFError, OSError):
-                    break
-                if msg[0] == "cell":
-                    r.in_cell = msg[1] == "start"
-                    r.cells += msg[1] == "start"
-                    r.last = now
-                else:
-                    r.message = msg
+            drain(r, now)
             if not r.process.is_alive():
+                drain(r, now)          # what it sent just before it exited
                 del running[key]
                 finish(r)
                 continue
@@ -848,25 +870,19 @@ def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | No
             except KeyboardInterrupt:
                 pass
             for r in running.values():
-                _signal(r.process, signal.SIGKILL)
+                _signal(r.process, _SIGKILL)
             for job in pending:
                 results[job.client_dir.name] = ClientResult(job.client_dir.name, job.client_dir, "interrupted",
                                                             reason="not started (Ctrl-C)")
             pending.clear()
             for key, r in list(running.items()):
                 del running[key]
-                # a report that finished before the signal still counts
-                while r.conn.poll():
-                    try:
-                        msg = r.conn.recv()
-                    except (EOFError, OSError):
-                        break
-                    if msg[0] != "cell":
-                        r.message = msg
+                r.process.join()
+                drain(r, time.monotonic())    # a report that finished before the signal still counts
                 finish(r, interrupted_now=True)
     finally:
         for r in running.values():
-            _signal(r.process, signal.SIGKILL)
+            _signal(r.process, _SIGKILL)
             r.process.join()
         bar.close()
         if old_term is not None:
@@ -879,6 +895,20 @@ def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | No
     if write_index:
         index = write_portfolio_index(ordered, settings=settings, outputs_dir=outputs_dir, lang=lang)
     return BatchResult(ordered, index, interrupted, time.monotonic() - start_wall)
+
+
+def _sigmask(how: str, signals):
+    """pthread_sigmask ("block", "unblock", "set") where the platform has it (not on Windows)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    mode = {"block": signal.SIG_BLOCK, "unblock": signal.SIG_UNBLOCK, "set": signal.SIG_SETMASK}[how]
+    return signal.pthread_sigmask(mode, signals)
+
+
+def _inside_ipython() -> bool:
+    """True in a Jupyter/IPython session: its shell singleton and threads rule out the warm fork."""
+    shell = sys.modules.get("IPython") and getattr(sys.modules["IPython"], "get_ipython", lambda: None)()
+    return shell is not None
 
 
 def _main_thread() -> bool:
@@ -953,6 +983,8 @@ def write_portfolio_index(results: Iterable[ClientResult], *, settings, outputs_
             figures = res.figures
             if figures is None and old is not None and old.status != "failed" and old.engagement == res.engagement:
                 figures = old.figures
+            if figures is None and res.out_dir is not None:
+                figures = figures_from_manifest(read_manifest(res.out_dir))
             if figures is None:
                 figures = _figures_now(res, settings, catalogue, lang)
             updated = now if res.status == "ok" else (old.updated if old else None)

@@ -1141,7 +1141,7 @@ def _engagement_for(client_dir: Path, settings: Settings, client_out: Path) -> s
 
     try:
         return str(load_client(client_dir, load_catalogue(settings.catalogue_dir)).profile.benchmark_year)
-    except AuditError:
+    except Exception:  # the notebook will report what is wrong; only the folder name is needed here
         pass
     existing = sorted(p.name for p in client_out.iterdir() if p.is_dir() and CLIENT_ID.fullmatch(p.name)
                       and not p.name.endswith(".failed")) if client_out.is_dir() else []
@@ -1325,6 +1325,7 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
         return RunOutcome(client_id, engagement, "failed", None, kept, error,
                           round(time.perf_counter() - t_start, 3), {"timings": timings})
 
+    step = "execute"
     try:
         import papermill
 
@@ -1352,19 +1353,24 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
         timings.update({f"kernel_{k}": v for k, v in info.get("timings", {}).items()})
         if "xlsx" in formats and not (build / OUTPUT_FILES["xlsx"]).is_file():
             return failed("xlsx export: the notebook wrote no scores.xlsx")
+        if not info:
+            return failed("execute: the notebook wrote no run-info.json (its export cell did not run)")
 
         title = f"{words(lang)['report_title']}: {info.get('client', {}).get('name', client_id)}"
         if "html" in formats or "pdf" in formats:
+            step = "html export"
             t0 = time.perf_counter()
             html = export_html(nb, lang=lang, title=title)
             timings["html"] = round(time.perf_counter() - t0, 3)
             if "html" in formats:
                 (build / OUTPUT_FILES["html"]).write_text(html, encoding="utf-8")
             if "pdf" in formats:
+                step = "pdf export"
                 t0 = time.perf_counter()
                 export_pdf(html, build / OUTPUT_FILES["pdf"], build)
                 timings["pdf"] = round(time.perf_counter() - t0, 3)
 
+        step = "manifest"
         t0 = time.perf_counter()
         manifest = _manifest(client_id, engagement, params, formats, checked, info, build, timings)
         manifest["timings"]["manifest"] = round(time.perf_counter() - t0, 3)   # hashing inputs and outputs
@@ -1372,13 +1378,14 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
         from auditlib.export import write_json
 
         write_json(build / "manifest.json", manifest)
+        step = "swap into place"
         _replace_dir(build, target)
         if failed_dir.exists():
             shutil.rmtree(failed_dir, ignore_errors=True)
         return RunOutcome(client_id, engagement, "ok", target, None, None,
                           round(time.perf_counter() - t_start, 3), manifest)
-    except Exception as exc:  # export, manifest or swap: keep what there is, report one line
-        return failed(f"{type(exc).__name__}: {_one_line(exc)}")
+    except Exception as exc:  # export, manifest or swap: keep the notebook, report one line
+        return failed(f"{step}: {type(exc).__name__}: {_one_line(exc)}")
     finally:
         if build.exists() and build.parent == client_out:
             shutil.rmtree(build, ignore_errors=True)

@@ -146,10 +146,19 @@ def run_c(n: int, work: Path) -> tuple[Measure, int]:
     nb.cells = [params, nbformat.v4.new_code_cell("print(client_id)")]
     src = work / "floor.ipynb"
     nbformat.write(nb, src)
-    with Measure() as m:
-        for k in range(n):
-            pm.execute_notebook(str(src), str(work / f"floor-{k}.ipynb"), parameters={"client_id": f"c{k}"},
-                                progress_bar=False, kernel_name="python3")
+    # The kernels' start-up warnings go to a log, not to the table (the kernel inherits fd 2).
+    log = open(work / "floor-kernels.log", "w")
+    saved = os.dup(2)
+    os.dup2(log.fileno(), 2)
+    try:
+        with Measure() as m:
+            for k in range(n):
+                pm.execute_notebook(str(src), str(work / f"floor-{k}.ipynb"), parameters={"client_id": f"c{k}"},
+                                    progress_bar=False, kernel_name="python3")
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        log.close()
     return m, n
 
 
@@ -167,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         clients_dir = work / "clients"
         shutil.rmtree(clients_dir, ignore_errors=True)
         clients = make_clients(args.n, clients_dir)
-        print(f"{args.n} synthetic clients in {clients_dir}; {os.cpu_count()} cores; batch workers {args.workers}")
+        load0 = os.getloadavg()[0]
+        print(f"{args.n} synthetic clients in {clients_dir}; {os.cpu_count()} cores; batch workers {args.workers}; "
+              f"load average before {load0:.2f}")
         print("each report: notebook + HTML in (a) and (b); (c) runs a 2-cell notebook\n", flush=True)
 
         a, a_ok = run_a(clients_dir, work / "out-a", args.workers)
@@ -180,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"(c) floor (papermill API):   {c.wall:7.1f} s wall, {c.cpu:7.1f} s CPU  ({c_n} runs)\n", flush=True)
 
         n = args.n
+        print(f"load average after: {os.getloadavg()[0]:.2f} (other work on this machine inflates the wall times)\n")
         print(f"{'':<28}{'wall s/report':>14}{'CPU s/report':>14}")
         for name, m in (("(a) auditlib batch", a), ("(b) CLI loop", b), ("(c) floor", c)):
             print(f"{name:<28}{m.wall / n:>14.2f}{m.cpu / n:>14.2f}")

@@ -126,11 +126,17 @@ def leftovers(outputs: Path) -> list[Path]:
 
 # --- end to end ---------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def failing_batch(tmp_path_factory):
-    """One batch, one worker (so clients run one after another): a broken input and a hanging cell
-    between two good clients."""
-    root = tmp_path_factory.mktemp("batch")
+def test_batch_with_a_broken_and_a_hanging_client(tmp_path):
+    """One batch, one worker (so clients run one after another in it): a broken input and a hanging
+    cell between two good clients. (One test, not a module fixture: under xdist a module fixture
+    would run once per worker.)"""
+    batch_run = _failing_batch(tmp_path)
+    check_failing_and_hanging_clients_do_not_stop_the_others(batch_run)
+    check_no_state_leaks_from_one_client_to_the_next(batch_run)
+    check_index_links_every_report_and_shows_failures(batch_run)
+
+
+def _failing_batch(root: Path):
     clients = make_clients(root / "clients", {"broken-input": "es-huerta-food+broken",
                                               "es-huerta-food": "es-huerta-food",
                                               "m-hang": "pl-wisla-ict",
@@ -142,7 +148,7 @@ def failing_batch(tmp_path_factory):
     return root, proc, time.monotonic() - t0
 
 
-def test_failing_and_hanging_clients_do_not_stop_the_others(failing_batch):
+def check_failing_and_hanging_clients_do_not_stop_the_others(failing_batch):
     root, proc, seconds = failing_batch
     out = root / "out"
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -167,7 +173,7 @@ def test_failing_and_hanging_clients_do_not_stop_the_others(failing_batch):
     assert not leftovers(out)
 
 
-def test_no_state_leaks_from_one_client_to_the_next(failing_batch):
+def check_no_state_leaks_from_one_client_to_the_next(failing_batch):
     # Every report runs TEST_CELL: it fails if it sees what an earlier client's run set. The two
     # good clients ran after other clients in the same batch (one worker) and succeeded.
     root, proc, _ = failing_batch
@@ -176,7 +182,7 @@ def test_no_state_leaks_from_one_client_to_the_next(failing_batch):
         assert (root / "out" / cid / "2026" / "manifest.json").is_file()
 
 
-def test_index_links_every_report_and_shows_failures(failing_batch):
+def check_index_links_every_report_and_shows_failures(failing_batch):
     root, proc, _ = failing_batch
     out = root / "out"
     index = out / "index.html"
@@ -329,6 +335,8 @@ def test_client_folders_selection(tmp_path):
         batch.client_folders(folder=tmp_path / "missing")
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "a").mkdir()
+    (tmp_path / "other" / "c").mkdir()
+    assert [p.name for p in batch.client_folders(["c"], folder=tmp_path / "other", clients_dir=tmp_path)] == ["c"]
     with pytest.raises(batch.AuditError, match="share the id a"):
         batch.client_folders(["a", str(tmp_path / "other" / "a")], clients_dir=tmp_path)
 
@@ -397,3 +405,19 @@ def test_warm_kernel_runs_a_notebook_like_a_regular_kernel(tmp_path):
     rich = cells["from IPython.display import HTML"].outputs
     assert rich[0].data["text/html"] == "<b>x</b>"
     assert "inline" in rich[1].data["text/plain"]        # the inline backend, as ipykernel sets it
+
+
+def _stand_in_spawned(job):   # module level: a spawned child imports it by name
+    if job.client_dir.name == "raises":
+        raise RuntimeError("boom")
+    return _outcome(job)
+
+
+def test_without_fork_every_client_runs_in_a_spawned_process(tmp_path):
+    names = ["ok-1", "raises"]
+    for n in names:
+        (tmp_path / n).mkdir()
+    result = batch.run_batch([tmp_path / n for n in names], workers=2, outputs_dir=tmp_path / "out",
+                             runner=_stand_in_spawned, warm=False, progress=False, write_index=False)
+    assert [(r.client_id, r.status) for r in result.results] == [("ok-1", "ok"), ("raises", "failed")]
+    assert "RuntimeError: boom" in result.results[1].reason

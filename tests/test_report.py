@@ -126,11 +126,25 @@ def _tmp_client(tmp_path: Path, source: str = "es-huerta-food") -> tuple[Setting
 
 
 @pytest.mark.slow
-def test_broken_input_keeps_the_failed_notebook_and_the_earlier_report(tmp_path):
+def test_broken_input_keeps_the_failed_notebook_and_the_earlier_report(tmp_path, monkeypatch):
     settings, folder = _tmp_client(tmp_path)
     good = run_engagement(folder.name, settings=settings, formats=["html", "xlsx"])
     assert good.status == "ok", good.error
     before = {p.name: p.read_bytes() for p in good.out_dir.iterdir()}
+
+    # a failure after the notebook ran (here: the HTML export) never replaces the good report either
+    import auditlib.report
+
+    def broken_export(*args, **kwargs):
+        raise RuntimeError("exporter crashed")
+
+    with monkeypatch.context() as m:
+        m.setattr(auditlib.report, "export_html", broken_export)
+        crashed = run_engagement(folder.name, settings=settings, formats=["html", "xlsx"])
+    assert crashed.status == "failed"
+    assert crashed.error == "html export: RuntimeError: exporter crashed"
+    assert crashed.failed_notebook.is_file()
+    assert {p.name: p.read_bytes() for p in good.out_dir.iterdir()} == before
 
     questionnaire = folder / "questionnaire.yaml"
     text = questionnaire.read_text(encoding="utf-8")
