@@ -44,7 +44,7 @@ import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from multiprocessing.connection import wait as _wait_ready
 from pathlib import Path
 from queue import Empty, Queue
@@ -385,6 +385,7 @@ def use_warm_engine() -> None:
     """Make the warm in-process engine papermill's engine in THIS process (a batch child)."""
     from papermill.engines import papermill_engines
 
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")   # ipykernel's debugger: no banner
     engine = warm_engine()
     papermill_engines.register(WARM_ENGINE, engine)
     papermill_engines.register(None, engine)
@@ -691,6 +692,11 @@ def remove_temp_leftovers(outputs_dir: str | Path, client_ids: Iterable[str] | N
             shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
             removed.append(p)
         except FileNotFoundError:
+            pass
+    for folder in {p.parent for p in removed} - {Path(outputs_dir)}:
+        try:
+            folder.rmdir()       # a client folder the interrupted run had just created, now empty
+        except OSError:
             pass
     return removed
 

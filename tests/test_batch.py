@@ -29,7 +29,7 @@ import pytest
 from auditlib import batch
 from auditlib.report import NOTEBOOK, RunOutcome, sha256_file
 
-from conftest import DATA, REPO
+from conftest import DATA
 
 pytestmark = pytest.mark.slow
 
@@ -421,3 +421,34 @@ def test_without_fork_every_client_runs_in_a_spawned_process(tmp_path):
                              runner=_stand_in_spawned, warm=False, progress=False, write_index=False)
     assert [(r.client_id, r.status) for r in result.results] == [("ok-1", "ok"), ("raises", "failed")]
     assert "RuntimeError: boom" in result.results[1].reason
+
+
+def test_warm_engine_gives_the_same_report_as_a_regular_kernel(tmp_path):
+    """Every output of the report notebook (text, HTML, PNG bytes) is identical on the warm
+    in-process kernel and on a regular kernel process: the batch runs the whole report."""
+    import papermill
+
+    params = {"client_id": "nl-delta-water"}
+    papermill.execute_notebook(str(NOTEBOOK), str(tmp_path / "regular.ipynb"), parameters=params,
+                               progress_bar=False, cwd=str(tmp_path), kernel_name="python3")
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            batch.use_warm_engine()
+            papermill.execute_notebook(str(NOTEBOOK), str(tmp_path / "warm.ipynb"), parameters=params,
+                                       progress_bar=False, cwd=str(tmp_path), kernel_name="python3")
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+    def outputs(path):
+        nb = nbformat.read(path, as_version=4)
+        return [[(o.output_type, o.get("name"), o.get("text"), dict(o.get("data", {})), o.get("ename"))
+                 for o in c.outputs] for c in nb.cells if c.cell_type == "code"]
+
+    regular, warm = outputs(tmp_path / "regular.ipynb"), outputs(tmp_path / "warm.ipynb")
+    assert sum(len(c) for c in regular) > 20 and any("image/png" in o[3] for c in regular for o in c)
+    assert warm == regular
