@@ -19,7 +19,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
-	$(BIN)/python -m pytest -p no:randomly --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/audit_report.ipynb
+	$(BIN)/python -m pytest -p no:randomly --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/audit_report.ipynb notebooks/portfolio_overview.ipynb
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
