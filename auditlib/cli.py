@@ -73,38 +73,64 @@ def _analyse(args, path: Path, catalogue, benchmark):
                    anonymity_floor=args.floor, exclude_id=args.exclude_id)
 
 
-def cmd_score(args) -> int:
+def _each_client(args, render) -> int:
+    """Analyse each named client and print `render(result)`; input problems exit 1, not a traceback."""
     from auditlib.benchmark import load_benchmark
-    from auditlib.console import score_summary
 
     catalogue = _catalogue(args)
     benchmark = load_benchmark(_settings(args).benchmark_path, catalogue)
     status = 0
     for path in _client_paths(args, args.clients):
         try:
-            print(score_summary(_analyse(args, path, catalogue, benchmark)))
-            print()
+            print(render(_analyse(args, path, catalogue, benchmark)))
         except InputError as exc:
             print(exc.render(), file=sys.stderr)
             status = 1
     return status
+
+
+def cmd_score(args) -> int:
+    from auditlib.console import score_summary
+
+    return _each_client(args, lambda result: score_summary(result) + "\n")
 
 
 def cmd_interpret(args) -> int:
     """The interpretation (commentary, auditor's notes, improvement handles) as text."""
-    from auditlib.benchmark import load_benchmark
     from auditlib.interpret import interpret
 
-    catalogue = _catalogue(args)
-    benchmark = load_benchmark(_settings(args).benchmark_path, catalogue)
-    status = 0
-    for path in _client_paths(args, args.clients):
-        try:
-            print(interpret(_analyse(args, path, catalogue, benchmark), args.lang).to_text())
-        except InputError as exc:
-            print(exc.render(), file=sys.stderr)
-            status = 1
-    return status
+    return _each_client(args, lambda result: interpret(result, args.lang).to_text())
+
+
+def _formats(text: str | None) -> list[str]:
+    from auditlib.report import FORMATS
+
+    formats = [f for part in (text or ",".join(FORMATS)).split(",") for f in part.split() if f]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise AuditError(f"unknown format(s) {', '.join(bad)}; expected a subset of {', '.join(FORMATS)}")
+    return formats
+
+
+def cmd_run(args) -> int:
+    """One engagement's report: notebook, HTML, PDF, Excel and manifest under outputs/."""
+    from auditlib.report import run_engagement
+
+    settings = _settings(args)
+    extra = {k: v for k, v in (("engagement_id", args.engagement), ("engagement_date", args.date),
+                               ("earlier_audit", args.earlier), ("benchmark", args.benchmark)) if v}
+    outcome = run_engagement(args.client, settings=settings, lang=args.lang, groups=args.group,
+                             formats=_formats(args.formats), outputs_dir=settings.outputs_dir,
+                             engagement=args.engagement, cell_timeout=args.timeout,
+                             extra_parameters=extra or None)
+    if outcome.status != "ok":
+        print(f"{outcome.client_id}: report failed: {outcome.error}", file=sys.stderr)
+        if outcome.failed_notebook:
+            print(f"the failed notebook is kept at {outcome.failed_notebook}", file=sys.stderr)
+        return 1
+    files = ", ".join(sorted(p.name for p in outcome.out_dir.iterdir()))
+    print(f"{outcome.client_id}: report written to {outcome.out_dir} ({files}) in {outcome.seconds:.1f} s")
+    return 0
 
 
 def cmd_batch(args) -> int:
@@ -112,13 +138,9 @@ def cmd_batch(args) -> int:
     import os
 
     from auditlib.batch import client_folders, run_batch, summary_table
-    from auditlib.report import FORMATS
 
     settings = _settings(args)
-    formats = [f for part in (args.formats or ",".join(FORMATS)).split(",") for f in part.split() if f]
-    bad = [f for f in formats if f not in FORMATS]
-    if bad:
-        raise AuditError(f"unknown format(s) {', '.join(bad)}; expected a subset of {', '.join(FORMATS)}")
+    formats = _formats(args.formats)
     if args.workers is not None and args.workers < 1:
         raise AuditError("--workers must be at least 1")
     if args.timeout is not None and args.timeout <= 0:
@@ -140,12 +162,16 @@ def cmd_batch(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    """The main job on the bundled example clients."""
+    """The main job on the bundled example clients: validate, score, then every report."""
     args.clients, args.group, args.floor, args.exclude_id = [], None, None, None
     print(f"auditlib {__version__}: validating and scoring every example client\n")
     status = cmd_validate(args)
     print()
-    return max(status, cmd_score(args))
+    status = max(status, cmd_score(args))
+    print("Writing every example client's report (auditlib batch):")
+    args.client_names, args.folder, args.workers, args.timeout = [], None, None, None
+    args.changed_only, args.formats, args.lang = False, None, getattr(args, "lang", "en")
+    return max(status, cmd_batch(args))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -198,6 +224,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--formats", help="comma-separated subset of html,pdf,xlsx (default: all)")
     p.add_argument("--outputs", help="outputs folder (default: ./outputs or $AUDITLIB_OUTPUTS)")
     p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("run", parents=[common], help="write one engagement's report (HTML, PDF, Excel)")
+    p.add_argument("client", help="client folder or id")
+    p.add_argument("--lang", choices=["en", "nl"], default="en")
+    p.add_argument("--group", action="append", metavar="GROUP", help="peer group (repeatable; as for score)")
+    p.add_argument("--formats", help="comma-separated subset of html,pdf,xlsx (default: all)")
+    p.add_argument("--outputs", help="outputs folder (default: ./outputs or $AUDITLIB_OUTPUTS)")
+    p.add_argument("--engagement", help="engagement id, the output folder's name (default: the benchmark year)")
+    p.add_argument("--date", help="engagement date shown on the cover (e.g. 2026-11-26)")
+    p.add_argument("--earlier", help="the earlier audit to compare with (a year in the client's earlier/)")
+    p.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", parents=[common], help="the main job on the bundled example clients")
     p.add_argument("--outputs", help="outputs folder (default: ./outputs)")

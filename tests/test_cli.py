@@ -69,3 +69,25 @@ def test_template_writes_xlsx(tmp_path, capsys):
 def test_python_dash_m_works():
     out = subprocess.run([sys.executable, "-m", "auditlib", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("auditlib ")
+
+
+@pytest.mark.slow
+def test_run_writes_report_and_a_failure_exits_1_with_kept_notebook(tmp_path, capsys):
+    client = tmp_path / "clients" / "acme"
+    shutil.copytree(DATA / "clients" / "pl-wisla-ict", client)
+    outputs = tmp_path / "out"
+    assert main(["run", str(client), "--formats", "html", "--outputs", str(outputs)]) == 0
+    assert (outputs / "acme" / "2026" / "report.html").is_file()
+    good = (outputs / "acme" / "2026" / "report.html").read_bytes()
+    capsys.readouterr()
+    (client / "questionnaire.csv").write_text("indicator_id,answer\ncommitted_members,lots\n")
+    assert main(["run", str(client), "--formats", "html", "--outputs", str(outputs)]) == 1
+    err = capsys.readouterr().err
+    assert "report failed" in err and "failed notebook is kept" in err and "Traceback" not in err
+    assert (outputs / "acme" / "2026" / "report.html").read_bytes() == good     # the good report stays
+    assert list((outputs / "acme").glob("*.failed/report.ipynb"))
+
+
+def test_run_refuses_escaping_client_id(capsys):
+    assert main(["run", "../x"]) == 1
+    assert "refused client id" in capsys.readouterr().err
