@@ -119,7 +119,8 @@ def cmd_run(args) -> int:
     settings = _settings(args)
     extra = {k: v for k, v in (("engagement_id", args.engagement), ("engagement_date", args.date),
                                ("earlier_audit", args.earlier), ("benchmark", args.benchmark)) if v}
-    outcome = run_engagement(args.client, settings=settings, lang=args.lang, groups=args.group,
+    client = Path(args.client) if Path(args.client).is_dir() else args.client   # a folder, or an id
+    outcome = run_engagement(client, settings=settings, lang=args.lang, groups=args.group,
                              formats=_formats(args.formats), outputs_dir=settings.outputs_dir,
                              engagement=args.engagement, cell_timeout=args.timeout,
                              extra_parameters=extra or None)
