@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from auditlib.errors import CatalogueError, Problem
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # the C parser when PyYAML has it
 Kind = Literal["count", "share", "amount", "ordinal", "yes_no"]
 Direction = Literal["higher", "lower", "context"]
 LANGUAGES = ("en", "nl")
@@ -342,7 +343,7 @@ def _read_yaml(path: Path, problems: list[Problem]) -> object | None:
         problems.append(Problem(str(path), "file", "the file is missing", expected="a YAML file"))
         return None
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
@@ -400,13 +401,38 @@ def _cross_checks(ind: IndicatorFile, labels: LabelFile, peers: PeerGroupFile,
                                     value=key, expected=f"one of {sorted(known_groups)}"))
 
 
+_CACHE: dict[tuple, Catalogue] = {}
+
+
+def _stamp(directory: Path) -> tuple:
+    """What identifies the folder's content cheaply: every file's name, size and mtime."""
+    try:
+        return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in directory.iterdir()))
+    except OSError:
+        return ()
+
+
 def load_catalogue(directory: str | Path | None = None) -> Catalogue:
-    """Load and validate the catalogue folder; raise CatalogueError listing every problem."""
+    """Load and validate the catalogue folder; raise CatalogueError listing every problem.
+
+    A valid catalogue is kept per process while its files are unchanged (a report loads it
+    from several places; the batch from every client).
+    """
     if directory is None:
         from auditlib.config import Settings
 
         directory = Settings.from_env().catalogue_dir
-    directory = Path(directory)
+    directory = Path(directory).resolve()
+    key = (str(directory), _stamp(directory))
+    if key in _CACHE:
+        return _CACHE[key]
+    catalogue = _load(directory)
+    _CACHE.clear()
+    _CACHE[key] = catalogue
+    return catalogue
+
+
+def _load(directory: Path) -> Catalogue:
     problems: list[Problem] = []
     if not directory.is_dir():
         raise CatalogueError([Problem(str(directory), "folder", "the catalogue folder does not exist",

@@ -890,6 +890,13 @@ class ReportView:
         (out / RUN_INFO).write_text(json.dumps(info, indent=1, sort_keys=True, default=str), encoding="utf-8")
         return info
 
+    def _key_figures(self) -> dict:
+        """The portfolio's figures for this client, from this very result (the batch index reads them)."""
+        from auditlib.portfolio import key_figures
+
+        handles = self.interpretation.handles if self.interpretation is not None else None
+        return key_figures(self.result, lang=self.lang, handles=handles)
+
     def run_info(self) -> dict:
         r, c = self.result, self.result.client
         return {
@@ -909,6 +916,7 @@ class ReportView:
             "labels": {k: {"ready": v.ready, "passed": v.passed, "total": v.total, "total_score": v.total_score}
                        for k, v in r.labels.verdicts.items()},
             "interpretation": self.interpretation is not None,
+            "key_figures": self._key_figures(),
             "timings": {"analysis": round(self.timings.get("analysis", 0.0), 3),
                         "charts": round(self._chart_seconds, 3)},
         }
@@ -1047,8 +1055,9 @@ def check_html(html: str) -> list[str]:
     return problems
 
 
-def export_html(nb, *, lang: str, title: str) -> str:
-    """The executed notebook as one self-contained HTML page (code hidden by cell tags)."""
+@lru_cache(maxsize=1)
+def _html_exporter():
+    """One configured exporter per process: building it (templates, preprocessors) is the slow part."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
     from traitlets.config import Config
@@ -1063,6 +1072,12 @@ def export_html(nb, *, lang: str, title: str) -> str:
     exporter = HTMLExporter(config=config, template_name="report",
                             extra_template_basedirs=[str(TEMPLATES)])
     exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
+    return exporter
+
+
+def export_html(nb, *, lang: str, title: str) -> str:
+    """The executed notebook as one self-contained HTML page (code hidden by cell tags)."""
+    exporter = _html_exporter()
     css = (TEMPLATE_DIR / "report.css").read_text(encoding="utf-8")
     page_word = words(lang)["page"]
     resources = {"audit": {"lang": lang, "title": title, "css": css.replace("PAGE_WORD", page_word)}}
@@ -1424,7 +1439,7 @@ def _manifest(client_id: str, engagement: str, params: Mapping[str, Any], format
         "catalogue": info.get("catalogue", {}),
         "benchmark": info.get("benchmark", {}),
         "result": {k: info.get(k) for k in ("anonymity_floor", "primary_group", "peer_groups", "labels",
-                                            "compared_with", "interpretation")},
+                                            "compared_with", "interpretation", "key_figures")},
         "inputs": inputs,
         "outputs": outputs,
         "versions": {"auditlib": __version__, **package_versions()},
