@@ -6,7 +6,7 @@ word list, colours from the one module-level PALETTE, so every chart of every re
 alike; every figure is WIDTH inches wide, so all print at the same scale.
 
 Backend: figures are built with `matplotlib.figure.Figure` directly, never through pyplot,
-and rendered with the Agg canvas by `to_png`. No backend is chosen, changed or needed, so a
+and rendered by `to_svg` (the report: vector, text kept as text) or the Agg canvas (`to_png`). No backend is chosen, changed or needed, so a
 Jupyter kernel keeps its inline backend (no MPLBACKEND anywhere), nothing leaks between
 reports, and there is no global figure list to close: a figure is freed once unreferenced.
 
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import textwrap
 from functools import lru_cache
 
@@ -347,6 +348,27 @@ def evolution_chart(result: AuditResult, lang: str = "en") -> Figure | None:
     ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4)
     fig.set_label(w["evolution"].format(year=evo.earlier_year))
     return fig
+
+
+_SVG_PROLOGUE = re.compile(r"\A<\?xml[^>]*>\s*<!DOCTYPE[^>]*>\s*", re.S)
+
+
+def to_svg(fig: Figure) -> str:
+    """The figure as SVG with its text kept as text: vector in print, and the cheapest render.
+
+    Text is laid out with DejaVu Sans metrics and written as text (svg.fonttype 'none') with
+    matplotlib's fallback list (Verdana, Arial, sans-serif), so no glyph is rasterised or
+    traced. Byte-stable: no date or creator metadata, fixed ids (svg.hashsalt). The XML
+    prologue with its DTD address is dropped, so the SVG names no external resource.
+    """
+    import matplotlib
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "auditlib"}):
+        FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None, "Creator": None, "Format": None,
+                                                      "Type": None})
+    return _SVG_PROLOGUE.sub("", buf.getvalue())
 
 
 def to_png(fig: Figure, dpi: int = DPI) -> bytes:

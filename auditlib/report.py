@@ -78,7 +78,6 @@ HANDLES_SHOWN = 10                        # handles in the report's table (all a
 # The kernel's own log (transport warnings, the interrupt at shutdown) is noise for the CLI user;
 # a failing cell or a dead kernel is reported through the outcome, not this log.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
-FIGURE_WIDTH_PX = 672                     # 7 in at 96 CSS px per inch; CSS scales to the page
 
 
 @dataclass(frozen=True)
@@ -341,13 +340,13 @@ class Fragment:
 
 
 class Chart:
-    """A rendered chart for display(): a PNG (byte-stable) with its width and alt text."""
+    """A rendered chart for display(): an SVG (byte-stable, vector in print) with its alt text."""
 
-    def __init__(self, png: bytes, alt: str):
-        self.png, self.alt = png, alt
+    def __init__(self, svg: str, alt: str):
+        self.svg, self.alt = svg, alt
 
-    def _repr_png_(self):
-        return self.png, {"width": FIGURE_WIDTH_PX, "alt": self.alt}
+    def _repr_svg_(self):
+        return self.svg, {"alt": self.alt}
 
     def __repr__(self) -> str:
         return f"<chart: {self.alt}>"
@@ -471,17 +470,17 @@ class ReportView:
         return Fragment(_fragments().intro(text), text)
 
     def chart(self, fig, alt: str = "") -> Chart | Fragment:
-        """Render a Figure to a byte-stable PNG and let it go (charts never use pyplot)."""
+        """Render a Figure to a byte-stable SVG and let it go (charts never use pyplot)."""
         if fig is None:
             return Fragment("", "")
-        from auditlib.charts import to_png
+        from auditlib.charts import to_svg
 
         t0 = time.perf_counter()
-        png = to_png(fig)
+        svg = to_svg(fig)
         alt = alt or fig.get_label()
         fig.clear()
         self._chart_seconds += time.perf_counter() - t0
-        return Chart(png, alt)
+        return Chart(svg, alt)
 
     # -- sections -------------------------------------------------------------------------
     def cover(self) -> Fragment:

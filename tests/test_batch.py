@@ -424,7 +424,7 @@ def test_without_fork_every_client_runs_in_a_spawned_process(tmp_path):
 
 
 def test_warm_engine_gives_the_same_report_as_a_regular_kernel(tmp_path):
-    """Every output of the report notebook (text, HTML, PNG bytes) is identical on the warm
+    """Every output of the report notebook (text, HTML, SVG charts) is identical on the warm
     in-process kernel and on a regular kernel process: the batch runs the whole report."""
     import papermill
 
@@ -450,5 +450,5 @@ def test_warm_engine_gives_the_same_report_as_a_regular_kernel(tmp_path):
                  for o in c.outputs] for c in nb.cells if c.cell_type == "code"]
 
     regular, warm = outputs(tmp_path / "regular.ipynb"), outputs(tmp_path / "warm.ipynb")
-    assert sum(len(c) for c in regular) > 20 and any("image/png" in o[3] for c in regular for o in c)
+    assert sum(len(c) for c in regular) > 20 and any("image/svg+xml" in o[3] for c in regular for o in c)
     assert warm == regular

@@ -121,3 +121,13 @@ def test_one_palette(result):
     from matplotlib.colors import to_rgb
 
     assert bar_colours == {tuple(round(c, 3) for c in to_rgb(charts.PALETTE["client"]))}
+
+
+def test_svg_is_byte_stable_keeps_text_and_names_no_external_resource(result):
+    a = charts.to_svg(charts.distributions(result, "services", "en"))
+    b = charts.to_svg(charts.distributions(result, "services", "en"))
+    assert a == b
+    assert a.startswith("<svg") and "<text" in a                 # text kept as text, not traced
+    assert "DOCTYPE" not in a and "<dc:date>" not in a and "Matplotlib" not in a
+    name = result.catalogue.indicator("service_types").name.en
+    assert name in a
