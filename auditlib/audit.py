@@ -68,7 +68,8 @@ class AuditResult:
     def peer_group_table(self) -> pd.DataFrame:
         """The groups compared with, their n and any fallback: the report's appendix."""
         return pd.DataFrame([{
-            "group": g.requested, "used": g.key, "name": g.name_en, "name_nl": g.name_nl, "n": g.n,
+            "group": g.requested, "used": g.key, "name": g.name_en, "name_nl": g.name_nl,
+            "n": g.public_n,                       # a group below the floor: not even its size
             "statistics": g.available, "fallback_from": ", ".join(g.fallback_from), "reason": g.reason or "",
         } for g in self.peer_groups])
 

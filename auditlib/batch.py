@@ -412,7 +412,7 @@ def warm_up(settings=None, sample: Path | None = None, lang: str = "en",
     """Import what every report needs and load the shared data once, before the children fork.
 
     With a `sample` client, also run the library's first-call paths once (analysis,
-    interpretation, charts rendered to PNG, the HTML exporter) so that font, template and
+    interpretation, charts rendered to SVG, the HTML exporter) so that font, template and
     code caches are warm in every child. Only pure caches are warmed: no kernel, no notebook,
     no pyplot, no backend choice, nothing written.
     """
@@ -475,20 +475,18 @@ def _warm_caches(sample: Path, loaded: dict, lang: str) -> None:
         figs = [ch.dimension_profile(result, lang), ch.percentile_bars(result, lang)]
         figs += [ch.distributions(result, d.id, lang) for d in result.catalogue.dimensions[:1]]
         for fig in figs:
-            state["png"] = ch.to_png(fig)
+            state["svg"] = ch.to_svg(fig)
 
     def html():
-        import base64
-
         import nbformat
 
         from auditlib.report import export_html
 
         nb = nbformat.v4.new_notebook()
         cell = nbformat.v4.new_code_cell("display(x)", metadata={"tags": ["remove_input"]})
-        png = base64.b64encode(state.get("png", b"")).decode()
         cell.outputs = [nbformat.v4.new_output("display_data", {"text/html": "<p>warm-up</p>", "text/plain": ""}),
-                        nbformat.v4.new_output("display_data", {"image/png": png, "text/plain": ""})]
+                        nbformat.v4.new_output("display_data", {"image/svg+xml": state.get("svg", "<svg/>"),
+                                                                "text/plain": ""})]
         nb.cells = [nbformat.v4.new_markdown_cell("# warm-up"), cell]
         export_html(nb, lang=lang, title="warm-up")
 

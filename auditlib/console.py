@@ -20,7 +20,8 @@ def score_summary(result: AuditResult) -> str:
     for g in result.peer_groups:
         note = f"  [fallback: {g.reason}]" if g.fallback_from or not g.available else ""
         shown = g.name_en if g.available else "no statistics"
-        lines.append(f"  {g.requested:<10} n={g.n:<5} {shown}{note}")
+        size = f"n={g.n}" if g.available else f"n<{result.anonymity_floor}"
+        lines.append(f"  {g.requested:<10} {size:<7} {shown}{note}")
     matrix = result.dimension_matrix()
     matrix.index = [cat.dimension(d).name.en for d in matrix.index]
     lines += ["", "Dimension profile (mean percentile; primary group: "

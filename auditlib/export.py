@@ -96,7 +96,7 @@ def _about(result, lang: str) -> pd.DataFrame:
             ("benchmark_version", result.benchmark_version), ("benchmark_sha256", result.benchmark_sha256),
             ("earlier_audit", result.evolution.earlier_year if result.evolution is not None else ""),
             ("auditlib", __version__)]
-    rows += [(f"n_{g.requested}", g.n) for g in result.peer_groups]
+    rows += [(f"n_{g.requested}", g.public_n) for g in result.peer_groups]
     return pd.DataFrame(rows, columns=["key", "value"]).astype({"value": str})
 
 

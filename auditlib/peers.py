@@ -75,7 +75,7 @@ class PeerGroup:
     name_en: str
     name_nl: str
     filters: Mapping[str, object]
-    n: int
+    n: int                            # organisations in the group used (internal when not available)
     available: bool                   # False: below the floor even after every fallback
     fallback_from: tuple[str, ...] = ()   # the requested (and intermediate) groups that were too small
     reason: str | None = None         # why a fallback happened or no statistics are shown
@@ -83,6 +83,11 @@ class PeerGroup:
 
     def name(self, lang: str = "en") -> str:
         return self.name_nl if lang == "nl" else self.name_en
+
+    @property
+    def public_n(self) -> int | None:
+        """The size to show anyone: none for a group below the floor (its size is a statistic too)."""
+        return self.n if self.available else None
 
 
 def built_in_spec(key: str, client, catalogue: Catalogue) -> GroupSpec:
@@ -173,7 +178,8 @@ def resolve(spec: GroupSpec, client, ref: Reference, catalogue: Catalogue, *,
             return PeerGroup(spec.key, current.key, current.name_en, current.name_nl,
                              dict(current.filters), n, True, tuple(tried), reason, mask)
         tried.append(current.key)
-        reasons.append(f"{current.name_en} has {n} organisation(s), below the anonymity floor of {floor}")
+        # the exact count of a group below the floor is itself a statistic of it: not disclosed
+        reasons.append(f"{current.name_en} has fewer organisations than the anonymity floor of {floor}")
         nxt = "all" if current.custom else FALLBACK.get(current.key)
         if nxt == "eu" and client.country not in catalogue.eu_members:
             nxt = "all"

@@ -851,9 +851,9 @@ class ReportView:
         rows, lines = [], []
         for g in r.peer_groups:
             rows.append({"cells": [(self._group_short(g.requested), "strong"), (g.name(self.lang), ""),
-                                   (str(g.n), "num"), (w["yes"] if g.available else w["no"], ""),
+                                   (str(g.n) if g.available else f"< {self.result.anonymity_floor}", "num"), (w["yes"] if g.available else w["no"], ""),
                                    (self._fallback_text(g) if g.fallback_from or not g.available else "", "muted")]})
-            lines.append(f"{g.requested}: used {g.key}, n={g.n}, statistics {'yes' if g.available else 'no'}"
+            lines.append(f"{g.requested}: used {g.key}, n={g.public_n}, statistics {'yes' if g.available else 'no'}"
                          + (f", fallback from {', '.join(g.fallback_from)}" if g.fallback_from else ""))
         html = _fragments().block(w["groups_title"], "groups", "", head, rows)
         return Fragment(html, "\n".join(lines))
@@ -910,7 +910,7 @@ class ReportView:
                           "path": str(self.benchmark.path)},
             "anonymity_floor": r.anonymity_floor,
             "primary_group": r.primary_group,
-            "peer_groups": [{"group": g.requested, "used": g.key, "n": g.n, "statistics": g.available}
+            "peer_groups": [{"group": g.requested, "used": g.key, "n": g.public_n, "statistics": g.available}
                             for g in r.peer_groups],
             "labels": {k: {"ready": v.ready, "passed": v.passed, "total": v.total, "total_score": v.total_score}
                        for k, v in r.labels.verdicts.items()},

@@ -33,7 +33,8 @@ def test_every_example_client_is_analysed_against_every_default_group(results, c
 def test_small_country_falls_back_and_says_so(results):
     group = results["is-nordurljos-tourism"].group("country")
     assert group.key == "all" and group.fallback_from == ("country",)   # Iceland is not in the EU
-    assert "below the anonymity floor" in group.reason
+    assert "fewer organisations than the anonymity floor" in group.reason
+    assert group.public_n == group.n and results["is-nordurljos-tourism"].peer_group_table().set_index("group").loc["country", "n"] > 10
 
 
 def test_gold_like_client_is_gold_ready(results):

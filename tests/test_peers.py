@@ -37,7 +37,8 @@ def test_small_country_falls_back_to_eu_and_records_it(catalogue, reference_fram
     group = result.group("country")
     assert group.key == "eu" and group.available
     assert group.fallback_from == ("country",)
-    assert "7 organisation(s), below the anonymity floor of 10" in group.reason
+    assert "fewer organisations than the anonymity floor of 10" in group.reason
+    assert "7" not in group.reason                      # the small group's size is not disclosed
     pos = result.positions_in("country")
     assert (pos["group_used"] == "eu").all()
 
@@ -129,3 +130,13 @@ def test_result_carries_no_other_organisation_identity(catalogue, synthetic_db, 
     result = analyse(make_profile(catalogue), catalogue=catalogue, benchmark=synthetic_db)
     text = "".join(f.to_csv() for f in result.to_frames().values())
     assert not any(org in text for org in reference_frame.index[:50])
+
+
+def test_group_below_floor_after_every_fallback_shows_no_size(catalogue, reference_frame):
+    frame = reference_frame.iloc[:8].copy()           # the whole database is below the floor
+    result = analyse(make_profile(catalogue), catalogue=catalogue, benchmark=make_db(frame), groups=["field"])
+    group = result.group("field")
+    assert not group.available and group.public_n is None
+    assert pd.isna(result.peer_group_table().set_index("group").loc["field", "n"])
+    assert (result.positions_in("field")["status"].isin(["group_below_floor", "context"])).all()
+    assert result.positions_in("field")["median"].isna().all()
