@@ -83,9 +83,21 @@ def data_path(catalogue: Catalogue, name: str) -> Path:
     return REPO_ROOT / "data" / "catalogue" / name
 
 
+_PARSED: dict[tuple, object] = {}
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_data(path: Path) -> object:
+    """The parsed YAML file, kept per process while the file is unchanged (every report reads it).
+
+    Callers validate it into frozen models and must not mutate what they get.
+    """
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        stat = path.stat()
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        if key not in _PARSED:
+            _PARSED[key] = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        return _PARSED[key]
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CatalogueError([Problem(str(path), "file", f"cannot be read: {exc}",
                                       expected="a UTF-8 YAML file")]) from None
