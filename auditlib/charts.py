@@ -93,11 +93,16 @@ def _renderer():
 
 def text_width(texts, size: float = FONT_SIZE, weight: str = "normal") -> float:
     """The widest of `texts` in inches, as Agg lays it out (no drawing)."""
+    return max((_text_width(t, size, weight) for t in texts if t), default=0.0)
+
+
+@lru_cache(maxsize=4096)
+def _text_width(text: str, size: float, weight: str) -> float:
+    """One label's width; labels repeat across charts and clients (a batch inherits the cache)."""
     from matplotlib.font_manager import FontProperties
 
     prop = FontProperties(family=FONT, size=size, weight=weight)
-    r = _renderer()
-    return max((r.get_text_width_height_descent(t, prop, ismath=False)[0] for t in texts if t), default=0) / 72
+    return _renderer().get_text_width_height_descent(text, prop, ismath=False)[0] / 72
 
 
 def _axes(fig: Figure, left: float, right: float, bottom: float, top: float):
@@ -231,12 +236,15 @@ def distributions(result: AuditResult, dimension: str, lang: str = "en", group: 
     the peer statistics only. Yes/no indicators and indicators without statistics get a short
     row with the answer and percentile, or the reason there are no statistics.
     """
+    from matplotlib.collections import LineCollection, PatchCollection
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch, Rectangle
 
     w = words(lang)
     cat = result.catalogue
     pos = result.positions_in(group).set_index("indicator")
+    # One artist per kind of mark for the whole chart (hundreds of single Line2D are slow to build).
+    baselines, whiskers, medians, boxes, clients = [], [], [], [], []
     inds = [i for i in cat.in_dimension(dimension) if i.scored]
     spread = {i.id: (pos.loc[i.id, "median"] == pos.loc[i.id, "median"] and i.kind != "yes_no") for i in inds}
     heights = [ROW if spread[i.id] else ROW_SHORT for i in inds]
@@ -278,17 +286,14 @@ def distributions(result: AuditResult, dimension: str, lang: str = "en", group: 
             return x0 + (v - lo) / (hi - lo) * (x1 - x0)
 
         yc = top - 0.34
-        ax.plot([x0, x1], [yc, yc], color=PALETTE["reference"], lw=0.5, zorder=1)
-        ax.plot([sx(stats["p10"]), sx(stats["p25"])], [yc, yc], color=PALETTE["peer"], lw=0.9, zorder=2)
-        ax.plot([sx(stats["p75"]), sx(stats["p90"])], [yc, yc], color=PALETTE["peer"], lw=0.9, zorder=2)
-        for k in ("p10", "p90"):
-            ax.plot([sx(stats[k])] * 2, [yc - 0.05, yc + 0.05], color=PALETTE["peer"], lw=0.9, zorder=2)
-        ax.add_patch(Rectangle((sx(stats["p25"]), yc - 0.08), max(sx(stats["p75"]) - sx(stats["p25"]), 0.01), 0.16,
-                               facecolor=PALETTE["peer_fill"], edgecolor=PALETTE["peer"], lw=0.8, zorder=3))
-        ax.plot([sx(stats["median"])] * 2, [yc - 0.08, yc + 0.08], color=PALETTE["median"], lw=1.8, zorder=4)
+        baselines.append([(x0, yc), (x1, yc)])
+        whiskers += [[(sx(stats["p10"]), yc), (sx(stats["p25"]), yc)],
+                     [(sx(stats["p75"]), yc), (sx(stats["p90"]), yc)]]
+        whiskers += [[(sx(stats[k]), yc - 0.05), (sx(stats[k]), yc + 0.05)] for k in ("p10", "p90")]
+        boxes.append(Rectangle((sx(stats["p25"]), yc - 0.08), max(sx(stats["p75"]) - sx(stats["p25"]), 0.01), 0.16))
+        medians.append([(sx(stats["median"]), yc - 0.08), (sx(stats["median"]), yc + 0.08)])
         if value == value:
-            ax.scatter([sx(value)], [yc], marker="D", s=44, color=PALETTE["client"], edgecolor="white",
-                       linewidth=0.8, zorder=6)
+            clients.append((sx(value), yc))
         ly = yc - 0.16
         p10_text, p90_text = fmt_value(ind, stats["p10"], lang), fmt_value(ind, stats["p90"], lang)
         if ind.kind == "ordinal":
@@ -300,6 +305,14 @@ def distributions(result: AuditResult, dimension: str, lang: str = "en", group: 
                 ax.text(sx(stats["p90"]), ly, p90_text, va="center", ha="center", fontsize=small,
                         color=PALETTE["muted"])
         top -= h
+    ax.add_collection(LineCollection(baselines, colors=PALETTE["reference"], linewidths=0.5, zorder=1))
+    ax.add_collection(LineCollection(whiskers, colors=PALETTE["peer"], linewidths=0.9, zorder=2))
+    ax.add_collection(PatchCollection(boxes, facecolor=PALETTE["peer_fill"], edgecolor=PALETTE["peer"],
+                                      linewidths=0.8, zorder=3))
+    ax.add_collection(LineCollection(medians, colors=PALETTE["median"], linewidths=1.8, zorder=4))
+    if clients:
+        ax.scatter(*zip(*clients), marker="D", s=44, color=PALETTE["client"], edgecolor="white",
+                   linewidth=0.8, zorder=6)
     handles = [Line2D([], [], marker="D", ls="", color=PALETTE["client"], label=w["client"]),
                Patch(facecolor=PALETTE["peer_fill"], edgecolor=PALETTE["peer"], label=w["peers_middle"]),
                Line2D([], [], color=PALETTE["median"], lw=1.8, label=w["peers_median"]),
