@@ -32,6 +32,7 @@ class Reference:
     ids: np.ndarray             # org ids (kept private to the engine; never shown to a client)
     indicator_ids: tuple[str, ...]
     version: str
+    order: np.ndarray | None = field(default=None, repr=False, compare=False)  # per indicator: rows sorted by value
     cache: dict = field(default_factory=dict, compare=False, repr=False)   # per-group statistics
 
     @classmethod
@@ -45,8 +46,11 @@ class Reference:
         meta["eu"] = meta["country"].isin(catalogue.eu_members)
         values = frame[catalogue.ids].to_numpy(dtype=np.float64, copy=True)
         values.setflags(write=False)
+        # Sorted once per database: any peer group's sorted order is this order filtered (O(n)).
+        order = np.argsort(values.T, axis=1, kind="stable")
+        order.setflags(write=False)
         return cls(meta.reset_index(drop=True), values, frame.index.to_numpy(dtype=object),
-                   tuple(catalogue.ids), version)
+                   tuple(catalogue.ids), version, order)
 
     def __len__(self) -> int:
         return len(self.ids)

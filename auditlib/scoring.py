@@ -66,14 +66,16 @@ class GroupStats:
         return out
 
 
-def _leave_one_out_percentiles(matrix: np.ndarray, signs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _leave_one_out_percentiles(matrix: np.ndarray, signs: np.ndarray,
+                               order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each value's percentile among the *other* values of its row (indicators x peers).
 
-    One argsort per row; ties are found as runs in the sorted row, so equal values share
-    the half-credit exactly as in `percentiles_of`.
+    One stable argsort per row (or the given `order`); ties are found as runs in the sorted
+    row, so equal values share the half-credit exactly as in `percentiles_of`.
     """
     k, m = matrix.shape
-    order = np.argsort(matrix, axis=1, kind="stable")
+    if order is None:
+        order = np.argsort(matrix, axis=1, kind="stable")
     srt = np.take_along_axis(matrix, order, axis=1)
     n = (~np.isnan(matrix)).sum(axis=1)
     idx = np.broadcast_to(np.arange(m), (k, m))
@@ -101,7 +103,12 @@ def group_stats(ref: Reference, group: PeerGroup, catalogue: Catalogue) -> Group
         return cached
     signs = _signs(catalogue)
     matrix = np.ascontiguousarray(ref.values[group.mask].T)
-    pct, srt, n = _leave_one_out_percentiles(matrix, signs)
+    order = None
+    if ref.order is not None:
+        # the database's stable sort, filtered to the group, is the group's stable sort
+        position = np.cumsum(group.mask) - 1
+        order = np.stack([position[rows[group.mask[rows]]] for rows in ref.order])
+    pct, srt, n = _leave_one_out_percentiles(matrix, signs, order)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         median = dimension_scores(pct.T, catalogue).median(skipna=True)

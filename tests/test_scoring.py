@@ -166,3 +166,22 @@ def test_sorted_group_statistics_match_the_rank_computation(catalogue):
     np.testing.assert_allclose(stats.quantiles(), np.nanquantile(ref.values, [.1, .25, .5, .75, .9], axis=0).T,
                                equal_nan=True)
     assert group_stats(ref, group, catalogue) is stats       # computed once per membership
+
+
+def test_group_order_from_the_database_sort_equals_sorting_the_group(catalogue):
+    """Filtering the database's stable sort gives exactly the group's own stable sort."""
+    from auditlib.peers import PeerGroup
+    from auditlib.scoring import group_stats
+
+    frame = make_reference_frame(catalogue, n=200, seed=13)
+    frame.loc[frame.index[::3], "events_per_year"] = 7.0            # ties across the group boundary
+    ref = Reference.build(frame, catalogue)
+    mask = ref.meta["field"].to_numpy() == "ict"
+    group = PeerGroup("field", "field", "f", "f", {}, int(mask.sum()), True, mask=mask)
+    fast = group_stats(ref, group, catalogue)
+    plain = Reference.build(frame[mask], catalogue)
+    object.__setattr__(plain, "order", None)                        # force the per-group argsort
+    full = np.ones(int(mask.sum()), dtype=bool)
+    slow = group_stats(plain, PeerGroup("all", "all", "a", "a", {}, len(full), True, mask=full), catalogue)
+    np.testing.assert_array_equal(fast.sorted, slow.sorted)
+    pd.testing.assert_series_equal(fast.peer_dimension_median, slow.peer_dimension_median)
