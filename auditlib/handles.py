@@ -108,13 +108,19 @@ def validation_problems(exc: ValidationError, path: Path) -> list[Problem]:
             for e in exc.errors()]
 
 
+def load_model(path: Path, model, data: object = None):
+    """A data file (or the part of it given as `data`) validated into its pydantic model;
+    every problem names the file and the key."""
+    try:
+        return model.model_validate(read_data(path) if data is None else data)
+    except ValidationError as exc:
+        raise CatalogueError(validation_problems(exc, path)) from None
+
+
 def load_actions(catalogue: Catalogue) -> ActionFile:
     """Read actions.yaml; an action for an indicator the catalogue lacks is refused."""
     path = data_path(catalogue, ACTIONS_FILE)
-    try:
-        actions = ActionFile.model_validate(read_data(path))
-    except ValidationError as exc:
-        raise CatalogueError(validation_problems(exc, path)) from None
+    actions = load_model(path, ActionFile)
     unknown = sorted(set(actions.actions) - set(catalogue.by_id))
     if unknown:
         raise CatalogueError([Problem(str(path), f"key actions.{u}", "unknown indicator",
@@ -126,10 +132,7 @@ def load_actions(catalogue: Catalogue) -> ActionFile:
 def load_handle_settings(catalogue: Catalogue) -> HandleSettings:
     path = data_path(catalogue, RULES_FILE)
     data = read_data(path) or {}
-    try:
-        return HandleSettings.model_validate(data.get("handles") or {} if isinstance(data, dict) else {})
-    except ValidationError as exc:
-        raise CatalogueError(validation_problems(exc, path)) from None
+    return load_model(path, HandleSettings, data.get("handles") or {} if isinstance(data, dict) else {})
 
 
 def _nan(x) -> bool:

@@ -35,12 +35,12 @@ from typing import Any
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from auditlib.catalogue import LANGUAGES, Catalogue, Indicator, Text
 from auditlib.errors import CatalogueError, ParameterError, Problem
 from auditlib.handles import (RULES_FILE, HandleSettings, data_path, improvement_handles, load_actions,
-                              next_step, read_data, silver_areas, validation_problems)
+                              load_model, next_step, silver_areas)
 from auditlib.peers import BUILT_IN, built_in_spec
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "commentary"
@@ -124,10 +124,7 @@ class CommentaryRules(_Model):
 def load_rules(catalogue: Catalogue) -> CommentaryRules:
     """Read commentary_rules.yaml; unknown keys, indicators and dimensions are refused together."""
     path = data_path(catalogue, RULES_FILE)
-    try:
-        rules = CommentaryRules.model_validate(read_data(path))
-    except ValidationError as exc:
-        raise CatalogueError(validation_problems(exc, path)) from None
+    rules = load_model(path, CommentaryRules)
     r = rules.rules
     problems = []
     indicators = {"young_organisation.indicators": r.young_organisation.indicators,

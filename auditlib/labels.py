@@ -6,7 +6,7 @@ criterion the result carries pass/fail, the client value, the threshold and the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np

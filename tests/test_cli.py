@@ -89,5 +89,5 @@ def test_run_writes_report_and_a_failure_exits_1_with_kept_notebook(tmp_path, ca
 
 
 def test_run_refuses_escaping_client_id(capsys):
-    assert main(["run", "../x"]) == 1
+    assert main(["run", "../no-such-client-0b1f"]) == 1     # an id, not a folder: refused
     assert "refused client id" in capsys.readouterr().err
