@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping
 
 import pandas as pd
+
+from auditlib.files import atomic_write, atomic_write_text
 
 KEY_PACKAGES = ("pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbconvert", "nbclient", "nbformat",
                 "ipykernel", "weasyprint", "openpyxl", "jinja2", "pyyaml", "pydantic", "pandera")
@@ -49,26 +49,10 @@ def package_versions(names: tuple[str, ...] = KEY_PACKAGES) -> dict[str, str]:
     return out
 
 
-def _atomic(path: Path, write) -> Path:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    mask = os.umask(0o022)
-    os.umask(mask)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~mask)            # mkstemp makes it private; an output file is not
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_json(path: str | Path, data: Mapping[str, Any]) -> Path:
     """JSON, sorted keys, UTF-8, written atomically."""
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
-    return _atomic(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return atomic_write_text(path, text)
 
 
 def _with_names(frame: pd.DataFrame, catalogue, lang: str) -> pd.DataFrame:
@@ -131,4 +115,4 @@ def write_excel(result, path: str | Path, *, interpretation=None, lang: str = "e
             width = min(max(len(s) for s in sample) + 2, 60)
             ws.column_dimensions[ws.cell(row=1, column=k).column_letter].width = width
     xw.close()
-    return _atomic(Path(path), lambda tmp: tmp.write_bytes(buf.getvalue()))
+    return atomic_write(path, lambda tmp: tmp.write_bytes(buf.getvalue()))

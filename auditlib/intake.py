@@ -42,14 +42,13 @@ import datetime as _dt
 import difflib
 import io
 import math
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from auditlib.errors import ParameterError, Problem, QuestionnaireError
+from auditlib.files import atomic_write
 
 if TYPE_CHECKING:
     from auditlib.catalogue import Catalogue, Indicator
@@ -1008,11 +1007,4 @@ def write_template(out_path: str | Path, catalogue: Catalogue, lang: str = "en")
 
 def save_atomic(wb: Any, out: Path) -> None:
     """Save an openpyxl workbook so that a failure never leaves a half-written file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(out, wb.save)

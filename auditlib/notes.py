@@ -16,9 +16,7 @@ of indicator ids) and the text below it.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import yaml
 
 from auditlib.catalogue import Catalogue
 from auditlib.errors import NotesError, Problem
+from auditlib.files import atomic_write_text
 
 ANCHOR = re.compile(r"^(overall|dimension:\s*([a-z0-9_]+)|indicator:\s*([a-z0-9_]+))$")
 
@@ -142,12 +141,5 @@ def save_notes(notes: AuditorNotes, path: str | Path) -> Path:
             "notes": [{"anchor": n.anchor, "text": n.text} for n in notes.notes]}
     text = "# The auditor's notes (written by the workbench; safe to edit by hand).\n"
     text += yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text)
     return path

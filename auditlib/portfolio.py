@@ -24,11 +24,12 @@ import datetime as _dt
 import json
 import math
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 from urllib.parse import quote
+
+from auditlib.files import atomic_write_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -230,33 +231,15 @@ def render_index(rows: Sequence[PortfolioRow], catalogue: "Catalogue", lang: str
         catalogue_version=catalogue.version)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def write_portfolio(outputs_dir: str | Path, rows: Sequence[PortfolioRow], catalogue: "Catalogue",
                     lang: str = "en") -> Path:
     """Write `portfolio.json` and `index.html` into `outputs_dir`, each atomically; return the index."""
     outputs_dir = Path(outputs_dir)
     data = {"format": 1, "generated": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "catalogue_version": catalogue.version, "clients": [r.to_dict() for r in rows]}
-    _atomic_write(outputs_dir / PORTFOLIO_FILE, json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n")
+    atomic_write_text(outputs_dir / PORTFOLIO_FILE, json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n")
     index = outputs_dir / INDEX_FILE
-    _atomic_write(index, render_index(rows, catalogue, lang))
+    atomic_write_text(index, render_index(rows, catalogue, lang))
     return index
 
 

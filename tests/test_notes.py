@@ -125,3 +125,26 @@ def test_multiline_note_stays_one_list_item(catalogue, synthetic_db):
     result = analyse(make_profile(catalogue), catalogue=catalogue, benchmark=synthetic_db, notes=notes)
     md = interpret(result).to_markdown()
     assert "- **Auditor's note:** First line.\n  Second line." in md
+
+
+def test_saved_notes_are_readable_by_the_team_and_a_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    import auditlib.files
+    from auditlib.notes import AuditorNotes, Note, save_notes
+
+    path = tmp_path / "notes.yaml"
+    save_notes(AuditorNotes((Note("overall", "first"),), ()), path)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask       # not the private mode of a temp file
+    good = path.read_text()
+
+    def broken(self, *args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(auditlib.files.Path, "write_text", broken)
+    with pytest.raises(OSError, match="disk full"):
+        save_notes(AuditorNotes((Note("overall", "second"),), ()), path)
+    assert path.read_text() == good and [p.name for p in tmp_path.iterdir()] == ["notes.yaml"]
