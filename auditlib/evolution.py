@@ -14,7 +14,7 @@ import pandas as pd
 from auditlib.catalogue import Catalogue
 from auditlib.labels import LabelReadiness
 from auditlib.peers import PeerGroup, Reference
-from auditlib.scoring import _signs, percentiles_of
+from auditlib.scoring import _signs, client_percentiles, group_stats
 
 EVOLUTION_COLUMNS = ["indicator", "dimension", "direction", "value_then", "value_now", "change",
                      "percentile_then", "percentile_now", "percentile_change", "trend"]
@@ -54,11 +54,9 @@ def compare(catalogue: Catalogue, ref: Reference, group: PeerGroup, now: np.ndar
     signs = _signs(catalogue)
     pct_now = pct_then = np.full(len(now), np.nan)
     if group.available and group.mask is not None:
-        peers = ref.values[group.mask]
-        pct_now, n = percentiles_of(now, peers, signs)
-        pct_then, _ = percentiles_of(then, peers, signs)
-        pct_now = np.where(n >= floor, pct_now, np.nan)
-        pct_then = np.where(n >= floor, pct_then, np.nan)
+        stats = group_stats(ref, group, catalogue)      # the statistics today's positions used
+        pct_now = client_percentiles(now, stats, signs, floor)
+        pct_then = client_percentiles(then, stats, signs, floor)
     noise = catalogue.peers.evolution_noise_percentile
     change = now - then
     dpct = pct_now - pct_then

@@ -135,10 +135,7 @@ def positions_for_group(values: np.ndarray, group: PeerGroup, ref: Reference,
         n = stats.n
         n_missing = group.n - n
         enough = n >= floor
-        worse, equal = _client_counts(values, stats, signs)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            pct = (worse + 0.5 * equal) / np.where(n > 0, n, 1) * 100.0
-        pct = np.where(np.isnan(values) | ~enough | (signs == 0), np.nan, pct)
+        pct = client_percentiles(values, stats, signs, floor)
         quant = np.where(enough[:, None], stats.quantiles(), np.nan)
     context = signs == 0
     quant[context] = np.nan
@@ -163,6 +160,15 @@ def positions_for_group(values: np.ndarray, group: PeerGroup, ref: Reference,
     frame["band"] = [catalogue.band(p) if p == p else None for p in pct]
     frame["status"] = status
     return frame
+
+
+def client_percentiles(values: np.ndarray, stats: GroupStats, signs: np.ndarray, floor: int) -> np.ndarray:
+    """Direction-aware percentiles of one questionnaire's values in a group (today's or an
+    earlier audit's); NaN where unanswered, context-only, or fewer answers than the floor."""
+    worse, equal = _client_counts(values, stats, signs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct = (worse + 0.5 * equal) / np.where(stats.n > 0, stats.n, 1) * 100.0
+    return np.where(np.isnan(values) | (stats.n < floor) | (signs == 0), np.nan, pct)
 
 
 def _client_counts(values: np.ndarray, stats: GroupStats, signs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
