@@ -8,7 +8,7 @@ same AuditResult, so no figure is computed twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -17,6 +17,7 @@ import pandas as pd
 
 from auditlib.benchmark import BenchmarkDB
 from auditlib.catalogue import Catalogue, load_catalogue
+from auditlib.disclosure import DisclosureSummary, protect, protect_evolution
 from auditlib.errors import ParameterError
 from auditlib.evolution import Evolution, compare
 from auditlib.intake import ClientFolder, ClientProfile
@@ -46,6 +47,7 @@ class AuditResult:
     benchmark_version: str = ""
     benchmark_sha256: str = ""
     anonymity_floor: int = 10
+    disclosure: DisclosureSummary = field(default_factory=DisclosureSummary)   # what the rules withheld
 
     @property
     def catalogue_version(self) -> str:
@@ -133,7 +135,8 @@ def analyse(client: ClientFolder | ClientProfile | str | Path, *, catalogue: Cat
             groups: Sequence[str | GroupSpec] | None = None, primary_group: str | None = None,
             anonymity_floor: int | None = None, notes: AuditorNotes | None = None,
             exclude_id: str | None = None) -> AuditResult:
-    """Analyse one engagement. `exclude_id` names the client's own record in the database."""
+    """Analyse one engagement. `exclude_id` names the client's own record in the database (only
+    that one: see peers.client_exclusion). Every disclosure rule is applied here, once."""
     catalogue = catalogue or load_catalogue()
     if not isinstance(benchmark, BenchmarkDB):
         from auditlib.benchmark import load_benchmark
@@ -154,9 +157,7 @@ def analyse(client: ClientFolder | ClientProfile | str | Path, *, catalogue: Cat
     floor = check_floor(anonymity_floor, catalogue)
     ref = reference_for(benchmark, catalogue)
 
-    exclude = client_exclusion(ref, profile)
-    if exclude_id:
-        exclude = exclude | (ref.ids == exclude_id)
+    exclude = client_exclusion(ref, profile, exclude_id)
     specs = _specs(groups, profile, catalogue)
     resolved = tuple(resolve(s, profile, ref, catalogue, floor=floor, exclude=exclude) for s in specs)
     primary = primary_group or catalogue.peers.primary_group
@@ -165,6 +166,8 @@ def analyse(client: ClientFolder | ClientProfile | str | Path, *, catalogue: Cat
 
     values = _vector(profile, catalogue)
     per_group = {g.requested: positions_for_group(values, g, ref, catalogue, floor) for g in resolved}
+    # every disclosure rule, in one place: renderers only ever see the protected figures
+    resolved, per_group, disclosure = protect(resolved, per_group, ref, floor, primary)
     positions = pd.concat(per_group.values(), ignore_index=True)
     dims = pd.concat([dimension_profile(per_group[g.requested], g, ref, catalogue) for g in resolved],
                      ignore_index=True)
@@ -182,5 +185,7 @@ def analyse(client: ClientFolder | ClientProfile | str | Path, *, catalogue: Cat
         evolution = compare(catalogue, ref, group, values, _vector(last, catalogue),
                             earlier_year=last.benchmark_year, current_year=profile.benchmark_year,
                             labels_then=labels_then, floor=floor)
+        evolution = replace(evolution, changes=protect_evolution(evolution.changes, per_group[primary]))
     return AuditResult(profile, earlier, resolved, primary, positions, dims, strengths, weaknesses,
-                       labels, evolution, notes, catalogue, benchmark.version, benchmark.sha256, floor)
+                       labels, evolution, notes, catalogue, benchmark.version, benchmark.sha256, floor,
+                       disclosure)

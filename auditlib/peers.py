@@ -84,6 +84,7 @@ class PeerGroup:
     fallback_from: tuple[str, ...] = ()   # the requested (and intermediate) groups that were too small
     reason: str | None = None         # why a fallback happened or no statistics are shown
     mask: np.ndarray | None = field(default=None, repr=False, compare=False)
+    refusals: tuple = ()              # disclosure.Refusal: why the group or some indicators are not shown
 
     def name(self, lang: str = "en") -> str:
         return self.name_nl if lang == "nl" else self.name_en
@@ -194,8 +195,38 @@ def resolve(spec: GroupSpec, client, ref: Reference, catalogue: Catalogue, *,
         current = built_in_spec(nxt, client, catalogue)
 
 
-def client_exclusion(ref: Reference, client) -> np.ndarray:
-    """True for the client's own record(s) in the database (by the id a setting names)."""
-    if not client.benchmark_id:
+def client_exclusion(ref: Reference, client, exclude_id: str | None = None) -> np.ndarray:
+    """True for the client's own record in the database; refuse any other organisation's.
+
+    Excluding one organisation from every group is the differencing attack against `all`
+    (n versus n - 1), so only the client's own record may be excluded:
+    - the id must exist in the database, exactly (ids are case-sensitive);
+    - the profile's `benchmark_id` names the client's own; an `exclude_id` that differs is refused;
+    - either way the record must have the client's country, field and founding year (the
+      facts the questionnaire declares), so a questionnaire cannot name another organisation.
+    """
+    declared = (client.benchmark_id or "").strip() or None
+    asked = (exclude_id or "").strip() or None
+    if declared and asked and asked != declared:
+        raise ParameterError(f"--exclude-id '{asked}' differs from the questionnaire's benchmark_id "
+                             f"'{declared}': only the client's own record may be excluded")
+    own = declared or asked
+    if own is None:
         return np.zeros(len(ref), dtype=bool)
-    return ref.ids == client.benchmark_id
+    hit = ref.ids == own
+    source = "the questionnaire's benchmark_id" if declared else "--exclude-id"
+    if not hit.any():
+        near = [str(i) for i in ref.ids[np.char.lower(ref.ids.astype(str)) == own.lower()]]
+        hint = f" (ids are case-sensitive: did you mean '{near[0]}'?)" if near else ""
+        raise ParameterError(f"{source} '{own}' is not in the benchmark database{hint}; "
+                             f"expected the id of the client's own record, or none")
+    row = ref.meta.loc[int(np.flatnonzero(hit)[0])]
+    mine = {"country": client.country, "field": client.field, "founding_year": client.founding_year}
+    theirs = {"country": row["country"], "field": row["field"], "founding_year": int(row["founding_year"])}
+    differ = [k for k in mine if mine[k] != theirs[k]]
+    if differ:
+        raise ParameterError(
+            f"{source} '{own}' is not this client's record: its {' and '.join(differ)} "
+            f"differ{'s' if len(differ) == 1 else ''} from the client's profile; only the client's own "
+            f"record may be excluded")
+    return hit

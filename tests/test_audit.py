@@ -27,7 +27,10 @@ def test_every_example_client_is_analysed_against_every_default_group(results, c
     for client, result in results.items():
         assert [g.requested for g in result.peer_groups] == list(catalogue.peers.default_groups), client
         assert len(result.positions) == len(catalogue.ids) * len(result.peer_groups)
-        assert result.dimensions["score"].between(0, 100).all(), client
+        shown = result.dimensions["group"].isin([g.requested for g in result.peer_groups if g.available])
+        assert result.dimensions.loc[shown, "score"].between(0, 100).all(), client
+        # a group refused by the disclosure rules shows no score at all
+        assert result.dimensions.loc[~shown, ["score", "peer_median"]].isna().all().all(), client
 
 
 def test_small_country_falls_back_and_says_so(results):

@@ -13,9 +13,11 @@ from auditlib.peers import parse_custom
 from conftest import make_db, make_profile
 
 
-def test_every_built_in_group_reports_its_size(catalogue, synthetic_db, reference_frame):
+def test_every_built_in_group_reports_its_size(catalogue, reference_frame):
+    # no non-EU organisation: 'eu' equals 'all' (a handful of Norwegians would be refused as differencing)
+    reference_frame = reference_frame.assign(country=reference_frame["country"].replace({"NO": "DE"}))
     result = analyse(make_profile(catalogue, country="DE", field="food"), catalogue=catalogue,
-                     benchmark=synthetic_db)
+                     benchmark=make_db(reference_frame))
     table = result.peer_group_table().set_index("group")
     assert list(table.index) == ["all", "field", "country", "eu", "age_band", "gold"]
     assert table.loc["all", "n"] == len(reference_frame)
@@ -104,14 +106,65 @@ def test_client_record_never_counted_among_its_peers(catalogue, reference_frame)
     frame.loc[own, "committed_members"] = 10_000 - 1   # an extreme value only the client has
     db = make_db(frame)
     answers = {i: (None if pd.isna(frame.loc[own, i]) else float(frame.loc[own, i])) for i in catalogue.ids}
-    profile = make_profile(catalogue, benchmark_id=own, **answers)
+    facts = dict(country=frame.loc[own, "country"], field=frame.loc[own, "field"],
+                 founding_year=int(frame.loc[own, "founding_year"]))
+    answers.pop("org_age")
+    profile = make_profile(catalogue, benchmark_id=own, **facts, **answers)
     result = analyse(profile, catalogue=catalogue, benchmark=db, groups=["all"])
     assert result.group("all").n == len(frame) - 1
     row = result.positions_in("all").set_index("indicator").loc["committed_members"]
     assert row["percentile"] == 100.0      # without itself, nobody is equal
     # the setting works without the id in the profile too
-    result = analyse(make_profile(catalogue), catalogue=catalogue, benchmark=db, groups=["all"], exclude_id=own)
+    result = analyse(make_profile(catalogue, **facts), catalogue=catalogue, benchmark=db, groups=["all"],
+                     exclude_id=own)
     assert result.group("all").n == len(frame) - 1
+    # and the same id in both places is fine
+    assert analyse(profile, catalogue=catalogue, benchmark=db, groups=["all"], exclude_id=own).group("all").n \
+        == len(frame) - 1
+
+
+@pytest.fixture()
+def own_record(reference_frame):
+    own = reference_frame.index[3]
+    row = reference_frame.loc[own]
+    return own, dict(country=row["country"], field=row["field"], founding_year=int(row["founding_year"]))
+
+
+@pytest.mark.parametrize("bad", ["CO-99999", "co-00003", " ", "CO-00003x"])
+def test_exclude_id_not_in_the_database_is_an_error(catalogue, synthetic_db, own_record, bad):
+    own, facts = own_record
+    if not bad.strip():
+        # blank means none given: nothing excluded
+        result = analyse(make_profile(catalogue, **facts), catalogue=catalogue, benchmark=synthetic_db,
+                         groups=["all"], exclude_id=bad)
+        assert result.group("all").n == 300
+        return
+    with pytest.raises(ParameterError, match=f"--exclude-id '{bad}' is not in the benchmark database") as err:
+        analyse(make_profile(catalogue, **facts), catalogue=catalogue, benchmark=synthetic_db, groups=["all"],
+                exclude_id=bad)
+    if bad == "co-00003":
+        assert "case-sensitive: did you mean 'CO-00003'" in str(err.value)
+
+
+def test_benchmark_id_not_in_the_database_is_an_error(catalogue, synthetic_db):
+    with pytest.raises(ParameterError, match="the questionnaire's benchmark_id 'CO-99999' is not in"):
+        analyse(make_profile(catalogue, benchmark_id="CO-99999"), catalogue=catalogue, benchmark=synthetic_db)
+
+
+def test_only_the_clients_own_record_may_be_excluded(catalogue, synthetic_db, reference_frame, own_record):
+    own, facts = own_record
+    other = next(i for i in reference_frame.index
+                 if reference_frame.loc[i, "country"] != facts["country"])
+    # another organisation's id: refused, by the facts it does not share with the client
+    with pytest.raises(ParameterError, match=f"'{other}' is not this client's record: its country"):
+        analyse(make_profile(catalogue, **facts), catalogue=catalogue, benchmark=synthetic_db, exclude_id=other)
+    # a questionnaire cannot name another organisation either
+    with pytest.raises(ParameterError, match="benchmark_id .* is not this client's record"):
+        analyse(make_profile(catalogue, benchmark_id=other, **facts), catalogue=catalogue, benchmark=synthetic_db)
+    # --exclude-id that differs from the declared benchmark_id: refused
+    with pytest.raises(ParameterError, match="differs from the questionnaire's benchmark_id"):
+        analyse(make_profile(catalogue, benchmark_id=own, **facts), catalogue=catalogue,
+                benchmark=synthetic_db, exclude_id=other)
 
 
 def test_bad_custom_group_is_a_clear_error():

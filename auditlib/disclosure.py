@@ -1,0 +1,362 @@
+"""Disclosure control: every rule that decides which peer statistics a client may see.
+
+The anonymity floor (peers.py) keeps a group below `floor` organisations from showing
+anything. The rules here go further, and they are the only place that does
+(docs/confidentiality.md states the policy and why):
+
+1. Differencing. Two shown sets of organisations A and B (a peer group's answering set for
+   one indicator) must not differ by 1 to floor-1 organisations on either side: a client who
+   varies an answer and compares the two percentiles learns the values of A minus B (the
+   steps where A's count rises and B's does not), and of B minus A. Both |A \\ B| and
+   |B \\ A| are checked, not only the size difference (two groups of equal size can still
+   differ by one organisation each way). A whole group whose membership conflicts is
+   suppressed; a group whose membership is fine but whose answering set for one indicator
+   conflicts (missing answers) loses that indicator's statistics only.
+   A `DisclosureLedger` holds every set shown so far: one per AuditResult, one per meeting.
+2. Tails. No shown quantile uses one of the `TAIL` smallest or largest values of its
+   answering set: P10 and P90 need 21 answers at the default floor, P25, the median and P75
+   the floor. The extreme values are those a reader can most easily attribute ("the largest
+   cluster in Lithuania"), and the ones a dominance rule protects for magnitudes.
+3. Small groups. Below twice the floor, a quantile is rounded to two significant figures,
+   so a shown median of 11 answers is never one organisation's exact answer.
+
+Every renderer reads the already-suppressed AuditResult: suppressed figures are NaN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from auditlib.peers import PeerGroup, Reference
+
+TAIL = 2                   # smallest/largest values per answering set that no quantile may use
+SMALL_FACTOR = 2           # answering sets under SMALL_FACTOR x floor: quantiles rounded
+SIGNIFICANT = 2            # ... to this many significant figures
+DIFFERENCING = True        # tests switch this off to show that the attack works without the rule
+QUANTILE_COLUMNS = ("p10", "p25", "median", "p75", "p90")
+QUANTILE_LEVELS = (0.10, 0.25, 0.50, 0.75, 0.90)
+SHOWN_COLUMNS = (*QUANTILE_COLUMNS, "percentile")   # the statistics of one group x indicator
+SUPPRESSED = "suppressed_differencing"             # positions status of a refused statistic
+
+# Reason codes with the wording a report or the meeting shows (format with floor, other, n).
+REASONS: dict[str, dict[str, str]] = {
+    "differencing_group": {
+        "en": "not shown: this group differs from '{other}' by fewer than {floor} organisations, "
+              "so together the two could reveal single organisations' answers",
+        "nl": "niet getoond: deze groep verschilt van '{other}' in minder dan {floor} organisaties, "
+              "zodat de twee samen antwoorden van afzonderlijke organisaties kunnen onthullen",
+    },
+    "differencing_indicator": {
+        "en": "not shown: the organisations answering this indicator here differ from those in "
+              "'{other}' by fewer than {floor}, so together the two could reveal single answers",
+        "nl": "niet getoond: de organisaties die deze indicator hier beantwoorden verschillen van die "
+              "in '{other}' in minder dan {floor}, zodat de twee samen afzonderlijke antwoorden "
+              "kunnen onthullen",
+    },
+    "tail_quantile": {
+        "en": "P10 and P90 are shown from {n} answers: no shown figure uses one of the two "
+              "smallest or largest answers",
+        "nl": "P10 en P90 worden getoond vanaf {n} antwoorden: geen getoond cijfer gebruikt een van "
+              "de twee kleinste of grootste antwoorden",
+    },
+    "rounded_small": {
+        "en": "with fewer than {n} answers the peer quantiles are rounded to two significant "
+              "figures, so none is a single organisation's exact answer",
+        "nl": "bij minder dan {n} antwoorden zijn de kwantielen van de groep afgerond op twee "
+              "significante cijfers, zodat geen ervan het exacte antwoord van een organisatie is",
+    },
+}
+
+
+def reason_text(code: str, lang: str = "en", **values) -> str:
+    """The EN/NL wording of a reason code (values: floor, other, n)."""
+    return REASONS[code]["nl" if lang == "nl" else "en"].format(**values)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The disclosure rules of one analysis, derived from the anonymity floor."""
+
+    floor: int
+    tail: int = TAIL
+    small_factor: int = SMALL_FACTOR
+    significant: int = SIGNIFICANT
+
+    @property
+    def small_below(self) -> int:
+        return self.small_factor * self.floor
+
+    def quantile_min_n(self, q: float) -> int:
+        """The smallest answering n at which quantile q is shown."""
+        n = self.floor
+        while not _tail_ok(np.array([n]), q, self.tail)[0]:
+            n += 1
+        return n
+
+    def notes(self, lang: str = "en") -> list[str]:
+        """The method notes a report prints under its peer statistics."""
+        return [reason_text("tail_quantile", lang, n=self.quantile_min_n(0.10)),
+                reason_text("rounded_small", lang, n=self.small_below)]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a group (indicators empty) or some of its indicators are not shown."""
+
+    group: str
+    code: str
+    other: str
+    indicators: tuple[str, ...] = ()
+
+    def text(self, lang: str = "en", floor: int = 10) -> str:
+        return reason_text(self.code, lang, other=self.other, floor=floor)
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The ledger's answer for one group: shown or not, and per indicator."""
+
+    group: str
+    allowed: bool                       # the group as a whole (its n and dimension medians)
+    indicators: np.ndarray              # bool per catalogue indicator: statistics may be shown
+    refusals: tuple[Refusal, ...] = ()
+
+    def message(self, lang: str = "en", floor: int = 10) -> str:
+        return "; ".join(r.text(lang, floor) for r in self.refusals)
+
+
+def _answered(ref: Reference) -> np.ndarray:
+    """(organisations, indicators) float32, 1 where answered; cached on the Reference."""
+    hit = ref.cache.get("disclosure:answered")
+    if hit is None:
+        hit = (~np.isnan(ref.values)).astype(np.float32)
+        ref.cache["disclosure:answered"] = hit
+    return hit
+
+
+class DisclosureLedger:
+    """Every set of organisations shown so far, per indicator, and the differencing check.
+
+    analyse() uses a fresh ledger per result; the meeting keeps one for the whole session, so
+    a group shown an hour ago still counts. The check costs two small matrix products
+    ((shown sets x organisations) @ (organisations x indicators)) per asked group.
+    """
+
+    def __init__(self, ref: Reference, floor: int, *, differencing: bool | None = None):
+        self.ref = ref
+        self.floor = int(floor)
+        self.differencing = DIFFERENCING if differencing is None else differencing
+        self._keys: list[str] = []
+        self._masks = np.zeros((0, len(ref)), dtype=bool)
+        self._shown = np.zeros((0, len(ref.indicator_ids)), dtype=bool)
+        self._index: dict[bytes, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def _conflicts(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        f = self.floor
+        return ((a >= 1) & (a < f)) | ((b >= 1) & (b < f))
+
+    def check(self, key: str, mask: np.ndarray, indicators: np.ndarray | None = None) -> Admission:
+        """May the group `mask` be shown, with statistics for `indicators` (bool; default all)?"""
+        k = len(self.ref.indicator_ids)
+        wanted = np.ones(k, dtype=bool) if indicators is None else np.asarray(indicators, dtype=bool)
+        if not self.differencing or not len(self._keys):
+            return Admission(key, True, wanted.copy())
+        mask = np.asarray(mask, dtype=bool)
+        only_new = mask[None, :] & ~self._masks          # (shown sets, organisations)
+        only_old = self._masks & ~mask[None, :]
+        group_bad = self._conflicts(only_new.sum(axis=1), only_old.sum(axis=1))
+        if group_bad.any():
+            other = self._keys[int(np.flatnonzero(group_bad)[0])]
+            return Admission(key, False, np.zeros(k, dtype=bool), (Refusal(key, "differencing_group", other),))
+        answered = _answered(self.ref)
+        a = only_new.astype(np.float32) @ answered       # per shown set and indicator: |new \ old|
+        b = only_old.astype(np.float32) @ answered       # |old \ new|
+        bad = self._conflicts(a, b) & self._shown & wanted[None, :]
+        allowed = wanted & ~bad.any(axis=0)
+        refusals = []
+        ids = self.ref.indicator_ids
+        for h in np.flatnonzero(bad.any(axis=1)):
+            own = bad[h] & ~np.any(bad[:h], axis=0)       # name each indicator once, first conflict
+            if own.any():
+                refusals.append(Refusal(key, "differencing_indicator", self._keys[h],
+                                        tuple(ids[i] for i in np.flatnonzero(own))))
+        return Admission(key, True, allowed, tuple(refusals))
+
+    def record(self, key: str, mask: np.ndarray, indicators: np.ndarray) -> None:
+        """Count `mask`'s answering sets for `indicators` as shown from now on."""
+        mask = np.asarray(mask, dtype=bool)
+        indicators = np.asarray(indicators, dtype=bool)
+        if not indicators.any():
+            return
+        sig = np.packbits(mask).tobytes()
+        h = self._index.get(sig)
+        if h is not None:
+            self._shown[h] |= indicators
+            return
+        self._index[sig] = len(self._keys)
+        self._keys.append(key)
+        self._masks = np.vstack([self._masks, mask[None, :]])
+        self._shown = np.vstack([self._shown, indicators[None, :]])
+
+    def admit(self, key: str, mask: np.ndarray, indicators: np.ndarray | None = None) -> Admission:
+        """Check, then record what may be shown (the meeting calls this before showing a group)."""
+        verdict = self.check(key, mask, indicators)
+        if verdict.allowed:
+            self.record(key, mask, verdict.indicators)
+        return verdict
+
+
+# --- quantiles ----------------------------------------------------------------------------
+
+def _tail_ok(n: np.ndarray, q: float, tail: int) -> np.ndarray:
+    """True where numpy's linear quantile q of n values uses none of the `tail` extreme values."""
+    pos = q * (np.asarray(n) - 1)
+    lo, hi = np.floor(pos), np.ceil(pos)
+    return (lo >= tail) & (hi <= np.asarray(n) - 1 - tail)
+
+
+def round_significant(x: np.ndarray, digits: int) -> np.ndarray:
+    """x rounded to `digits` significant figures (0 and NaN unchanged)."""
+    x = np.asarray(x, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mag = np.floor(np.log10(np.abs(x)))
+        scale = np.where(np.isfinite(mag), 10.0 ** (digits - 1 - mag), 1.0)
+        out = np.round(x * scale) / scale
+    return np.where(np.isfinite(x) & (x != 0), out, x)
+
+
+def protect_quantiles(quant: np.ndarray, n: np.ndarray, rules: Rules) -> np.ndarray:
+    """The shown quantiles (indicators x QUANTILE_LEVELS): tails dropped, small sets rounded."""
+    out = np.array(quant, dtype=float, copy=True)
+    n = np.asarray(n)
+    for j, q in enumerate(QUANTILE_LEVELS):
+        out[~_tail_ok(n, q, rules.tail), j] = np.nan
+    small = n < rules.small_below
+    out[small] = round_significant(out[small], rules.significant)
+    return out
+
+
+def whatif_step(n: np.ndarray, floor: int) -> np.ndarray:
+    """Percentile points per shown step of a what-if answer: one step spans `floor` peers."""
+    with np.errstate(divide="ignore"):
+        return np.ceil(100.0 * floor / np.maximum(np.asarray(n, dtype=float), 1) - 1e-9)
+
+
+def whatif_percentile(pct: np.ndarray, n: np.ndarray, floor: int) -> np.ndarray:
+    """A what-if percentile as the meeting may show it: floored to a step of `floor` peers.
+
+    A client who sweeps an answer sees the percentile change only when it passes another
+    `floor` organisations: the sweep reveals every floor-th value (decile-like cut points), as
+    quantiles do, never one organisation's step. With 1,300 answers a step is one point.
+    """
+    step = whatif_step(n, floor)
+    pct = np.asarray(pct, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.floor(pct / step + 1e-9) * step
+
+
+# --- one result ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DisclosureSummary:
+    """What the rules took out of one result: refusals and the statistics dropped."""
+
+    refusals: tuple[Refusal, ...] = ()
+    groups_suppressed: tuple[str, ...] = ()
+    cells_suppressed: int = 0           # group x indicator with every statistic refused (differencing)
+    statistics_dropped: int = 0         # quantiles and percentiles computed but not shown
+    statistics_rounded: int = 0
+    by_rule: Mapping[str, int] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"group": r.group, "code": r.code, "other": r.other,
+                              "indicators": ", ".join(r.indicators)} for r in self.refusals],
+                            columns=["group", "code", "other", "indicators"])
+
+
+def _priority(groups: Sequence[PeerGroup], primary: str) -> list[int]:
+    """Order of admission: the primary group, then built-in groups, then custom ones, each
+    broadest first, so the narrower or custom group of a conflicting pair is the one refused."""
+    from auditlib.peers import BUILT_IN
+
+    def rank(i: int) -> tuple:
+        g = groups[i]
+        return (g.requested != primary, g.requested not in BUILT_IN, -g.n, i)
+    return sorted(range(len(groups)), key=rank)
+
+
+def _count(frame: pd.DataFrame) -> int:
+    return int(frame[list(SHOWN_COLUMNS)].notna().to_numpy().sum())
+
+
+def protect(groups: Sequence[PeerGroup], positions: Mapping[str, pd.DataFrame], ref: Reference,
+            floor: int, primary: str, *, ledger: DisclosureLedger | None = None,
+            rules: Rules | None = None) -> tuple[tuple[PeerGroup, ...], dict[str, pd.DataFrame], DisclosureSummary]:
+    """Apply every disclosure rule to one result's groups and positions (called by analyse).
+
+    Returns the groups (a refused group becomes unavailable, with the reason), the positions
+    with refused statistics set to NaN (status SUPPRESSED), and a summary of what was dropped.
+    """
+    rules = rules or Rules(floor)
+    ledger = ledger or DisclosureLedger(ref, floor)
+    out_groups = list(groups)
+    out_pos = {k: v.copy() for k, v in positions.items()}
+    refusals: list[Refusal] = []
+    suppressed: list[str] = []
+    by_rule = {"differencing": 0, "tails": 0}
+    cells = rounded = 0
+    for i in _priority(groups, primary):
+        g = groups[i]
+        frame = out_pos[g.requested]
+        if not g.available or g.mask is None:
+            continue
+        shown = frame[list(SHOWN_COLUMNS)].notna().any(axis=1).to_numpy()
+        verdict = ledger.admit(g.requested, g.mask, shown)
+        refused = shown & ~verdict.indicators
+        if verdict.refusals:
+            refusals.extend(verdict.refusals)
+        if not verdict.allowed:
+            suppressed.append(g.requested)
+            out_groups[i] = replace(g, available=False, reason=verdict.refusals[0].text("en", floor),
+                                    refusals=verdict.refusals)
+            refused = np.ones(len(frame), dtype=bool)
+            frame[["n", "n_missing"]] = 0
+        elif verdict.refusals:
+            out_groups[i] = replace(g, refusals=verdict.refusals)
+        if refused.any():
+            before = _count(frame)
+            frame.loc[refused, list(SHOWN_COLUMNS)] = np.nan
+            frame.loc[refused, "band"] = None
+            frame.loc[refused, "status"] = SUPPRESSED
+            by_rule["differencing"] += before - _count(frame)
+            cells += int((refused & shown).sum())
+        quant = frame[list(QUANTILE_COLUMNS)].to_numpy(dtype=float)
+        n = frame["n"].to_numpy()
+        safe = protect_quantiles(quant, n, rules)
+        by_rule["tails"] += int((~np.isnan(quant) & np.isnan(safe)).sum())
+        rounded += int((~np.isnan(safe) & (safe != quant)).sum())
+        frame[list(QUANTILE_COLUMNS)] = safe
+    summary = DisclosureSummary(tuple(refusals), tuple(suppressed), cells,
+                                sum(by_rule.values()), rounded, by_rule)
+    return tuple(out_groups), out_pos, summary
+
+
+def protect_evolution(changes: pd.DataFrame, positions: pd.DataFrame) -> pd.DataFrame:
+    """The evolution table without percentiles where the group's statistics are not shown."""
+    hidden = positions.set_index("indicator")["percentile"].isna() & \
+        positions.set_index("indicator")["status"].isin([SUPPRESSED])
+    rows = changes["indicator"].map(hidden).fillna(False).to_numpy(dtype=bool)
+    if not rows.any():
+        return changes
+    out = changes.copy()
+    out.loc[rows, ["percentile_then", "percentile_now", "percentile_change"]] = np.nan
+    out.loc[rows & (out["trend"].isin(["improved", "declined", "stable"])).to_numpy(), "trend"] = "not_ranked"
+    return out
+

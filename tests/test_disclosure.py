@@ -1,0 +1,269 @@
+"""Disclosure control beyond the floor: differencing, tails, small groups, the session ledger."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from auditlib import disclosure
+from auditlib.audit import analyse, reference_for
+from auditlib.disclosure import (DisclosureLedger, Rules, protect_quantiles, reason_text, round_significant,
+                                 whatif_percentile)
+
+from conftest import DATA, make_db, make_profile
+
+LT_GROUPS = ["ltall=country:LT", "ltyoung=country:LT,founding_year:1998-2100"]
+
+
+@pytest.fixture(scope="module")
+def lt_frame(catalogue, reference_frame):
+    """Twelve Lithuanian organisations, one of them founded before 1998 (the issue's set-up)."""
+    frame = reference_frame.copy()
+    frame["country"] = frame["country"].replace({"LT": "DE"})
+    lt = frame.index[:12]
+    frame.loc[lt, "country"] = "LT"
+    frame.loc[lt, "founding_year"] = 2005
+    frame.loc[lt[0], "founding_year"] = 1997
+    frame.loc[lt, "benchmark_year"] = 2025
+    frame["org_age"] = (frame["benchmark_year"] - frame["founding_year"]).astype(float)
+    # the target answers every indicator with a value nobody else has (exact recovery is provable)
+    for j, ind in enumerate(catalogue.indicators):
+        if ind.direction != "context" and ind.kind not in ("yes_no", "ordinal"):
+            frame.loc[lt[0], ind.id] = round(ind.min + (ind.max - ind.min) * (0.137 + 0.011 * j), 1)
+    return frame
+
+
+def _gap(result, ranked: np.ndarray) -> np.ndarray:
+    """Per indicator: peers worse than the client in ltall minus in ltyoung (NaN when not shown)."""
+    a = result.positions_in("ltall").set_index("indicator")
+    b = result.positions_in("ltyoung").set_index("indicator")
+    d = a["percentile"] * a["n"] / 100 - b["percentile"] * b["n"] / 100
+    d = np.round(d.to_numpy(dtype=float) * 2) / 2
+    return np.where(ranked, d, np.nan)
+
+
+def bisection_attack(catalogue, db, steps: int = 48) -> dict[str, float]:
+    """The issue's attack through analyse(): vary every answer at once, bisect on the step that
+    the one organisation in ltall but not in ltyoung adds, and return the values it pins down."""
+    inds = catalogue.indicators
+    signs = np.array([{"higher": 1, "lower": -1}.get(i.direction, 0) for i in inds])
+    ranked = signs != 0
+    lo = np.array([i.min - 1.0 for i in inds])
+    hi = np.array([i.max + 1.0 for i in inds])
+
+    def probe(v: np.ndarray) -> np.ndarray:
+        profile = make_profile(catalogue, country="ES", field="food",
+                               **{i.id: float(x) for i, x in zip(inds, v) if i.id != "org_age"})
+        d = _gap(analyse(profile, catalogue=catalogue, benchmark=db, groups=LT_GROUPS), ranked)
+        return np.where(signs > 0, d, 1 - d)      # [x < v] + 0.5 [x == v], whatever the direction
+
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        below = probe(mid) >= 0.5                  # x <= mid
+        hi = np.where(below, mid, hi)
+        lo = np.where(below, lo, mid)
+    found: dict[str, float] = {}
+    for digits in (0, 1, 2):
+        guess = np.round(hi, digits)
+        exact = probe(guess) == 0.5
+        for j in np.flatnonzero(exact):
+            found.setdefault(inds[j].id, float(guess[j]))
+    return found
+
+
+def test_bisection_attack_recovers_nothing_with_the_rule_and_everything_without(catalogue, lt_frame,
+                                                                                 monkeypatch):
+    db = make_db(lt_frame)
+    target = lt_frame.iloc[0]
+    monkeypatch.setattr(disclosure, "DIFFERENCING", False)
+    leaked = bisection_attack(catalogue, db)
+    truth = {k: v for k, v in leaked.items() if v == target[k]}
+    answered = [i.id for i in catalogue.indicators if i.direction != "context" and not pd.isna(target[i.id])]
+    # without the rule the attack is sharp: it reads the target's exact answers
+    print(f"without the differencing rule the attack recovered {len(truth)} of {len(answered)} answers")
+    assert len(truth) >= 0.9 * len(answered), (len(truth), len(answered))
+    monkeypatch.setattr(disclosure, "DIFFERENCING", True)
+    assert bisection_attack(catalogue, db) == {}
+
+
+def test_the_issue_reproduction_on_the_shipped_database(catalogue):
+    """es-huerta-food, ltall/ltyoung, committed_members 123..125: ltyoung is refused, with its reason."""
+    from dataclasses import replace
+
+    from auditlib.benchmark import load_benchmark
+    from auditlib.intake import load_client
+
+    db = load_benchmark(None, catalogue)
+    folder = load_client(DATA / "clients" / "es-huerta-food", catalogue)
+    seen = set()
+    for members in (123, 124, 125):
+        profile = replace(folder.profile, answers={**folder.profile.answers, "committed_members": members})
+        result = analyse(profile, catalogue=catalogue, benchmark=db, groups=LT_GROUPS)
+        young = result.group("ltyoung")
+        assert not young.available and young.public_n is None
+        assert young.refusals[0].code == "differencing_group" and young.refusals[0].other == "ltall"
+        pos = result.positions_in("ltyoung")
+        assert pos[list(disclosure.SHOWN_COLUMNS)].isna().all().all()
+        assert (pos["status"] == disclosure.SUPPRESSED).all()
+        seen.add(result.positions_in("ltall").set_index("indicator").loc["committed_members", "percentile"])
+    assert len(seen) == 3      # the broader group is still shown and still moves with the answer
+
+
+def test_equal_sizes_differing_by_one_each_way_are_refused(catalogue, reference_frame):
+    """|A| == |B| but A and B swap one organisation: the size difference is 0, the leak is not."""
+    frame = reference_frame.copy()
+    frame.loc[frame.index[:20], "country"] = "LT"
+    frame.loc[frame.index[20:40], "country"] = "LV"
+    frame.loc[frame.index[:40], "founding_year"] = 2005
+    frame.loc[frame.index[0], "founding_year"] = 1990     # only in a
+    frame.loc[frame.index[20], "founding_year"] = 2020    # only in b
+    frame.loc[frame.index[:40], "benchmark_year"] = 2025
+    db = make_db(frame)
+    groups = ["a=country:LT|LV,founding_year:1980-2010", "b=country:LT|LV,founding_year:2000-2100"]
+    result = analyse(make_profile(catalogue), catalogue=catalogue, benchmark=db, groups=groups)
+    a, b = result.group("a"), result.group("b")
+    assert a.n == 39 and b.available is False       # same size as a would be, refused
+    assert b.refusals[0].code == "differencing_group"
+
+
+def test_only_the_indicator_whose_answering_sets_differ_is_refused(catalogue, reference_frame):
+    """Groups 12 apart overall, but for one indicator only 1 of those 12 answered: that
+    indicator's statistics are refused in the narrower group, the rest is shown."""
+    frame = reference_frame.copy()
+    frame["country"] = frame["country"].replace({"LT": "DE"})
+    lt = frame.index[:40]
+    frame.loc[lt, "country"] = "LT"
+    frame.loc[lt, "benchmark_year"] = 2025
+    frame.loc[lt, "founding_year"] = 2005
+    frame.loc[lt[:12], "founding_year"] = 1990
+    frame.loc[lt, "total_budget"] = np.linspace(100, 500, 40)
+    frame.loc[lt[1:12], "total_budget"] = np.nan       # of the 12 old ones, only lt[0] answered
+    result = analyse(make_profile(catalogue, total_budget=300), catalogue=catalogue, benchmark=make_db(frame),
+                     groups=["ltall=country:LT", "ltyoung=country:LT,founding_year:1998-2100"])
+    young = result.group("ltyoung")
+    assert young.available and young.n == 28
+    pos = result.positions_in("ltyoung").set_index("indicator")
+    assert pos.loc["total_budget", "status"] == disclosure.SUPPRESSED
+    assert pos.loc["total_budget", list(disclosure.SHOWN_COLUMNS)].isna().all()
+    assert pos.loc["committed_members", "status"] == "ok"
+    (refusal,) = young.refusals
+    assert refusal.code == "differencing_indicator" and refusal.indicators == ("total_budget",)
+    assert "fewer than 10" in refusal.text("en", 10) and "minder dan 10" in refusal.text("nl", 10)
+    assert result.disclosure.cells_suppressed == 1
+    # the dimension score in that group leaves the refused percentile out
+    fin = result.profile_in("ltyoung").set_index("dimension").loc["financing"]
+    assert np.isnan(fin["score"]) or fin["score"] == pytest.approx(
+        pos[(pos["dimension"] == "financing")]["percentile"].mean())
+
+
+def test_ledger_keeps_every_group_shown_in_a_session(catalogue, synthetic_db, reference_frame):
+    ref = reference_for(synthetic_db, catalogue)
+    ledger = DisclosureLedger(ref, 10)
+    de = (reference_frame["country"] == "DE").to_numpy()
+    fr = (reference_frame["country"] == "FR").to_numpy()
+    assert ledger.admit("de", de).allowed and ledger.admit("fr", fr).allowed
+    almost_de = de.copy()
+    almost_de[np.flatnonzero(de)[:3]] = False          # DE without three organisations
+    verdict = ledger.check("de-3", almost_de)
+    assert not verdict.allowed and verdict.refusals[0].other == "de"
+    assert "'de'" in verdict.message("en", 10) and "verschilt" in verdict.message("nl", 10)
+    assert len(ledger) == 2                              # check() records nothing
+    assert ledger.admit("de again", de.copy()).allowed   # the same set again adds nothing
+    plus_ten = de.copy()
+    plus_ten[np.flatnonzero(fr)[:10]] = True
+    assert ledger.admit("de+10", plus_ten).allowed       # ten apart: allowed
+    # a refused group is not recorded, so it cannot block a later legitimate one
+    assert len(ledger) == 3
+
+
+def test_ledger_check_is_cheap_at_meeting_scale(catalogue, synthetic_db):
+    import time
+
+    ref = reference_for(synthetic_db, catalogue)
+    ledger = DisclosureLedger(ref, 10)
+    rng = np.random.default_rng(1)
+    for h in range(30):
+        ledger.admit(f"g{h}", rng.random(len(ref)) < 0.5)
+    start = time.perf_counter()
+    for _ in range(20):
+        ledger.check("new", rng.random(len(ref)) < 0.5)
+    assert (time.perf_counter() - start) / 20 < 0.02
+
+
+@pytest.mark.parametrize("n, shown", [(10, [False, True, True, True, False]),
+                                      (20, [False, True, True, True, False]),
+                                      (21, [True, True, True, True, True])])
+def test_tail_rule_never_uses_the_two_most_extreme_answers(n, shown):
+    rules = Rules(10)
+    quant = np.full((1, 5), 123.456)
+    out = protect_quantiles(quant, np.array([n]), rules)
+    assert list(~np.isnan(out[0])) == shown
+    assert rules.quantile_min_n(0.10) == 21 and rules.quantile_min_n(0.5) == 10
+
+
+def test_tail_rule_for_every_n_matches_its_promise():
+    """For every n up to 200, a shown quantile never interpolates one of the 2 extreme values."""
+    rules = Rules(10)
+    for n in range(10, 200):
+        out = protect_quantiles(np.ones((1, 5)), np.array([n]), rules)[0]
+        for q, value in zip(disclosure.QUANTILE_LEVELS, out):
+            pos = q * (n - 1)
+            uses = {int(np.floor(pos)), int(np.ceil(pos))}
+            extreme = uses & {0, 1, n - 2, n - 1}
+            assert np.isnan(value) == bool(extreme), (n, q)
+
+
+def test_small_group_quantiles_are_never_an_exact_answer(catalogue, reference_frame):
+    frame = reference_frame.copy()
+    frame["country"] = frame["country"].replace({"LT": "DE"})
+    lt = frame.index[:11]
+    frame.loc[lt, "country"] = "LT"
+    frame.loc[lt, "total_budget"] = [101.3, 152.7, 233.9, 274.1, 318.6, 347.2, 389.9, 412.5, 455.8, 501.1, 577.7]
+    result = analyse(make_profile(catalogue, total_budget=300), catalogue=catalogue, benchmark=make_db(frame),
+                     groups=["lt=country:LT"])
+    row = result.positions_in("lt").set_index("indicator").loc["total_budget"]
+    assert row["n"] == 11
+    assert np.isnan(row["p10"]) and np.isnan(row["p90"])
+    assert row["median"] == 350.0                       # 347.2, the 6th answer, rounded
+    assert row["median"] not in frame.loc[lt, "total_budget"].tolist()
+    assert row["p25"] == 250.0 and row["p75"] == 430.0  # 274.1*0.5+233.9*0.5 = 254 -> 250; 434.15 -> 430
+    # a group of twice the floor shows unrounded quantiles
+    big = analyse(make_profile(catalogue), catalogue=catalogue, benchmark=make_db(reference_frame), groups=["all"])
+    med = big.positions_in("all").set_index("indicator").loc["total_budget", "median"]
+    answered = reference_frame["total_budget"].dropna()
+    assert med == np.median(answered)
+
+
+def test_round_significant():
+    x = np.array([124.0, 347.2, 0.456, 0.0, np.nan, -1234.5, 5.0])
+    out = round_significant(x, 2)
+    assert out[0] == 120 and out[1] == 350 and out[2] == pytest.approx(0.46) and out[3] == 0
+    assert np.isnan(out[4]) and out[5] == -1200 and out[6] == 5
+
+
+def test_whatif_percentiles_are_coarse_in_small_groups():
+    # 12 answers: steps of 84 points; 1,300: whole percentiles
+    assert whatif_percentile(np.array([50.0, 91.6]), np.array([12, 12]), 10).tolist() == [0.0, 84.0]
+    assert whatif_percentile(np.array([50.4]), np.array([1300]), 10).tolist() == [50.0]
+    assert np.isnan(whatif_percentile(np.array([np.nan]), np.array([100]), 10)[0])
+
+
+def test_reason_wording_in_both_languages():
+    for code in disclosure.REASONS:
+        en, nl = (reason_text(code, lang, floor=10, other="x", n=21) for lang in ("en", "nl"))
+        assert en and nl and en != nl
+
+
+def test_every_output_reads_the_protected_figures(catalogue, lt_frame):
+    """The Excel frames and the peer-group table carry the refusal, not the refused figures."""
+    result = analyse(make_profile(catalogue, country="ES"), catalogue=catalogue, benchmark=make_db(lt_frame),
+                     groups=LT_GROUPS)
+    frames = result.to_frames()
+    pos = frames["positions"]
+    young = pos[pos["group"] == "ltyoung"]
+    assert young[list(disclosure.SHOWN_COLUMNS)].isna().all().all()
+    table = frames["peer_groups"].set_index("group")
+    assert pd.isna(table.loc["ltyoung", "n"]) and "ltall" in table.loc["ltyoung", "reason"]
+    dims = frames["dimensions"]
+    assert dims[dims["group"] == "ltyoung"][["score", "peer_median"]].isna().all().all()
