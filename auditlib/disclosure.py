@@ -243,23 +243,34 @@ def protect_quantiles(quant: np.ndarray, n: np.ndarray, rules: Rules) -> np.ndar
     return out
 
 
-def whatif_step(n: np.ndarray, floor: int) -> np.ndarray:
-    """Percentile points per shown step of a what-if answer: one step spans `floor` peers."""
-    with np.errstate(divide="ignore"):
-        return np.ceil(100.0 * floor / np.maximum(np.asarray(n, dtype=float), 1) - 1e-9)
+WHATIF_STEPS = (1, 2, 5, 10, 25, 50)   # percentile points a what-if answer may move in
+
+
+def whatif_step(n: int, floor: int) -> int | None:
+    """The coarsest-needed step for what-if percentiles in a set of n answers: the smallest of
+    WHATIF_STEPS spanning at least `floor` peers (s * n >= 100 * floor); None below 2 x floor."""
+    for s in WHATIF_STEPS:
+        if s * n >= 100 * floor:
+            return s
+    return None
 
 
 def whatif_percentile(pct: np.ndarray, n: np.ndarray, floor: int) -> np.ndarray:
-    """A what-if percentile as the meeting may show it: floored to a step of `floor` peers.
+    """What-if percentiles as the meeting may show them: floored to the step of their n, capped
+    at 100 - step; NaN where n is below twice the floor.
 
     A client who sweeps an answer sees the percentile change only when it passes another
-    `floor` organisations: the sweep reveals every floor-th value (decile-like cut points), as
-    quantiles do, never one organisation's step. With 1,300 answers a step is one point.
+    `floor` organisations or more: the sweep reveals cut points as coarse as quantiles do,
+    never one organisation's step. With 1,300 answers the step is one point.
     """
-    step = whatif_step(n, floor)
-    pct = np.asarray(pct, dtype=float)
-    with np.errstate(invalid="ignore"):
-        return np.floor(pct / step + 1e-9) * step
+    pct = np.atleast_1d(np.asarray(pct, dtype=float))
+    n = np.broadcast_to(np.asarray(n), pct.shape)
+    out = np.full(pct.shape, np.nan)
+    for k in range(pct.size):
+        s = whatif_step(int(n.flat[k]), floor)
+        if s is not None and pct.flat[k] == pct.flat[k]:
+            out.flat[k] = min(np.floor(pct.flat[k] / s + 1e-9) * s, 100 - s)
+    return out
 
 
 # --- one result ---------------------------------------------------------------------------

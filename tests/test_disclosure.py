@@ -243,10 +243,15 @@ def test_round_significant():
 
 
 def test_whatif_percentiles_are_coarse_in_small_groups():
-    # 12 answers: steps of 84 points; 1,300: whole percentiles
-    assert whatif_percentile(np.array([50.0, 91.6]), np.array([12, 12]), 10).tolist() == [0.0, 84.0]
-    assert whatif_percentile(np.array([50.4]), np.array([1300]), 10).tolist() == [50.0]
+    # 1,300 answers: whole points; 121: steps of 10; 20: halves; below 20: none
+    assert whatif_percentile(np.array([50.4, 99.9]), np.array([1300, 1300]), 10).tolist() == [50.0, 99.0]
+    assert whatif_percentile(np.array([57.0]), np.array([121]), 10).tolist() == [50.0]
+    assert whatif_percentile(np.array([49.0, 99.0]), np.array([20, 20]), 10).tolist() == [0.0, 50.0]
+    assert np.isnan(whatif_percentile(np.array([60.0]), np.array([19]), 10)).all()
     assert np.isnan(whatif_percentile(np.array([np.nan]), np.array([100]), 10)[0])
+    # every step spans at least the floor of peers
+    for n in range(20, 2000, 7):
+        assert disclosure.whatif_step(n, 10) * n >= 1000
 
 
 def test_reason_wording_in_both_languages():
