@@ -34,7 +34,7 @@ from functools import lru_cache
 from matplotlib.figure import Figure
 
 from auditlib.audit import AuditResult
-from auditlib.report import fmt_number, fmt_value, words
+from auditlib.present import fmt_number, fmt_value, words
 
 # One palette for every chart (print-friendly: blue and greys stay apart in greyscale).
 PALETTE = {

@@ -86,7 +86,7 @@ def test_distribution_shows_the_client_and_the_peer_statistics_only(result, cata
     pos = result.positions_in().set_index("indicator")
     ind = catalogue.indicator("committed_members")
     assert any(t.startswith("120 · P") for t in shown)          # the client's value and percentile
-    from auditlib.report import fmt_value
+    from auditlib.present import value as fmt_value
 
     assert fmt_value(ind, pos.loc[ind.id, "p10"], "en") in shown  # p10 and p90 are labelled
     assert fmt_value(ind, pos.loc[ind.id, "p90"], "en") in shown

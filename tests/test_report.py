@@ -133,13 +133,13 @@ def test_broken_input_keeps_the_failed_notebook_and_the_earlier_report(tmp_path,
     before = {p.name: p.read_bytes() for p in good.out_dir.iterdir()}
 
     # a failure after the notebook ran (here: the HTML export) never replaces the good report either
-    import auditlib.report
+    import auditlib.report.run
 
     def broken_export(*args, **kwargs):
         raise RuntimeError("exporter crashed")
 
     with monkeypatch.context() as m:
-        m.setattr(auditlib.report, "export_html", broken_export)
+        m.setattr(auditlib.report.run, "export_html", broken_export)
         crashed = run_engagement(folder.name, settings=settings, formats=["html", "xlsx"])
     assert crashed.status == "failed"
     assert crashed.error == "html export: RuntimeError: exporter crashed"

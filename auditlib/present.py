@@ -1,0 +1,221 @@
+"""The presentation layer: every figure a person reads is formatted here, once.
+
+Why one module: the report's text, tables and charts, the Excel export, the portfolio, the
+terminal and the meeting widgets all show the same figures. When each formats on its own, the
+same percentile reads 96 in one place and 97 in another. Here each kind of figure has one
+function, and every renderer calls it.
+
+The one rule (stated in the report's method appendix): a displayed percentile, dimension
+score, peer median or Gold total is the raw value rounded *down* to a whole number
+(`shown_percentile`: floor(x + 1e-9); the 1e-9 absorbs floating-point noise such as
+74.99999999999 for an exact 75). Bands and label thresholds are ">= integer bound" rules, so
+flooring is the one rounding under which the number shown always agrees with the band and the
+pass/fail shown next to it: a Gold total of 79.97 reads "79%" and "not ready"; a percentile of
+74.7 reads 74 in the "upper middle" band.
+
+Files (manifest.json, portfolio.json, the Excel data sheets) keep raw values; rounding happens
+only where a person reads. Number conventions: English 1,250.5; Dutch 1.250,5.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from functools import lru_cache
+from typing import Any
+
+from auditlib.config import PACKAGE_ROOT
+from auditlib.errors import ParameterError
+
+LANGUAGES = ("en", "nl")
+WORDS_FILE = PACKAGE_ROOT / "templates" / "report" / "words.yaml"
+DASH = "–"                       # a figure that is not there (missing, not shown, below the floor)
+EPSILON = 1e-9                   # floating-point noise below a whole number
+MONTHS = {"en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                 "October", "November", "December"),
+          "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+                 "oktober", "november", "december")}
+
+
+@lru_cache(maxsize=1)
+def _all_words() -> dict:
+    import yaml
+
+    return yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8"))
+
+
+def words(lang: str) -> dict:
+    """The report's fixed words in one language (headings, captions, table heads)."""
+    if lang not in LANGUAGES:
+        raise ParameterError(f"'{lang}' is not a report language; expected one of {', '.join(LANGUAGES)}")
+    return _all_words()[lang]
+
+
+def _missing(x: Any) -> bool:
+    if x is None:
+        return True
+    try:
+        return math.isnan(float(x))
+    except (TypeError, ValueError):
+        return True
+
+
+# --- the one rule ------------------------------------------------------------------------------
+
+def shown_percentile(x: Any) -> int | None:
+    """THE rule for a displayed percentile, score, median or total: floor(x + 1e-9); None if missing."""
+    if _missing(x):
+        return None
+    x = float(x)
+    if math.isinf(x):
+        return None
+    return int(math.floor(x + EPSILON))
+
+
+def percentile(x: Any, lang: str, *, long: bool = False) -> str:
+    """'P96' (short) or 'percentile 96' / 'percentiel 96' (long); a dash when there is none."""
+    shown = shown_percentile(x)
+    if shown is None:
+        return DASH
+    if long:
+        return words(lang)["percentile_long"].format(p=shown)
+    return f"P{shown}"
+
+
+def percentile_number(x: Any, lang: str) -> str:
+    """The bare shown percentile ('96'), for a table column headed 'Percentile'."""
+    shown = shown_percentile(x)
+    return DASH if shown is None else str(shown)
+
+
+def band_id(x: Any, catalogue) -> str | None:
+    """The band of the *shown* percentile, so the number and the band never disagree."""
+    shown = shown_percentile(x)
+    if shown is None:
+        return None
+    return catalogue.band(float(shown))
+
+
+def band(x: Any, catalogue, lang: str) -> str:
+    """The band's name in the reader's language ('' when there is no percentile)."""
+    bid = band_id(x, catalogue)
+    if bid is None:
+        return ""
+    return next(b.name[lang] for b in catalogue.peers.bands if b.id == bid)
+
+
+def dimension_score(x: Any, lang: str) -> str:
+    """A dimension score (mean percentile), whole number by the same floor rule."""
+    return percentile_number(x, lang)
+
+
+def peer_median(x: Any, lang: str) -> str:
+    """A peer group's median score, whole number by the same floor rule."""
+    return percentile_number(x, lang)
+
+
+def gold_total(x: Any, lang: str) -> str:
+    """The Gold total score: '79%' for 79.97, so a total that fails 80% never reads 80%."""
+    shown = shown_percentile(x)
+    return DASH if shown is None else f"{shown}%"
+
+
+# --- plain numbers -----------------------------------------------------------------------------
+
+def number(x: Any, lang: str, decimals: int | None = None) -> str:
+    """A number for the reader: thousands separators, decimal comma in Dutch, a dash for missing.
+
+    decimals=None: whole numbers and anything of 100 or more without decimals, else one.
+    """
+    if _missing(x):
+        return DASH
+    x = float(x)
+    if math.isinf(x):
+        return DASH
+    if decimals is None:
+        decimals = 0 if abs(x - round(x)) < EPSILON or abs(x) >= 100 else 1
+    text = f"{x:,.{decimals}f}"
+    if text.lstrip("-").strip("0.,") == "":
+        text = text.lstrip("-")           # no "-0"
+    if lang == "nl":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def share(x: Any, lang: str) -> str:
+    """A share on 0-100 with its percent sign ('62%', '12,5%')."""
+    text = number(x, lang)
+    return text if text == DASH else f"{text}%"
+
+
+def money(x: Any, lang: str) -> str:
+    """An amount in EUR thousand as the catalogue states it ('EUR 620k' / 'EUR 620k')."""
+    text = number(x, lang)
+    return text if text == DASH else f"€ {text}k"
+
+
+def count(x: Any, lang: str) -> str:
+    """A whole count ('1,278' / '1.278')."""
+    if _missing(x):
+        return DASH
+    return number(round(float(x)), lang, 0)
+
+
+def group_size(n: Any, floor: int | None, lang: str) -> str:
+    """A group's size, or 'fewer than 10' when it is unknown or below the anonymity floor."""
+    if _missing(n) or (floor is not None and int(n) < floor):
+        return words(lang)["fewer_than"].format(floor=floor if floor is not None else "")
+    return count(n, lang)
+
+
+def value(ind, x: Any, lang: str) -> str:
+    """An indicator's value as a reader sees it: yes/no, a level, a share with %, a number."""
+    if _missing(x):
+        return DASH
+    if ind is None:
+        return number(x, lang)
+    if ind.kind == "yes_no":
+        return words(lang)["yes"] if float(x) >= 0.5 else words(lang)["no"]
+    if ind.kind == "ordinal":
+        return f"{int(round(float(x)))}"
+    if ind.kind == "share":
+        return share(x, lang)
+    return number(x, lang)
+
+
+def value_with_unit(ind, x: Any, lang: str) -> str:
+    """The value followed by the indicator's unit where the value does not carry it."""
+    text = value(ind, x, lang)
+    if text == DASH or ind is None or ind.kind in ("yes_no", "share"):
+        return text
+    unit = ind.unit[lang] if getattr(ind, "unit", None) else ""
+    return f"{text} {unit}".strip()
+
+
+def date(d: Any, lang: str) -> str:
+    """A date: '30 November 2026' / '30 november 2026'; a year stays a year; a dash for none."""
+    if d is None or d == "":
+        return DASH
+    if isinstance(d, int):
+        return str(d)
+    if isinstance(d, str):
+        try:
+            d = _dt.date.fromisoformat(d)
+        except ValueError:
+            return d
+    if isinstance(d, _dt.datetime):
+        d = d.date()
+    return f"{d.day} {MONTHS[lang][d.month - 1]} {d.year}"
+
+
+def pct_change(x: Any, lang: str) -> str:
+    """A change in shown percentile points, signed ('+12', '−3', '0')."""
+    if _missing(x):
+        return DASH
+    k = int(x)
+    return f"+{k}" if k > 0 else (f"−{-k}" if k < 0 else "0")
+
+
+# Old names, kept while renderers move to the functions above.
+fmt_number = number
+fmt_value = value

@@ -1,0 +1,126 @@
+"""The report's pages: the executed notebook as one safe, self-contained HTML page, and its PDF.
+
+Why WeasyPrint for the PDF: it is pip-installable (pure Python on top of the system's pango),
+needs no browser download (unlike nbconvert's webpdf/playwright), runs offline, and honours
+print CSS (A4 pages, page breaks, page numbers), so the PDF is made from the very HTML the
+client gets.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from auditlib.errors import AuditError
+from auditlib.present import words
+from auditlib.report.paths import REMOVE_CELL_TAGS, REMOVE_INPUT_TAGS, TEMPLATE_DIR, TEMPLATES
+
+_FORBIDDEN_TAGS = frozenset({"script", "iframe", "frame", "object", "embed", "link", "base", "applet", "form",
+                             "svg", "math", "audio", "video", "source", "track"})
+_URL_ATTRS = frozenset({"src", "href", "srcset", "data", "action", "formaction", "poster", "background",
+                        "xlink:href", "cite", "longdesc", "ping"})
+_CSS_URL = re.compile(r"url\(\s*['\"]?(?!data:)|@import|expression\(", re.I)
+
+
+def check_html(html: str) -> list[str]:
+    """Problems that make a report unfit to send: scripts, event handlers, external resources.
+
+    The page is parsed (not searched as text), so an escaped '<script>' in a cluster's name is
+    text and passes, while any real script tag, on* attribute, or URL that is not a data: URI
+    or an in-page '#anchor' is a problem. The exporter refuses a report with any problem.
+    """
+    from html.parser import HTMLParser
+
+    problems: list[str] = []
+
+    class Checker(HTMLParser):
+        in_style = False
+
+        def handle_starttag(self, tag, attrs):
+            if tag in _FORBIDDEN_TAGS or (tag == "meta" and any(k == "http-equiv" for k, _ in attrs)):
+                problems.append(f"<{tag}> element")
+            self.in_style = tag == "style"
+            for key, value in attrs:
+                value = (value or "").strip()
+                if key.startswith("on"):
+                    problems.append(f"event handler attribute {key!r} on <{tag}>")
+                elif key in _URL_ATTRS and value and not value.startswith(("data:", "#")):
+                    problems.append(f"external resource {value[:60]!r} in <{tag} {key}>")
+                elif key == "style" and _CSS_URL.search(value):
+                    problems.append(f"external resource in the style of <{tag}>")
+
+        def handle_startendtag(self, tag, attrs):
+            self.handle_starttag(tag, attrs)
+            self.in_style = False
+
+        def handle_endtag(self, tag):
+            self.in_style = False
+
+        def handle_data(self, data):
+            if self.in_style and _CSS_URL.search(data):
+                problems.append("external resource in a stylesheet (url() or @import)")
+
+    checker = Checker(convert_charrefs=True)
+    checker.feed(html)
+    checker.close()
+    return problems
+
+
+@lru_cache(maxsize=1)
+def _html_exporter():
+    """One configured exporter per process: building it (templates, preprocessors) is the slow part."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    from traitlets.config import Config
+
+    config = Config()
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS)
+    config.TagRemovePreprocessor.remove_input_tags = set(REMOVE_INPUT_TAGS)
+    config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove_output"}
+    config.HTMLExporter.exclude_input_prompt = True
+    config.HTMLExporter.exclude_output_prompt = True
+    exporter = HTMLExporter(config=config, template_name="report",
+                            extra_template_basedirs=[str(TEMPLATES)])
+    exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
+    return exporter
+
+
+def export_html(nb, *, lang: str, title: str) -> str:
+    """The executed notebook as one self-contained HTML page (code hidden by cell tags)."""
+    exporter = _html_exporter()
+    css = (TEMPLATE_DIR / "report.css").read_text(encoding="utf-8")
+    page_word = words(lang)["page"]
+    resources = {"audit": {"lang": lang, "title": title, "css": css.replace("PAGE_WORD", page_word)}}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    problems = check_html(body)
+    if problems:
+        raise AuditError("the HTML report is not self-contained and safe: " + "; ".join(problems[:5]))
+    return body
+
+
+def export_pdf(html: str, out: Path, base_dir: Path) -> None:
+    """Render the report's HTML to PDF with WeasyPrint (print CSS: A4, breaks, page numbers)."""
+    import logging
+    import warnings
+
+    with warnings.catch_warnings():   # "HarfBuzz-Subset will be required": fontTools subsets meanwhile
+        warnings.filterwarnings("ignore", message=".*HarfBuzz-Subset.*")
+        import weasyprint
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+
+    try:  # WeasyPrint >= 70: a fetcher object; only data: URIs may be read, anything else stops
+        from weasyprint.urls import URLFetcher
+
+        fetcher = URLFetcher(allowed_protocols=["data"], fail_on_errors=True)
+    except ImportError:  # older WeasyPrint: a fetcher function
+        def fetcher(url: str, *args, **kwargs):
+            if not url.startswith("data:"):
+                raise ValueError(f"the report may not load external resources: {url[:60]}")
+            return weasyprint.default_url_fetcher(url, *args, **kwargs)
+
+    weasyprint.HTML(string=html, base_url=str(base_dir), url_fetcher=fetcher).write_pdf(str(out))
+

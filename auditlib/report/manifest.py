@@ -1,0 +1,100 @@
+"""What a report was made from: SHA-256 of every input and output, and the manifest.
+
+`input_hashes` is also what `auditlib batch --changed-only` compares.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import re
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from auditlib.config import Settings
+from auditlib.report.parameters import ReportParameters
+from auditlib.report.paths import REPORT_TEMPLATE_DIRS, TEMPLATES
+
+
+def _notebook() -> Path:
+    """The report notebook: read from the package at call time, so a test may point it elsewhere."""
+    import auditlib.report
+
+    return auditlib.report.NOTEBOOK
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _files(folder: Path) -> Iterable[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.is_file()
+                  and not any(part.startswith((".", "~$", "__pycache__")) for part in p.relative_to(folder).parts))
+
+
+def input_hashes(client_dir: str | Path, settings: Settings | None = None) -> dict[str, str]:
+    """SHA-256 of every input of one client's report, keyed by a stable name.
+
+    client/<file>      every file of the client folder (questionnaire, profile, earlier audits, notes)
+    catalogue/<file>   every file of the catalogue folder
+    benchmark/<file>   the benchmark file and its .meta.yaml sidecar
+    notebook/<file>    the report notebook
+    template/<file>    the report and commentary templates (auditlib/templates/report, .../commentary)
+    Two runs with equal input hashes (and the same auditlib version) give the same report.
+    """
+    settings = settings or Settings.from_env()
+    client_dir = Path(client_dir)
+    out: dict[str, str] = {}
+    for p in _files(client_dir):
+        out[f"client/{p.relative_to(client_dir).as_posix()}"] = sha256_file(p)
+    for p in _files(settings.catalogue_dir):
+        out[f"catalogue/{p.relative_to(settings.catalogue_dir).as_posix()}"] = sha256_file(p)
+    bench = Path(settings.benchmark_path)
+    for p in (bench, bench.with_name(bench.stem + ".meta.yaml")):
+        if p.is_file():
+            out[f"benchmark/{p.name}"] = sha256_file(p)
+    notebook = _notebook()
+    if notebook.is_file():
+        out[f"notebook/{notebook.name}"] = sha256_file(notebook)
+    for folder in REPORT_TEMPLATE_DIRS:
+        for p in _files(TEMPLATES / folder):
+            out[f"template/{p.relative_to(TEMPLATES).as_posix()}"] = sha256_file(p)
+    return out
+
+
+
+
+def manifest(client_id: str, engagement: str, params: Mapping[str, Any], formats: Sequence[str],
+              checked: ReportParameters, info: Mapping[str, Any], build: Path, timings: Mapping) -> dict:
+    from auditlib import __version__
+    from auditlib.export import package_versions
+
+    inputs = input_hashes(checked.client_dir, checked.settings)
+    earlier = checked.earlier_audit
+    if earlier not in ("", "none") and not re.fullmatch(r"\d{4}", earlier) and Path(earlier).is_file():
+        inputs[f"earlier/{Path(earlier).name}"] = sha256_file(Path(earlier))   # an earlier audit given as a file
+    outputs = {p.name: sha256_file(p) for p in sorted(build.iterdir()) if p.is_file() and p.name != "manifest.json"}
+    shown = {k: v for k, v in params.items() if k not in ("export_dir", "excel")}
+    return {
+        "manifest_version": 1,
+        "client_id": client_id,
+        "engagement": engagement,
+        "status": "ok",
+        "generated_utc": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "parameters": shown,
+        "formats": ["ipynb", *formats],
+        "catalogue": info.get("catalogue", {}),
+        "benchmark": info.get("benchmark", {}),
+        "result": {k: info.get(k) for k in ("anonymity_floor", "primary_group", "peer_groups", "labels",
+                                            "compared_with", "interpretation", "key_figures")},
+        "inputs": inputs,
+        "outputs": outputs,
+        "versions": {"auditlib": __version__, **package_versions()},
+        "timings": dict(timings),
+    }
