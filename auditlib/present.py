@@ -8,7 +8,8 @@ function, and every renderer calls it.
 The one rule (stated in the report's method appendix): a displayed percentile, dimension
 score, peer median or Gold total is the raw value rounded *down* to a whole number
 (`shown_percentile`: floor(x + 1e-9); the 1e-9 absorbs floating-point noise such as
-74.99999999999 for an exact 75). Bands and label thresholds are ">= integer bound" rules, so
+74.99999999999 for an exact 75; two true percentiles among n peers differ by at least
+100 / (2n), far above 1e-9). Bands and label thresholds are ">= integer bound" rules, so
 flooring is the one rounding under which the number shown always agrees with the band and the
 pass/fail shown next to it: a Gold total of 79.97 reads "79%" and "not ready"; a percentile of
 74.7 reads 74 in the "upper middle" band.

@@ -310,6 +310,16 @@ class ReportView(LaterSections):
             _fragments().heading(w["method_title"], "method", 3, "sub") + _fragments().paragraphs([text])
         return Fragment(html, w["appendix"])
 
+    def scenarios(self, names: str = "") -> Fragment:
+        """The meeting's what-if scenarios named in the `scenarios` parameter (none: nothing shown)."""
+        names = names or str(self.params.raw.get("scenarios", "") or "")
+        chosen = [n.strip() for n in names.split(",") if n.strip()]
+        if not chosen:
+            return Fragment("", "")
+        from auditlib.meeting.scenarios import scenario_appendix
+
+        return scenario_appendix(self.result, chosen, self.lang)
+
     def peer_groups(self) -> Fragment:
         """The groups compared with, their n and fallbacks (the nbval-checked contract)."""
         w, r = self.w, self.result
