@@ -6,7 +6,11 @@ STAMP := $(VENV)/.installed
 # Parallel test workers: one per core.
 PYTEST_WORKERS ?= auto
 
-.PHONY: demo test bench clean-venv
+# Debian's chromium for the meeting's browser test (tests/test_meeting_browser.py): Playwright
+# drives it and never downloads a browser of its own. Installed as root when missing.
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: demo test bench clean-venv browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,9 +21,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/auditlib demo
 
-test: $(STAMP)
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "chromium is missing: run 'sudo make browser' (apt-get install chromium) for the browser test"; fi; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
-	$(BIN)/python -m pytest -p no:randomly --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/audit_report.ipynb notebooks/portfolio_overview.ipynb
+	$(BIN)/python -m pytest -p no:randomly --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/audit_report.ipynb notebooks/portfolio_overview.ipynb notebooks/interpretation_meeting.ipynb
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -162,6 +162,37 @@ def cmd_batch(args) -> int:
     return result.exit_code
 
 
+def cmd_meeting(args) -> int:
+    """The interpretation meeting's screen: Voilà on localhost serving the meeting notebook."""
+    import time
+    import webbrowser
+
+    from auditlib.intake import load_client
+    from auditlib.meeting.serve import start
+
+    settings = _settings(args)
+    path = _client_paths(args, [args.client])[0]
+    if not path.is_dir():
+        raise AuditError(f"no client '{args.client}' in {settings.clients_dir}")
+    load_client(path, _catalogue(args))            # a broken questionnaire: the message, here
+    params = {"client_id": path.name, "lang": args.lang, "clients_dir": str(path.parent.resolve()),
+              "catalogue_dir": str(Path(settings.catalogue_dir).resolve()),
+              "benchmark": str(Path(settings.benchmark_path).resolve()),
+              "outputs_dir": str(Path(settings.outputs_dir).resolve())}
+    server = start(params, port=args.port)
+    print(f"interpretation meeting for {path.name}: {server.url}  (Ctrl-C stops it)", flush=True)
+    if not args.no_browser:
+        webbrowser.open(server.url)
+    try:
+        while server.process.poll() is None:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("meeting stopped", file=sys.stderr)
+    finally:
+        server.stop()
+    return 0
+
+
 def cmd_demo(args) -> int:
     """The main job on the bundled example clients: validate, score, then every report."""
     args.clients, args.group, args.floor, args.exclude_id = [], None, None, None
@@ -237,6 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--earlier", help="the earlier audit to compare with (a year in the client's earlier/)")
     p.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("meeting", parents=[common], help="the interpretation meeting's screen (Voilà on localhost)")
+    p.add_argument("client", help="client folder or id")
+    p.add_argument("--lang", choices=["en", "nl"], default="en")
+    p.add_argument("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
+    p.add_argument("--no-browser", action="store_true", help="print the address only; open no browser")
+    p.set_defaults(func=cmd_meeting)
 
     p = sub.add_parser("demo", parents=[common], help="the main job on the bundled example clients")
     p.add_argument("--outputs", help="outputs folder (default: ./outputs)")
