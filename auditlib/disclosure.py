@@ -129,11 +129,20 @@ class Admission:
         return "; ".join(r.text(lang, floor) for r in self.refusals)
 
 
+def pack(mask: np.ndarray) -> np.ndarray:
+    """A boolean row mask as a bitset of uint64 words (popcounts without BLAS or threads)."""
+    bits = np.packbits(np.asarray(mask, dtype=bool), bitorder="little")
+    pad = (-len(bits)) % 8
+    if pad:
+        bits = np.concatenate([bits, np.zeros(pad, dtype=np.uint8)])
+    return bits.view(np.uint64)
+
+
 def _answered(ref: Reference) -> np.ndarray:
-    """(organisations, indicators) float32, 1 where answered; cached on the Reference."""
+    """(indicators, words): each indicator's answered organisations as a bitset; cached."""
     hit = ref.cache.get("disclosure:answered")
     if hit is None:
-        hit = (~np.isnan(ref.values)).astype(np.float32)
+        hit = np.stack([pack(~np.isnan(col)) for col in ref.values.T])
         ref.cache["disclosure:answered"] = hit
     return hit
 
@@ -142,8 +151,9 @@ class DisclosureLedger:
     """Every set of organisations shown so far, per indicator, and the differencing check.
 
     analyse() uses a fresh ledger per result; the meeting keeps one for the whole session, so
-    a group shown an hour ago still counts. The check costs two small matrix products
-    ((shown sets x organisations) @ (organisations x indicators)) per asked group.
+    a group shown an hour ago still counts. Sets are bitsets; a check is a few vectorised
+    AND/popcount passes over (shown sets x indicators x words): well under a millisecond at
+    1,300 organisations, a few milliseconds at 100,000.
     """
 
     def __init__(self, ref: Reference, floor: int, *, differencing: bool | None = None):
@@ -151,12 +161,17 @@ class DisclosureLedger:
         self.floor = int(floor)
         self.differencing = DIFFERENCING if differencing is None else differencing
         self._keys: list[str] = []
-        self._masks = np.zeros((0, len(ref)), dtype=bool)
+        self._sets = np.zeros((0, (len(ref) + 63) // 64), dtype=np.uint64)
         self._shown = np.zeros((0, len(ref.indicator_ids)), dtype=bool)
         self._index: dict[bytes, int] = {}
 
     def __len__(self) -> int:
         return len(self._keys)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The groups shown so far (first name of each distinct membership)."""
+        return tuple(self._keys)
 
     def _conflicts(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         f = self.floor
@@ -168,16 +183,17 @@ class DisclosureLedger:
         wanted = np.ones(k, dtype=bool) if indicators is None else np.asarray(indicators, dtype=bool)
         if not self.differencing or not len(self._keys):
             return Admission(key, True, wanted.copy())
-        mask = np.asarray(mask, dtype=bool)
-        only_new = mask[None, :] & ~self._masks          # (shown sets, organisations)
-        only_old = self._masks & ~mask[None, :]
-        group_bad = self._conflicts(only_new.sum(axis=1), only_old.sum(axis=1))
+        new = pack(mask)
+        only_new = new[None, :] & ~self._sets             # (shown sets, words)
+        only_old = self._sets & ~new[None, :]
+        count = lambda words: np.bitwise_count(words).sum(axis=-1, dtype=np.int64)  # noqa: E731
+        group_bad = self._conflicts(count(only_new), count(only_old))
         if group_bad.any():
             other = self._keys[int(np.flatnonzero(group_bad)[0])]
             return Admission(key, False, np.zeros(k, dtype=bool), (Refusal(key, "differencing_group", other),))
-        answered = _answered(self.ref)
-        a = only_new.astype(np.float32) @ answered       # per shown set and indicator: |new \ old|
-        b = only_old.astype(np.float32) @ answered       # |old \ new|
+        answered = _answered(self.ref)[None, :, :]        # (1, indicators, words)
+        a = count(only_new[:, None, :] & answered)        # per shown set and indicator: |new \ old|
+        b = count(only_old[:, None, :] & answered)        # |old \ new|
         bad = self._conflicts(a, b) & self._shown & wanted[None, :]
         allowed = wanted & ~bad.any(axis=0)
         refusals = []
@@ -191,18 +207,18 @@ class DisclosureLedger:
 
     def record(self, key: str, mask: np.ndarray, indicators: np.ndarray) -> None:
         """Count `mask`'s answering sets for `indicators` as shown from now on."""
-        mask = np.asarray(mask, dtype=bool)
         indicators = np.asarray(indicators, dtype=bool)
         if not indicators.any():
             return
-        sig = np.packbits(mask).tobytes()
+        bits = pack(mask)
+        sig = bits.tobytes()
         h = self._index.get(sig)
         if h is not None:
             self._shown[h] |= indicators
             return
         self._index[sig] = len(self._keys)
         self._keys.append(key)
-        self._masks = np.vstack([self._masks, mask[None, :]])
+        self._sets = np.vstack([self._sets, bits[None, :]])
         self._shown = np.vstack([self._shown, indicators[None, :]])
 
     def admit(self, key: str, mask: np.ndarray, indicators: np.ndarray | None = None) -> Admission:
@@ -303,10 +319,6 @@ def _priority(groups: Sequence[PeerGroup], primary: str) -> list[int]:
     return sorted(range(len(groups)), key=rank)
 
 
-def _count(frame: pd.DataFrame) -> int:
-    return int(frame[list(SHOWN_COLUMNS)].notna().to_numpy().sum())
-
-
 def protect(groups: Sequence[PeerGroup], positions: Mapping[str, pd.DataFrame], ref: Reference,
             floor: int, primary: str, *, ledger: DisclosureLedger | None = None,
             rules: Rules | None = None) -> tuple[tuple[PeerGroup, ...], dict[str, pd.DataFrame], DisclosureSummary]:
@@ -314,46 +326,57 @@ def protect(groups: Sequence[PeerGroup], positions: Mapping[str, pd.DataFrame], 
 
     Returns the groups (a refused group becomes unavailable, with the reason), the positions
     with refused statistics set to NaN (status SUPPRESSED), and a summary of what was dropped.
+    Frames are copied only where something changes (the analysis stays fast).
     """
     rules = rules or Rules(floor)
     ledger = ledger or DisclosureLedger(ref, floor)
     out_groups = list(groups)
-    out_pos = {k: v.copy() for k, v in positions.items()}
+    out_pos = dict(positions)
     refusals: list[Refusal] = []
     suppressed: list[str] = []
     by_rule = {"differencing": 0, "tails": 0}
     cells = rounded = 0
+    cols = list(SHOWN_COLUMNS)
+    nq = len(QUANTILE_COLUMNS)
     for i in _priority(groups, primary):
         g = groups[i]
-        frame = out_pos[g.requested]
         if not g.available or g.mask is None:
             continue
-        shown = frame[list(SHOWN_COLUMNS)].notna().any(axis=1).to_numpy()
+        frame = positions[g.requested]
+        original = frame[cols].to_numpy(dtype=float)   # (indicators, quantiles + percentile)
+        stats = original.copy()
+        present = ~np.isnan(stats)
+        shown = present.any(axis=1)
         verdict = ledger.admit(g.requested, g.mask, shown)
+        refusals.extend(verdict.refusals)
         refused = shown & ~verdict.indicators
-        if verdict.refusals:
-            refusals.extend(verdict.refusals)
         if not verdict.allowed:
             suppressed.append(g.requested)
             out_groups[i] = replace(g, available=False, reason=verdict.refusals[0].text("en", floor),
                                     refusals=verdict.refusals)
             refused = np.ones(len(frame), dtype=bool)
-            frame[["n", "n_missing"]] = 0
         elif verdict.refusals:
             out_groups[i] = replace(g, refusals=verdict.refusals)
-        if refused.any():
-            before = _count(frame)
-            frame.loc[refused, list(SHOWN_COLUMNS)] = np.nan
-            frame.loc[refused, "band"] = None
-            frame.loc[refused, "status"] = SUPPRESSED
-            by_rule["differencing"] += before - _count(frame)
-            cells += int((refused & shown).sum())
-        quant = frame[list(QUANTILE_COLUMNS)].to_numpy(dtype=float)
-        n = frame["n"].to_numpy()
-        safe = protect_quantiles(quant, n, rules)
+        stats[refused] = np.nan
+        by_rule["differencing"] += int(present[refused].sum())
+        cells += int((refused & shown).sum())
+        quant = stats[:, :nq]
+        safe = protect_quantiles(quant, frame["n"].to_numpy(), rules)
         by_rule["tails"] += int((~np.isnan(quant) & np.isnan(safe)).sum())
         rounded += int((~np.isnan(safe) & (safe != quant)).sum())
-        frame[list(QUANTILE_COLUMNS)] = safe
+        stats[:, :nq] = safe
+        if not refused.any() and np.array_equal(stats, original, equal_nan=True):
+            continue
+        frame = frame.copy()
+        for j, col in enumerate(cols):
+            frame[col] = stats[:, j]
+        if refused.any():
+            frame["band"] = frame["band"].where(~refused, None)
+            frame["status"] = np.where(refused, SUPPRESSED, frame["status"].to_numpy())
+        if not verdict.allowed:
+            frame["n"] = 0
+            frame["n_missing"] = 0
+        out_pos[g.requested] = frame
     summary = DisclosureSummary(tuple(refusals), tuple(suppressed), cells,
                                 sum(by_rule.values()), rounded, by_rule)
     return tuple(out_groups), out_pos, summary
