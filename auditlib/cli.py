@@ -112,6 +112,18 @@ def _formats(text: str | None) -> list[str]:
     return formats
 
 
+def _check_exclusion(args, path: Path) -> None:
+    """Refuse an --exclude-id that is not the client's own record before any report is built."""
+    from auditlib.audit import reference_for
+    from auditlib.benchmark import load_benchmark
+    from auditlib.intake import load_client
+    from auditlib.peers import client_exclusion
+
+    catalogue = _catalogue(args)
+    ref = reference_for(load_benchmark(_settings(args).benchmark_path, catalogue), catalogue)
+    client_exclusion(ref, load_client(path, catalogue).profile, args.exclude_id)
+
+
 def cmd_run(args) -> int:
     """One engagement's report: notebook, HTML, PDF, Excel and manifest under outputs/."""
     from auditlib.report import run_engagement
@@ -120,6 +132,9 @@ def cmd_run(args) -> int:
     extra = {k: v for k, v in (("engagement_id", args.engagement), ("engagement_date", args.date),
                                ("earlier_audit", args.earlier), ("benchmark", args.benchmark)) if v}
     client = Path(args.client) if Path(args.client).is_dir() else args.client   # a folder, or an id
+    if args.exclude_id:
+        _check_exclusion(args, _client_paths(args, [args.client])[0])
+        extra["exclude_id"] = args.exclude_id
     outcome = run_engagement(client, settings=settings, lang=args.lang, groups=args.group,
                              formats=_formats(args.formats), outputs_dir=settings.outputs_dir,
                              engagement=args.engagement, cell_timeout=args.timeout,
@@ -147,13 +162,21 @@ def cmd_batch(args) -> int:
     if args.timeout is not None and args.timeout <= 0:
         raise AuditError("--timeout must be a positive number of seconds")
     paths = client_folders(args.client_names, folder=args.folder, clients_dir=settings.clients_dir)
+    extra = None
+    if args.exclude_id:
+        if len(paths) != 1:
+            raise AuditError("--exclude-id names one client's own record: give exactly one client, or set "
+                             "benchmark_id in each client's questionnaire profile")
+        _check_exclusion(args, Path(paths[0]))
+        extra = {"exclude_id": args.exclude_id}
     if args.folder:
         from dataclasses import replace
 
         settings = replace(settings, clients_dir=Path(args.folder))
     result = run_batch(paths, settings=settings, workers=args.workers or os.cpu_count(),
                        cell_timeout=args.timeout or 600, lang=args.lang, formats=formats,
-                       outputs_dir=settings.outputs_dir, changed_only=args.changed_only)
+                       outputs_dir=settings.outputs_dir, changed_only=args.changed_only,
+                       extra_parameters=extra)
     print(summary_table(result.results))
     if result.index is not None:
         print(f"portfolio: {result.index}")
@@ -255,6 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["en", "nl"], default="en")
     p.add_argument("--formats", help="comma-separated subset of html,pdf,xlsx (default: all)")
     p.add_argument("--outputs", help="outputs folder (default: ./outputs or $AUDITLIB_OUTPUTS)")
+    p.add_argument("--exclude-id", help="the client's own record id in the benchmark database "
+                                        "(one client only; otherwise set benchmark_id in each profile)")
     p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("run", parents=[common], help="write one engagement's report (HTML, PDF, Excel)")
@@ -267,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", help="engagement date shown on the cover (e.g. 2026-11-26)")
     p.add_argument("--earlier", help="the earlier audit to compare with (a year in the client's earlier/)")
     p.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
+    p.add_argument("--exclude-id", help="the client's own record id in the benchmark database")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("meeting", parents=[common], help="the interpretation meeting's screen (Voilà on localhost)")

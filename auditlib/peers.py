@@ -195,6 +195,10 @@ def resolve(spec: GroupSpec, client, ref: Reference, catalogue: Catalogue, *,
         current = built_in_spec(nxt, client, catalogue)
 
 
+def _words(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def client_exclusion(ref: Reference, client, exclude_id: str | None = None) -> np.ndarray:
     """True for the client's own record in the database; refuse any other organisation's.
 
@@ -226,7 +230,7 @@ def client_exclusion(ref: Reference, client, exclude_id: str | None = None) -> n
     differ = [k for k in mine if mine[k] != theirs[k]]
     if differ:
         raise ParameterError(
-            f"{source} '{own}' is not this client's record: its {' and '.join(differ)} "
+            f"{source} '{own}' is not this client's record: its {_words(differ)} "
             f"differ{'s' if len(differ) == 1 else ''} from the client's profile; only the client's own "
             f"record may be excluded")
     return hit

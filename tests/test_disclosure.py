@@ -272,3 +272,42 @@ def test_every_output_reads_the_protected_figures(catalogue, lt_frame):
     assert pd.isna(table.loc["ltyoung", "n"]) and "ltall" in table.loc["ltyoung", "reason"]
     dims = frames["dimensions"]
     assert dims[dims["group"] == "ltyoung"][["score", "peer_median"]].isna().all().all()
+
+
+def test_peer_group_table_gives_the_refusals_in_both_languages(catalogue):
+    from auditlib.benchmark import load_benchmark
+    from auditlib.intake import load_client
+
+    result = analyse(load_client(DATA / "clients" / "de-lichtwerk-photonics", catalogue), catalogue=catalogue,
+                     benchmark=load_benchmark(None, catalogue))
+    table = result.peer_group_table().set_index("group")
+    eu = table.loc["eu"]
+    assert eu["statistics"] and eu["n"] > 1000                  # the group stays, four indicators do not
+    assert eu["withheld"].split(", ") == list(result.group("eu").refusals[0].indicators)
+    assert "niet getoond" in eu["reason_nl"]
+    pos = result.positions_in("eu").set_index("indicator")
+    assert (pos.loc[eu["withheld"].split(", "), "status"] == disclosure.SUPPRESSED).all()
+    assert table.loc["all", "reason_nl"] == "" and table.loc["all", "withheld"] == ""
+
+
+def test_report_parameters_carry_exclude_id_to_the_analysis(tmp_path, catalogue):
+    """`auditlib run/batch --exclude-id` reach analyse() through the report parameter exclude_id."""
+    import shutil
+
+    from auditlib.report import validate_parameters
+    from auditlib.report.view import ReportView
+
+    # a client that is CO-00294 of the shipped database (LT, food, founded 1997)
+    folder = tmp_path / "lt-food"
+    folder.mkdir()
+    text = (DATA / "clients" / "es-huerta-food" / "questionnaire.yaml").read_text(encoding="utf-8")
+    text = text.replace("  country: ES", "  country: LT").replace("  founding_year: 2008", "  founding_year: 1997")
+    (folder / "questionnaire.yaml").write_text(text, encoding="utf-8")
+    params = validate_parameters({"client_id": "lt-food", "clients_dir": str(tmp_path), "exclude_id": "CO-00294"})
+    assert params.exclude_id == "CO-00294"
+    view = ReportView(params)
+    assert view.result.group("all").n == 1299
+    with pytest.raises(Exception, match="not in the benchmark database"):
+        ReportView(validate_parameters({"client_id": "lt-food", "clients_dir": str(tmp_path),
+                                        "exclude_id": "co-00294"}))
+    shutil.rmtree(folder)

@@ -193,3 +193,30 @@ def test_group_below_floor_after_every_fallback_shows_no_size(catalogue, referen
     assert pd.isna(result.peer_group_table().set_index("group").loc["field", "n"])
     assert (result.positions_in("field")["status"].isin(["group_below_floor", "context"])).all()
     assert result.positions_in("field")["median"].isna().all()
+
+
+# --- the CLI: score, run and batch take --exclude-id, and refuse what is not the client's own ---
+
+@pytest.mark.parametrize("argv, message", [
+    (["score", "es-huerta-food", "--exclude-id", "co-00294"], "did you mean 'CO-00294'"),
+    (["score", "es-huerta-food", "--exclude-id", "CO-99999"], "'CO-99999' is not in the benchmark database"),
+    (["run", "es-huerta-food", "--exclude-id", "CO-99999"], "'CO-99999' is not in the benchmark database"),
+    (["run", "es-huerta-food", "--exclude-id", "CO-00294"], "is not this client's record: its country"),
+    (["batch", "es-huerta-food", "--exclude-id", "CO-00001"], "is not this client's record"),
+    (["batch", "es-huerta-food", "pl-wisla-ict", "--exclude-id", "CO-00001"], "give exactly one client"),
+])
+def test_cli_refuses_an_exclude_id_that_is_not_the_clients_own(argv, message, capsys, tmp_path):
+    from auditlib.cli import main
+
+    assert main([*argv, "--outputs", str(tmp_path)] if argv[0] != "score" else argv) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not any(tmp_path.iterdir())           # nothing was built
+
+
+def test_cli_run_and_batch_accept_exclude_id():
+    from auditlib.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["run", "x", "--exclude-id", "CO-1"]).exclude_id == "CO-1"
+    assert parser.parse_args(["batch", "x", "--exclude-id", "CO-1"]).exclude_id == "CO-1"

@@ -31,6 +31,8 @@ PARAMETERS: dict[str, tuple[tuple[type, ...], Any, str]] = {
     "clients_dir": ((str,), "", "clients folder; '' = <data>/clients"),
     "export_dir": ((str,), "", "folder for scores.xlsx and run-info.json; '' = write nothing"),
     "excel": ((bool,), False, "write scores.xlsx into export_dir"),
+    "exclude_id": ((str,), "", "the client's own record id in the benchmark database (only that one: "
+                               "docs/confidentiality.md); '' = the questionnaire's benchmark_id, if any"),
 }
 # Names every IPython namespace holds besides the user's.
 _IPYTHON_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit", "open"})
@@ -53,6 +55,7 @@ class ReportParameters:
     export_dir: Path | None
     excel: bool
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    exclude_id: str | None = None        # checked by analyse(): only the client's own record
 
 
 def split_groups(value: str | Sequence[str]) -> list[str]:
@@ -190,7 +193,7 @@ def validate_parameters(namespace: Mapping[str, Any], *, check_client: bool = Tr
         earlier_audit=str(values["earlier_audit"]).strip(), engagement_id=engagement,
         engagement_date=date, anonymity_floor=floor or None, settings=settings, client_dir=client_dir,
         export_dir=Path(values["export_dir"]) if values["export_dir"] else None, excel=values["excel"],
-        raw=dict(values))
+        raw=dict(values), exclude_id=str(values["exclude_id"]).strip() or None)
 
 
 def _raise(problems: list[str]) -> None:

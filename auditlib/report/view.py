@@ -42,7 +42,8 @@ class ReportView(LaterSections):
         folder = load_client(params.client_dir, self.catalogue)
         self.folder = self._choose_earlier(folder)
         self.result = analyse(self.folder, catalogue=self.catalogue, benchmark=self.benchmark,
-                              groups=list(params.groups) or None, anonymity_floor=params.anonymity_floor)
+                              groups=list(params.groups) or None, anonymity_floor=params.anonymity_floor,
+                              exclude_id=params.exclude_id)
         self.interpretation = _interpret(self.result, self.lang)
         self.timings: dict[str, float] = {"analysis": time.perf_counter() - t0}
         self._chart_seconds = 0.0
