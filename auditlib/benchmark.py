@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from auditlib import yamlsafe
 from auditlib.errors import BenchmarkError, Problem
 
 if TYPE_CHECKING:
@@ -118,7 +119,7 @@ def _version(path: Path, sha: str) -> str:
     if not meta.is_file():
         return fallback
     try:
-        info = yaml.safe_load(meta.read_text(encoding="utf-8"))
+        info = yamlsafe.load_path(meta)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return fallback
     if not isinstance(info, dict) or not info.get("version"):

@@ -16,9 +16,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from auditlib import yamlsafe
 from auditlib.errors import CatalogueError, Problem
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # the C parser when PyYAML has it
 Kind = Literal["count", "share", "amount", "ordinal", "yes_no"]
 Direction = Literal["higher", "lower", "context"]
 LANGUAGES = ("en", "nl")
@@ -343,7 +343,7 @@ def _read_yaml(path: Path, problems: list[Problem]) -> object | None:
         problems.append(Problem(str(path), "file", "the file is missing", expected="a YAML file"))
         return None
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        return yamlsafe.load_path(path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"

@@ -12,6 +12,10 @@ from dataclasses import asdict, dataclass
 from typing import Any, Iterable
 
 
+# Problems printed per file: a sheet with 200,000 bad rows must not print 200,000 lines.
+MAX_SHOWN_PER_FILE = 50
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input, with enough context to find and fix it."""
@@ -56,9 +60,22 @@ class InputError(AuditError):
         self.summary = summary or f"{len(self.problems)} problem(s) in the {self.kind}"
         super().__init__(self.render())
 
-    def render(self) -> str:
+    def render(self, per_file: int | None = None) -> str:
+        """The summary and one line per problem, at most `per_file` (default MAX_SHOWN_PER_FILE)
+        of each file, then how many more there are (all of them stay in `problems`)."""
+        limit = MAX_SHOWN_PER_FILE if per_file is None else per_file
         lines = [self.summary + ":"]
-        lines += [f"  - {p}" for p in self.problems]
+        shown: dict[str, int] = {}
+        hidden: dict[str, int] = {}
+        for p in self.problems:
+            if shown.get(p.file, 0) < limit:
+                shown[p.file] = shown.get(p.file, 0) + 1
+                lines.append(f"  - {p}")
+            else:
+                hidden[p.file] = hidden.get(p.file, 0) + 1
+        for file, n in hidden.items():
+            lines.append(f"  ... and {n:,} more problem{'s' if n > 1 else ''} in {file} "
+                         f"(the first {limit} are shown)")
         return "\n".join(lines)
 
     def to_frame(self):

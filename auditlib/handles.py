@@ -35,6 +35,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from auditlib import yamlsafe
 from auditlib.catalogue import Catalogue, Indicator, Text
 from auditlib.errors import CatalogueError, Problem
 
@@ -84,7 +85,6 @@ def data_path(catalogue: Catalogue, name: str) -> Path:
 
 
 _PARSED: dict[tuple, object] = {}
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_data(path: Path) -> object:
@@ -96,7 +96,7 @@ def read_data(path: Path) -> object:
         stat = path.stat()
         key = (str(path), stat.st_mtime_ns, stat.st_size)
         if key not in _PARSED:
-            _PARSED[key] = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+            _PARSED[key] = yamlsafe.load_path(path)
         return _PARSED[key]
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CatalogueError([Problem(str(path), "file", f"cannot be read: {exc}",

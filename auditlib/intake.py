@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
+from auditlib import localnum, yamlsafe
 from auditlib.errors import ParameterError, Problem, QuestionnaireError
 from auditlib.files import atomic_write
 
@@ -153,6 +154,8 @@ class _Raw:
     answers_missing: str = "key answers.{key}"    # place of a missing indicator
     have_profile: bool = True    # False when the profile part could not be read at all:
     have_answers: bool = True    # then its keys are not reported one by one as missing
+    number_style: str | None = None   # declared by the format (a ';' CSV is Dutch style)
+    number_why: str = ""
 
 
 class _Bad(ValueError):
@@ -164,7 +167,13 @@ class _Bad(ValueError):
         self.expected = expected
 
 
-def _suggest(word: str, choices: Iterable[str]) -> str:
+# Beyond this many problems, no "did you mean" (difflib is slow, and nobody reads that far).
+SUGGEST_LIMIT = 200
+
+
+def _suggest(word: str, choices: Iterable[str], problems: list[Problem] | None = None) -> str:
+    if problems is not None and len(problems) >= SUGGEST_LIMIT:
+        return ""
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.75)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -173,7 +182,7 @@ def _add_profile(raw: _Raw, key: Any, entry: _Entry, problems: list[Problem]) ->
     key = str(key).strip().lower()
     if key not in PROFILE_KEYS:
         problems.append(Problem(entry.file, entry.place, "unknown profile key", value=key,
-                                expected="one of " + ", ".join(PROFILE_KEYS) + _suggest(key, PROFILE_KEYS)))
+                                expected="one of " + ", ".join(PROFILE_KEYS) + _suggest(key, PROFILE_KEYS, problems)))
     elif key in raw.profile:
         problems.append(Problem(entry.file, entry.place, f"profile key '{key}' given twice "
                                 f"(first at {raw.profile[key].place})", value=entry.value,
@@ -188,7 +197,7 @@ def _add_answer(raw: _Raw, key: Any, entry: _Entry, catalogue: Catalogue,
     if key not in catalogue.by_id:
         problems.append(Problem(entry.file, entry.place, "unknown indicator id", value=key,
                                 indicator=key, expected="an indicator id of the catalogue"
-                                + _suggest(key, catalogue.ids)))
+                                + _suggest(key, catalogue.ids, problems)))
     elif key in raw.answers:
         problems.append(Problem(entry.file, entry.place, "duplicate row for this indicator "
                                 f"(first at {raw.answers[key].place})", value=entry.value,
@@ -204,23 +213,29 @@ def _read_yaml(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Ra
     text = _read_text(path, problems)
     if text is None:
         return None
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
+        loader, node = yamlsafe.compose(text, file)
         if node is None:
+            loader.dispose()
             problems.append(Problem(file, "file", "the file is empty (no YAML content)",
                                     expected="sections 'profile' and 'answers'"))
             return None
         lines = _yaml_key_lines(node)
-        data = loader.construct_document(node)
+        number_texts = _yaml_number_texts(node)
+        data = yamlsafe.construct(loader, node)
+    except yamlsafe.AliasBombError as exc:
+        problems.append(Problem(file, "file", exc.problem, expected="the values written out"))
+        return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
         problems.append(Problem(file, place, f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
                                 expected="well-formed YAML (check indentation, colons and quotes)"))
         return None
-    finally:
-        loader.dispose()
+    if isinstance(data, dict) and isinstance(data.get("answers"), dict):
+        for key, text_value in number_texts.items():   # "1.250" as written, not YAML's 1.25
+            if key in data["answers"] and not isinstance(data["answers"][key], bool):
+                data["answers"][key] = text_value
     if not isinstance(data, dict):
         problems.append(Problem(file, "file", "the top level is not a mapping",
                                 value=type(data).__name__,
@@ -284,6 +299,29 @@ def _yaml_key_lines(node: Any) -> dict[tuple[str, str], list[int]]:
     return lines
 
 
+_YAML_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+# Numbers YAML reads as written: no leading zero, no three-decimal "1.250", no sexagesimal "1:30".
+_PLAIN_DECIMAL = re.compile(r"[-+]?(?:0|[1-9]\d*)(?:\.\d{1,2}|\.\d{4,})?|[-+]?0\.\d+")
+
+
+def _yaml_number_texts(node: Any) -> dict[Any, str]:
+    """The answers YAML reads as numbers, as written: YAML 1.1 reads "1.250" as 1.25, "1:30" as 90
+    and "010" as 8, so the intake reads the text itself (`localnum`)."""
+    import yaml
+
+    out: dict[Any, str] = {}
+    if not isinstance(node, yaml.MappingNode):
+        return out
+    for key_node, value_node in node.value:
+        if (isinstance(key_node, yaml.ScalarNode) and key_node.value == "answers"
+                and isinstance(value_node, yaml.MappingNode)):
+            for k, v in value_node.value:
+                if (isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode) and v.style is None
+                        and v.tag in _YAML_NUMBER_TAGS and not _PLAIN_DECIMAL.fullmatch(v.value)):
+                    out[k.value] = v.value
+    return out
+
+
 def _read_text(path: Path, problems: list[Problem]) -> str | None:
     file = str(path)
     try:
@@ -312,7 +350,7 @@ def _header_index(row: tuple, required: tuple[str, ...]) -> dict[str, int] | Non
 
 def _cell(row: tuple, index: int) -> Any:
     value = row[index] if index < len(row) else None
-    return value.strip() if isinstance(value, str) else value
+    return value.strip() if isinstance(value, str) and not isinstance(value, Formula) else value
 
 
 def _blank(value: Any) -> bool:
@@ -320,13 +358,18 @@ def _blank(value: Any) -> bool:
 
 
 def _read_table(rows: Iterable[tuple], file: str, where: str, required: tuple[str, ...],
-                problems: list[Problem]) -> list[tuple[int, dict[str, Any]]] | None:
-    """Rows below the header row as {column: value}, numbered as a spreadsheet shows them."""
+                problems: list[Problem], found: dict[str, Any] | None = None
+                ) -> list[tuple[int, dict[str, Any]]] | None:
+    """Rows below the header row as {column: value}, numbered as a spreadsheet shows them.
+
+    `found` receives the header's row number and column indexes (for messages about cells)."""
     header: dict[str, int] | None = None
     out: list[tuple[int, dict[str, Any]]] = []
     for number, row in enumerate(rows, start=1):
         if header is None:
             header = _header_index(tuple(row), required)
+            if header is not None and found is not None:
+                found.update(row=number, columns=header)
             continue
         values = {name: _cell(tuple(row), i) for name, i in header.items()}
         if all(_blank(values.get(r)) for r in required):
@@ -339,12 +382,101 @@ def _read_table(rows: Iterable[tuple], file: str, where: str, required: tuple[st
     return out
 
 
+class Formula(str):
+    """A cell holding a formula whose result the workbook did not store (the formula text)."""
+
+    cell = ""
+
+    def __repr__(self) -> str:
+        return f"formula {str.__repr__(self)} without a saved result"
+
+
+FORMULA_EXPECTED = ("a typed value, or the workbook opened and saved in Excel or LibreOffice so that the "
+                    "formula's result is stored")
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
+
+
+def _not_a_workbook(path: Path) -> tuple[str, str] | None:
+    """(problem, expected) for files openpyxl would misreport ("not a zip file"), else None."""
+    with path.open("rb") as fh:
+        head = fh.read(8)
+        if head != _OLE_MAGIC:
+            return None
+        data = head + fh.read(4 << 20)   # the directory of a small compound file is near the start
+    if _ENCRYPTION_STREAM in data:
+        return ("the workbook is encrypted (protected with a password to open)",
+                "the questionnaire saved without a password to open (File > Info > Protect Workbook)")
+    return ("an old Excel 97-2003 workbook (.xls format) with an .xlsx name",
+            "the workbook saved as 'Excel Workbook (*.xlsx)'")
+
+
+def _sheet_key(name: str) -> str:
+    return re.sub(r"\s+", "", name).casefold()
+
+
+def _sheet_xml(path: Path, sheet_path: str) -> bytes:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            return z.read(sheet_path)
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return b""
+
+
+def _has_formulas(data: bytes) -> bool:
+    return re.search(rb"<(?:\w+:)?f[\s>/]", data) is not None
+
+
+def _merged_ranges(data: bytes) -> list[tuple[int, int, int, int, str]]:
+    """Merged ranges of one sheet's XML as (min_col, min_row, max_col, max_row, "A1:B2") (read-only
+    worksheets do not expose them)."""
+    from openpyxl.utils.cell import range_boundaries
+
+    out = []
+    for match in re.finditer(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([^"]+)"', data):
+        ref = match.group(1).decode("ascii", "replace")
+        try:
+            out.append((*range_boundaries(ref), ref))
+        except (ValueError, TypeError):
+            continue
+    return out
+
+
+def _with_formulas(values: Iterable[tuple], formulas: Iterable[tuple] | None) -> Iterable[tuple]:
+    """Rows of cached values; a blank cell whose formula has no stored result becomes a Formula."""
+    if formulas is None:
+        yield from values
+        return
+    import itertools
+
+    from openpyxl.utils import get_column_letter
+
+    for number, (row, frow) in enumerate(itertools.zip_longest(values, formulas, fillvalue=()), start=1):
+        if any(isinstance(f, str) and f.startswith("=") for f in frow):
+            cells = []
+            for col, (v, f) in enumerate(itertools.zip_longest(row, frow), start=1):
+                # no cached value: openpyxl gives None, or the formula text itself when the
+                # workbook (written by a program, never calculated) stored no result
+                if isinstance(f, str) and f.startswith("=") and (v is None or v == f):
+                    v = Formula(f)
+                    v.cell = f"{get_column_letter(col)}{number}"
+                cells.append(v)
+            row = tuple(cells)
+        yield row
+
+
 def _read_xlsx(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Raw | None:
     import openpyxl
 
     file = str(path)
     if path.stat().st_size == 0:
         problems.append(Problem(file, "file", "the file is empty", expected="a filled-in questionnaire"))
+        return None
+    misnamed = _not_a_workbook(path)
+    if misnamed is not None:
+        problems.append(Problem(file, "file", misnamed[0], expected=misnamed[1]))
         return None
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -353,21 +485,41 @@ def _read_xlsx(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Ra
                                 f"({type(exc).__name__}: {exc})",
                                 expected="an .xlsx file saved by Excel or LibreOffice"))
         return None
+    wbf = None    # the same workbook with formulas as written; only opened when a sheet has some
     try:
-        sheets = {name.strip().lower(): name for name in wb.sheetnames}
         tables: dict[str, list[tuple[int, dict[str, Any]]] | None] = {}
         for sheet, columns in (("profile", ("key", "value")), ("answers", ("indicator_id", "answer"))):
-            if sheet not in sheets:
+            names = [n for n in wb.sheetnames if _sheet_key(n) == sheet]
+            tables[sheet] = None
+            if not names:
                 problems.append(Problem(file, f"sheet '{sheet}'", f"missing sheet '{sheet}'",
                                         value=", ".join(wb.sheetnames),
                                         expected="the sheets 'profile' and 'answers'"))
-                tables[sheet] = None
                 continue
-            ws = wb[sheets[sheet]]
-            tables[sheet] = _read_table(ws.iter_rows(values_only=True), file, f"sheet '{sheet}'",
-                                        columns, problems)
+            if len(names) > 1:
+                shown = ", ".join(repr(n) + ("" if wb[n].sheet_state == "visible" else f" ({wb[n].sheet_state})")
+                                  for n in names)
+                problems.append(Problem(file, f"sheet '{sheet}'", f"{len(names)} sheets could be the "
+                                        f"'{sheet}' sheet: {shown}", expected=f"exactly one sheet named "
+                                        f"'{sheet}' (names differing only in case, spaces or hidden state "
+                                        "are not told apart)"))
+                continue
+            ws = wb[names[0]]
+            xml = _sheet_xml(path, getattr(ws, "_worksheet_path", ""))
+            header: dict[str, Any] = {}
+            formulas = None
+            if _has_formulas(xml):
+                if wbf is None:
+                    wbf = openpyxl.load_workbook(path, read_only=True, data_only=False)
+                formulas = wbf[names[0]].iter_rows(values_only=True)
+            tables[sheet] = _read_table(_with_formulas(ws.iter_rows(values_only=True), formulas),
+                                        file, f"sheet '{sheet}'", columns, problems, header)
+            if tables[sheet] is not None:
+                _report_merged(xml, str(path), sheet, columns[1], header, problems)
     finally:
         wb.close()
+        if wbf is not None:
+            wbf.close()
     raw = _Raw(profile_file=file, answers_file=file, profile_missing="sheet 'profile', key '{key}'",
                answers_missing="sheet 'answers'", have_profile=tables["profile"] is not None,
                have_answers=tables["answers"] is not None)
@@ -390,6 +542,22 @@ def _read_xlsx(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Ra
     return raw
 
 
+def _report_merged(xml: bytes, file: str, sheet: str, column: str, header: dict[str, Any],
+                   problems: list[Problem]) -> None:
+    """Merged cells in the value/answer column below the header: an answer would be read once."""
+    from openpyxl.utils import get_column_letter
+
+    index = header.get("columns", {}).get(column)
+    if index is None:
+        return
+    col = index + 1
+    for min_col, min_row, max_col, max_row, ref in _merged_ranges(xml):
+        if min_col <= col <= max_col and max_row > header.get("row", 0):
+            problems.append(Problem(file, f"sheet '{sheet}', cells {ref}",
+                                    f"merged cells in the '{column}' column (column {get_column_letter(col)})",
+                                    expected=f"one {column} per row: unmerge the cells"))
+
+
 def csv_profile_path(path: Path) -> Path:
     """Where the profile of a CSV questionnaire lives: profile.csv, or <stem>.profile.csv."""
     path = Path(path)
@@ -397,33 +565,73 @@ def csv_profile_path(path: Path) -> Path:
     return path.with_name(name)
 
 
+CSV_DELIMITERS = (",", ";", "\t")
+
+
+def _csv_parse(text: str, required: tuple[str, ...]) -> tuple[str, list[list[str]], int | None]:
+    """The separator that the whole file uses, its rows, and the header row's index.
+
+    Every candidate separator is tried on the whole file: the one that finds the header and
+    splits the most rows below it into two or more fields wins (the first line alone can
+    mislead, e.g. an instructions line or a comma inside a header)."""
+    best: tuple[tuple[int, int], str, list[list[str]], int | None] | None = None
+    for delimiter in CSV_DELIMITERS:
+        try:
+            rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        except csv.Error:
+            continue
+        header = next((i for i, row in enumerate(rows) if _header_index(tuple(row), required)), None)
+        if header is None:
+            score = (-1, 0)
+        else:
+            width = len(rows[header])
+            body = [r for r in rows[header + 1:] if any(c.strip() for c in r)]
+            score = (sum(len(r) >= 2 for r in body), sum(len(r) == width for r in body))
+        if best is None or score > best[0]:
+            best = (score, delimiter, rows, header)
+    if best is None:
+        raise csv.Error("no separator splits the file into rows")
+    return best[1], best[2], best[3]
+
+
 def _csv_rows(path: Path, required: tuple[str, ...], problems: list[Problem]
-              ) -> list[tuple[int, dict[str, Any]]] | None:
+              ) -> tuple[list[tuple[int, dict[str, Any]]] | None, str]:
+    """The rows below the header, and the separator the file uses."""
     text = _read_text(path, problems)
     if text is None:
-        return None
-    first = text.splitlines()[0] if text.splitlines() else ""
-    delimiter = ";" if ";" in first and "," not in first else ","
+        return None, ","
     try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        delimiter, rows, header = _csv_parse(text, required)
     except csv.Error as exc:
         problems.append(Problem(str(path), "file", f"not valid CSV: {exc}",
                                 expected="comma- or semicolon-separated rows"))
-        return None
-    return _read_table(rows, str(path), "file", required, problems)
+        return None, ","
+    if header is not None:
+        width = len(rows[header])
+        shown = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter]
+        for number, row in enumerate(rows[header + 1:], start=header + 2):
+            extra = [c for c in row[width:] if c.strip()]
+            if extra:
+                problems.append(Problem(str(path), f"row {number}", f"more values than columns "
+                                        f"({len(row)} for {width})", value=delimiter.join(row),
+                                        expected=f"{width} {shown}-separated values; a value with a "
+                                                 f"{shown} in it (such as a decimal comma) in double quotes"))
+    return _read_table(rows, str(path), "file", required, problems), delimiter
 
 
 def _read_csv(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Raw | None:
     profile_path = csv_profile_path(path)
     raw = _Raw(profile_file=str(profile_path), answers_file=str(path),
                profile_missing="key '{key}'", answers_missing="file")
-    answers = _csv_rows(path, ("indicator_id", "answer"), problems)
+    answers, delimiter = _csv_rows(path, ("indicator_id", "answer"), problems)
+    if delimiter == ";":    # the convention of spreadsheets that use the decimal comma
+        raw.number_style, raw.number_why = localnum.NL, "a semicolon-separated file (decimal comma)"
     if not profile_path.is_file():
         problems.append(Problem(str(profile_path), "file", "the profile file is missing",
                                 expected=f"{profile_path.name} next to {path.name} (columns key,value)"))
         profile = None
     else:
-        profile = _csv_rows(profile_path, ("key", "value"), problems)
+        profile, _ = _csv_rows(profile_path, ("key", "value"), problems)
     raw.have_profile, raw.have_answers = profile is not None, answers is not None
     for number, row in profile or []:
         place = f"row {number}"
@@ -467,22 +675,20 @@ def _is_not_answered(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip().casefold() in NOT_ANSWERED)
 
 
-def _to_number(value: Any, ind: Indicator) -> float:
+def _to_number(value: Any, ind: Indicator, convention: localnum.Convention | None = None) -> float:
     expected = expected_text(ind)
     if isinstance(value, bool):
         raise _Bad("a yes/no value in a number field", expected)
     if isinstance(value, (int, float)):
         number = float(value)
     elif isinstance(value, str):
-        text = value.strip().replace("\u00a0", "").replace(" ", "")
+        text = value.strip()
         if ind.kind == "share" and text.endswith("%"):
-            text = text[:-1]
-        if "," in text and "." in text:
-            raise _Bad("ambiguous number (both '.' and ',')", expected + ", one decimal separator")
+            text = text[:-1].rstrip()
         try:
-            number = float(text.replace(",", "."))
-        except ValueError:
-            raise _Bad("text in a number field", expected) from None
+            number = localnum.read(text, whole=ind.kind == "count", convention=convention)
+        except localnum.NumberTextError as exc:
+            raise _Bad(exc.message, expected + (f"; {exc.hint}" if exc.hint else "")) from None
     elif isinstance(value, (_dt.date, _dt.time)):
         raise _Bad("a date in a number field (Excel may have converted the entry)", expected)
     else:
@@ -510,8 +716,13 @@ def _check_range(number: float, ind: Indicator) -> float:
 _LEVEL_LABEL = re.compile(r"^\s*(\d+)\s*[-\u2013\u2014:.)]\s*\D")
 
 
-def parse_answer(value: Any, ind: Indicator) -> float | None:
-    """One answer as a float (None = not answered); raises _Bad with what was expected."""
+def parse_answer(value: Any, ind: Indicator, convention: localnum.Convention | None = None) -> float | None:
+    """One answer as a float (None = not answered); raises _Bad with what was expected.
+
+    `convention`: the file's number style (`localnum.convention_of`), which settles "1.250"."""
+    if isinstance(value, Formula):
+        raise _Bad(f"cell {value.cell}: a formula without a saved result (the answer cannot be read)",
+                   FORMULA_EXPECTED)
     if _is_not_answered(value):
         return None
     if ind.kind == "yes_no":
@@ -530,11 +741,11 @@ def parse_answer(value: Any, ind: Indicator) -> float | None:
         if match:
             value = match.group(1)
         try:
-            number = _to_number(value, ind)
+            number = _to_number(value, ind, convention)
         except _Bad:
             raise _Bad("not a level", expected_text(ind)) from None
         return _check_range(number, ind)
-    return _check_range(_to_number(value, ind), ind)
+    return _check_range(_to_number(value, ind, convention), ind)
 
 
 def _text(value: Any) -> str:
@@ -588,6 +799,9 @@ def _check_profile(raw: _Raw, catalogue: Catalogue, problems: list[Problem]) -> 
                                     f"missing profile key '{key}'", expected="this key with a value"))
     for key, entry in raw.profile.items():
         try:
+            if isinstance(entry.value, Formula):
+                raise _Bad(f"cell {entry.value.cell}: a formula without a saved result (the value "
+                           "cannot be read)", FORMULA_EXPECTED)
             if _blank(entry.value):
                 if key in REQUIRED_PROFILE_KEYS:
                     raise _Bad("no value", words_expected.get(key, f"the client's {key.replace('_', ' ')}"))
@@ -635,6 +849,8 @@ def _check_profile(raw: _Raw, catalogue: Catalogue, problems: list[Problem]) -> 
 def _check_answers(raw: _Raw, profile: Mapping[str, Any], catalogue: Catalogue,
                    problems: list[Problem]) -> dict[str, float | None]:
     answers: dict[str, float | None] = {}
+    convention = localnum.convention_of((e.value for e in raw.answers.values()), raw.number_style,
+                                        raw.number_why)
     for ind in catalogue.indicators:
         entry = raw.answers.get(ind.id)
         if entry is None:
@@ -645,7 +861,7 @@ def _check_answers(raw: _Raw, profile: Mapping[str, Any], catalogue: Catalogue,
                                     expected="an entry for every indicator (the answer may be blank)"))
             continue
         try:
-            answers[ind.id] = parse_answer(entry.value, ind)
+            answers[ind.id] = parse_answer(entry.value, ind, convention)
         except _Bad as bad:
             problems.append(Problem(entry.file, entry.place, bad.message, value=entry.value,
                                     indicator=ind.id, expected=bad.expected))

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from auditlib import yamlsafe
 from auditlib.catalogue import Catalogue
 from auditlib.errors import NotesError, Problem
 from auditlib.files import atomic_write_text
@@ -103,7 +104,7 @@ def load_notes(path: str | Path | None, catalogue: Catalogue) -> AuditorNotes:
     problems: list[Problem] = []
     try:
         text = path.read_text(encoding="utf-8")
-        data = _parse_markdown(text) if path.suffix.lower() == ".md" else (yaml.safe_load(text) or {})
+        data = _parse_markdown(text) if path.suffix.lower() == ".md" else (yamlsafe.load(text, str(path)) or {})
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise NotesError([Problem(str(path), "file", f"cannot be read: {exc}",
                                   expected="a UTF-8 YAML or Markdown file")]) from None

@@ -77,6 +77,18 @@ SINGLE: dict[str, tuple[str, str | None, str]] = {
     "missing_sheet.xlsx": ("sheet 'answers'", None, "missing sheet 'answers'"),
     "corrupt.xlsx": ("file", None, "cannot be opened as an Excel workbook"),
     "wrong_file_type.xls": ("file", None, "unsupported file type '.xls'"),
+    # issue 10: no silent misreads, YAML bombs
+    "ambiguous_thousands.yaml": ("key answers.total_budget", "total_budget", "ambiguous number: 1250 if '.'"),
+    "ambiguous_thousands_unquoted.yaml": ("key answers.total_budget", "total_budget",
+                                          "ambiguous number: 1250 if '.'"),
+    "ambiguous_thousands.csv": ("row 14", "total_budget", "ambiguous number: 1250 if ','"),
+    "decimal_comma_unquoted.csv": ("row 8", None, "more values than columns"),
+    "formula_without_value.xlsx": ("sheet 'answers', row 15", "total_budget",
+                                   "cell G15: a formula without a saved result"),
+    "duplicate_sheets.xlsx": ("sheet 'answers'", None, "2 sheets could be the 'answers' sheet"),
+    "merged_answers.xlsx": ("sheet 'answers', cells G27:G28", None, "merged cells in the 'answer' column"),
+    "encrypted.xlsx": ("file", None, "the workbook is encrypted"),
+    "alias_bomb.yaml": ("file", None, "YAML aliases (*name) would expand"),
 }
 # the value each problem reports (where the scenario has one)
 VALUES = {
@@ -254,7 +266,9 @@ def test_numbers(catalogue, indicator, given, expected):
 
 
 @pytest.mark.parametrize("indicator, given, message", [
-    ("management_fte", "1.200,5", "ambiguous number"), ("management_fte", "nan", "not a finite number"),
+    ("management_fte", "1.200,5", "above the maximum of 200"),
+    ("total_budget", "1.250", "ambiguous number"), ("total_budget", "1,250", "ambiguous number"),
+    ("total_budget", "1 25", "text in a number field"), ("total_budget", "1,25,0", "misplaced separators"), ("management_fte", "nan", "not a finite number"),
     ("committed_members", True, "a yes/no value in a number field"),
     ("committed_members", 12.5, "not a whole number"), ("sme_share", 100.5, "a share above 100%"),
 ])
@@ -493,3 +507,97 @@ def test_copied_client_folder_loads_from_anywhere(catalogue, tmp_path):
     folder = load_client(target, catalogue)
     assert folder.profile.source == target / "questionnaire.csv"
     assert folder.profile.value("management_fte") == 3.5
+
+
+# --- issue 10: an answer is read right or refused, never quietly changed -----------------------
+
+@pytest.mark.parametrize("given, expected", [
+    ("1.250,5", 1250.5), ("1,250.5", 1250.5), ("1 250", 1250.0), ("1\u00a0250,5", 1250.5),
+    ("12.250.000", None), ("1,250,000", None), ("0,250", 0.25), ("12,5", 12.5),
+    ("1250", 1250.0), ("-1.250,5", None),
+])
+def test_dutch_and_english_numbers_are_read_right(catalogue, given, expected):
+    ind = catalogue.by_id["total_budget"]
+    if expected is None:   # read as 12250000, 1250000, -1250.5: outside the range, so refused for that
+        with pytest.raises(ValueError, match="a negative value|above the maximum of 100000"):
+            parse_answer(given, ind)
+    else:
+        assert parse_answer(given, ind) == expected
+
+
+def test_an_ambiguous_number_names_both_readings(catalogue):
+    problems = problems_of(TEST_DATA / "ambiguous_thousands.yaml", catalogue)
+    (p,) = problems
+    assert "1250" in p.message and "1.25" in p.message and p.value == "1.250"
+    assert "line 27" in p.place
+
+
+def test_a_count_cannot_be_fractional_so_its_separator_groups_thousands(catalogue, tmp_path):
+    path = write_yaml(tmp_path, catalogue, {"committed_members": "1.250"})
+    assert read_questionnaire(path, catalogue, "x").value("committed_members") == 1250.0
+
+
+def test_a_semicolon_csv_is_read_in_dutch_style(catalogue, tmp_path):
+    prof, pairs = make_fixtures._with({"total_budget": "1.250", "management_fte": "3,5"})
+    path = tmp_path / "questionnaire.csv"
+    path.write_text("indicator_id;answer\n" + "".join(f"{k};{'' if v is None else v}\n" for k, v in pairs))
+    (tmp_path / "profile.csv").write_text("key;value\n" + "".join(f"{k};{v}\n" for k, v in prof.items()))
+    profile = read_questionnaire(path, catalogue, "x")
+    assert profile.value("total_budget") == 1250.0     # today: 1.25 (EUR thousand), 1,000 times too small
+    assert profile.value("management_fte") == 3.5
+
+
+def test_a_decimal_comma_elsewhere_in_the_file_settles_the_style(catalogue, tmp_path):
+    path = write_yaml(tmp_path, catalogue, {"total_budget": "1.250", "management_fte": "3,5"})
+    assert read_questionnaire(path, catalogue, "x").value("total_budget") == 1250.0
+    mixed = write_yaml(tmp_path, catalogue, {"total_budget": "1.250", "management_fte": "3,5",
+                                             "media_mentions": "1,234.0"}, name="mixed.yaml")
+    (p,) = problems_of(mixed, catalogue)
+    assert "ambiguous number" in p.message and "mixes Dutch and English" in p.message
+
+
+def test_the_csv_separator_comes_from_the_whole_file(catalogue, tmp_path):
+    prof, pairs = make_fixtures._with({"management_fte": "3,5"})
+    path = tmp_path / "questionnaire.csv"
+    # the first line has a comma (in a header cell): today that made the whole file comma-separated
+    path.write_text("indicator_id;answer;comment, if any\n"
+                    + "".join(f"{k};{'' if v is None else v};\n" for k, v in pairs))
+    (tmp_path / "profile.csv").write_text("key;value\n" + "".join(f"{k};{v}\n" for k, v in prof.items()))
+    assert read_questionnaire(path, catalogue, "x").value("management_fte") == 3.5
+
+
+def test_yaml_sexagesimal_and_octal_numbers_are_not_misread(catalogue, tmp_path):
+    path = write_yaml(tmp_path, catalogue)
+    text = path.read_text().replace("events_per_year: 28", "events_per_year: 0:28")
+    path.write_text(text.replace("working_groups: 7", "working_groups: 010"))
+    problems = problems_of(path, catalogue)
+    assert [p.indicator for p in problems] == ["events_per_year"]   # YAML 1.1 alone: 28 and 8
+    assert read_questionnaire(write_yaml(tmp_path, catalogue, {"working_groups": 10}, name="b.yaml"),
+                              catalogue, "x").value("working_groups") == 10
+
+
+def test_a_formula_with_a_saved_result_is_read(catalogue, tmp_path):
+    """The formula check must not refuse a workbook Excel calculated (its result is cached)."""
+    src = TEST_DATA / "formula_without_value.xlsx"
+    path = tmp_path / "questionnaire.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(path, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data.replace(b"<f>500+40</f><v />", b"<f>500+40</f><v>540</v>")
+            zout.writestr(item, data)
+    assert read_questionnaire(path, catalogue, "x").value("total_budget") == 540.0
+
+
+def test_at_most_fifty_problems_per_file_are_printed(catalogue, tmp_path):
+    prof, pairs = make_fixtures._with()
+    pairs += [(f"bogus_{i}", 1) for i in range(300)]
+    path = tmp_path / "questionnaire.yaml"
+    path.write_text(make_fixtures.yaml_text(prof, pairs, catalogue, "many"), encoding="utf-8")
+    with pytest.raises(QuestionnaireError) as err:
+        read_questionnaire(path, catalogue, "x")
+    assert len(err.value.problems) == 300               # all kept for to_frame()
+    lines = err.value.render().splitlines()
+    assert len(lines) == 1 + 50 + 1
+    assert lines[-1].startswith("  ... and 250 more problems in")
+    assert str(err.value) == err.value.render()

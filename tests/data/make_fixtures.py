@@ -438,6 +438,114 @@ def _several_problems(path: Path, catalogue: Catalogue) -> None:
     save(filled_workbook(path, catalogue, profile, pairs), path)
 
 
+def _bomb(levels: int = 9, key: str = "x-shared") -> str:
+    """A 'billion laughs' YAML block: 9 levels of 9 aliases, about 400 bytes, 387 million values."""
+    lines = [f"{key}:", '  a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, levels):
+        lines.append(f"  a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def _replace_line(text: str, key: str, value: str) -> str:
+    """The YAML text with `key:`'s value written as given (raw, not as _scalar would)."""
+    out = re.sub(rf"(?m)^(  {key}: )[^#\n]*?(\s*#|$)", lambda m: m.group(1) + value + m.group(2), text, count=1)
+    assert out != text, key
+    return out
+
+
+# An OLE2 compound file as Excel writes a workbook protected with a password to open: the
+# directory names the streams EncryptionInfo and EncryptedPackage (contents are irrelevant).
+def _encrypted_workbook() -> bytes:
+    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16) + b"\x3e\x00\x03\x00\xfe\xff\x09\x00"
+    header += bytes(512 - len(header))
+    entries = b""
+    for name in ("Root Entry", "EncryptionInfo", "EncryptedPackage"):
+        raw = name.encode("utf-16-le") + b"\x00\x00"
+        entries += raw + bytes(64 - len(raw)) + len(raw).to_bytes(2, "little") + bytes(128 - 66)
+    return header + entries + bytes(1024 - len(entries))
+
+
+def _filled(path: Path, catalogue: Catalogue, answers: dict[str, Any] | None = None):
+    profile, pairs = _with(answers)
+    return filled_workbook(path, catalogue, profile, pairs)
+
+
+def _answer_cell(wb: Any, indicator: str) -> Any:
+    ws = wb["answers"]
+    header = [c.value for c in ws[2]]
+    for r in range(3, ws.max_row + 1):
+        if ws.cell(row=r, column=header.index("indicator_id") + 1).value == indicator:
+            return ws.cell(row=r, column=header.index("answer") + 1)
+    raise KeyError(indicator)
+
+
+def build_robustness(data: Path, catalogue: Catalogue) -> list[str]:
+    """Fixtures for misreads, YAML bombs and hostile names (issue 10); returns README lines."""
+    readme = []
+    profile, pairs = _with()
+    base = yaml_text(profile, pairs, catalogue, "Scenario: {what}")
+    texts = {
+        "ambiguous_thousands.yaml": ("total_budget is \"1.250\" (1250 in Dutch style, 1.25 in English style)",
+                                     _replace_line(base, "total_budget", '"1.250"')),
+        "ambiguous_thousands_unquoted.yaml": ("total_budget is 1.250 unquoted (YAML itself would read 1.25)",
+                                              _replace_line(base, "total_budget", "1.250")),
+        "alias_bomb.yaml": ("a 'billion laughs' block of nested YAML aliases next to valid sections",
+                            base + _bomb()),
+    }
+    for name, (what, text) in texts.items():
+        _write(data / name, text.replace("{what}", what))
+        readme.append(f"| `{name}` | {what} |")
+    _write(data / "ambiguous_thousands.csv",
+           csv_text(("indicator_id", "answer"), [(k, "1,250" if k == "total_budget" else v) for k, v in pairs]))
+    _write(data / "ambiguous_thousands.profile.csv", csv_text(("key", "value"), profile.items()))
+    readme.append('| `ambiguous_thousands.csv` | total_budget is "1,250" in a comma-separated file |')
+    lines = csv_text(("indicator_id", "answer"), pairs).replace("management_fte,3.5", "management_fte,3,5")
+    _write(data / "decimal_comma_unquoted.csv", lines)
+    _write(data / "decimal_comma_unquoted.profile.csv", csv_text(("key", "value"), profile.items()))
+    readme.append("| `decimal_comma_unquoted.csv` | `management_fte,3,5`: a decimal comma splits the row |")
+
+    wb = _filled(data / "formula_without_value.xlsx", catalogue)
+    _answer_cell(wb, "total_budget").value = "=500+40"     # openpyxl stores no computed result
+    save(wb, data / "formula_without_value.xlsx")
+    readme.append("| `formula_without_value.xlsx` | total_budget is a formula the workbook has no result for |")
+    wb = _filled(data / "duplicate_sheets.xlsx", catalogue)
+    extra = wb.copy_worksheet(wb["answers"])
+    extra.title = "Answers "
+    extra.sheet_state = "hidden"
+    save(wb, data / "duplicate_sheets.xlsx")
+    readme.append("| `duplicate_sheets.xlsx` | a hidden sheet 'Answers ' beside 'answers' |")
+    wb = _filled(data / "merged_answers.xlsx", catalogue, {"working_groups": None})
+    cell = _answer_cell(wb, "events_per_year")
+    wb["answers"].merge_cells(start_row=cell.row, start_column=cell.column, end_row=cell.row + 1,
+                              end_column=cell.column)
+    save(wb, data / "merged_answers.xlsx")
+    readme.append("| `merged_answers.xlsx` | the answers of events_per_year and working_groups are one merged cell |")
+    _write(data / "encrypted.xlsx", _encrypted_workbook())
+    readme.append("| `encrypted.xlsx` | a workbook protected with a password to open (an OLE2 file) |")
+
+    folders = data / "folders"
+    hostile = {
+        "alias_bomb_notes": ("notes.yaml is a 'billion laughs' file", {}),
+        "control_characters_name": ("the name holds terminal escapes, a bell, a lone surrogate pair",
+                                    {"name": "Tomato \ud83c\udf45 \x1b[31mRED\x1b[0m\x07\x01 Cluster"}),
+        "formula_name": ("the name is an Excel formula", {"name": '=HYPERLINK("http://x.example","click")'}),
+        "link_name": ("the name is a Markdown link and a URL",
+                      {"name": "[click me](http://x.example) www.x.example https://x.example/a"}),
+        "index.html": ("a valid client whose folder is named like the portfolio page", {}),
+        "portfolio.json": ("a valid client whose folder is named like the portfolio data", {}),
+    }
+    for folder, (what, prof) in hostile.items():
+        text = yaml_text(profile, pairs, catalogue, what)
+        if "name" in prof:    # JSON's ASCII escapes are YAML escapes: lone surrogates survive the file
+            text = _replace_line(text, "name", json.dumps(prof["name"]))
+        _write(folders / folder / "questionnaire.yaml", text)
+        readme.append(f"- `{folder}/`: {what}")
+    _write(folders / "alias_bomb_notes" / "notes.yaml",
+           "# Billion laughs: must be refused, not expanded\nnotes:\n  - anchor: overall\n    text: hello\n"
+           + _bomb(key="improvement_areas_shared"))
+    return readme
+
+
 def build_tests(root: Path, catalogue: Catalogue) -> None:
     data = root / "tests" / "data"
     readme = ["# Malformed questionnaires", "",
@@ -492,6 +600,10 @@ def build_tests(root: Path, catalogue: Catalogue) -> None:
                "- `broken_current_and_earlier/`: sme_share 120 now, committed_members -3 in "
                "earlier/2024.yaml (reported together)",
                "- `earlier_wrong_year/`: earlier/2024.yaml whose benchmark_year is 2023"]
+    robust = build_robustness(data, catalogue)
+    readme[readme.index("") if False else readme.index("`several_problems.xlsx` carries:") - 1:
+           readme.index("`several_problems.xlsx` carries:") - 1] = [r for r in robust if r.startswith("|")]
+    readme += [r for r in robust if r.startswith("-")]
     _write(data / "README.md", "\n".join(readme) + "\n")
 
 
