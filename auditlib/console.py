@@ -18,8 +18,14 @@ def score_summary(result: AuditResult) -> str:
              "", "Peer groups:"]
     for g in result.peer_groups:
         note = f"  [fallback: {g.reason}]" if g.fallback_from or not g.available else ""
+        if g.refusals:                     # the disclosure rules' reasons (whole group or indicators)
+            note = "  [" + "; ".join(r.text("en", result.anonymity_floor)
+                                     + (f" ({', '.join(r.indicators)})" if r.indicators else "")
+                                     for r in g.refusals) + "]"
         shown = g.name_en if g.available else "no statistics"
         size = f"n={g.n}" if g.available else f"n<{result.anonymity_floor}"
+        if not g.available and g.refusals:
+            size = "n: -"                  # refused by differencing: not below the floor, just not shown
         lines.append(f"  {g.requested:<10} {size:<7} {shown}{note}")
     matrix = result.dimension_matrix()
     matrix.index = [cat.dimension(d).name.en for d in matrix.index]

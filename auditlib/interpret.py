@@ -368,7 +368,8 @@ class _Writer:
         others = [g for g in self.r.peer_groups if g.requested != self.primary]
         if others:
             items = [{**self.group_fact(g.requested), "available": g.available,
-                      "asked": self.asked_name(g.requested), "fallback": bool(g.fallback_from)} for g in others]
+                      "asked": self.asked_name(g.requested), "fallback": bool(g.fallback_from),
+                      "refused": bool(g.refusals)} for g in others]
             out.append(self.say("groups.j2", "overall", {"groups": [i for i in items if i["available"]]},
                                 groups=items))
         out += self.label_statements()

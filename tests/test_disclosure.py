@@ -311,3 +311,17 @@ def test_report_parameters_carry_exclude_id_to_the_analysis(tmp_path, catalogue)
         ReportView(validate_parameters({"client_id": "lt-food", "clients_dir": str(tmp_path),
                                         "exclude_id": "co-00294"}))
     shutil.rmtree(folder)
+
+
+def test_terminal_and_commentary_name_the_disclosure_rule_not_the_floor(catalogue, lt_frame):
+    from auditlib.console import score_summary
+    from auditlib.interpret import interpret
+
+    result = analyse(make_profile(catalogue, country="ES"), catalogue=catalogue, benchmark=make_db(lt_frame),
+                     groups=["all", *LT_GROUPS])
+    line = next(x for x in score_summary(result).splitlines() if x.strip().startswith("ltyoung"))
+    assert "n: -" in line and "differs from 'ltall' by fewer than 10" in line and "n<10" not in line
+    for lang, words in (("en", "not shown: it differs from another group"),
+                        ("nl", "niet getoond: verschilt van een andere groep")):
+        text = interpret(result, lang).to_text()
+        assert words in text
