@@ -19,7 +19,7 @@ from auditlib.audit import reference_for
 from auditlib.config import Settings
 from auditlib.meeting import meeting_from_parameters
 from auditlib.meeting.session import MeetingSession
-from auditlib.meeting.whatif import stepped, whatif_step
+from auditlib.disclosure import whatif_percentile, whatif_step
 from auditlib.meeting.widgets import MeetingApp
 from auditlib.notes import load_notes
 from auditlib.scoring import _signs
@@ -131,7 +131,8 @@ def test_changing_an_answer_updates_percentiles_flips_and_keeps_the_real_answers
         shown = cells(app.wi_html.value, indicator=IND, group=g.requested)
         real = s.result.positions_in(g.requested).set_index("indicator").at[IND, "percentile"]
         assert shown[2] == present.percentile(real, "en")
-        expected = present.percentile(stepped(raw, step), "en") if step else "not shown for what-if: group too small"
+        expected = present.percentile(whatif_percentile(raw, n, s.floor)[0], "en") if step \
+            else "not shown for what-if: group too small"
         assert shown[3] == expected, g.requested
     flips = cells(app.wi_html.value, criterion="q15")
     assert flips[-1] == "now met"
@@ -158,8 +159,8 @@ def test_whatif_rule_steps():
     assert whatif_step(177, 10) == 10
     assert whatif_step(33, 10) == 50
     assert whatif_step(19, 10) is None
-    assert stepped(99.96, 1) == 99 and stepped(100.0, 1) == 99      # the maximum is never revealed
-    assert stepped(37.4, 5) == 35 and stepped(100.0, 50) == 50
+    shown = whatif_percentile(np.array([99.96, 100.0, 37.4, 100.0, 12.0]), np.array([1278, 1278, 200, 33, 19]), 10)
+    assert list(shown[:4]) == [99, 99, 35, 50] and np.isnan(shown[4])   # the maximum is never revealed
 
 
 def test_a_sweep_reveals_no_extreme_and_only_coarse_ranks(app):
@@ -352,6 +353,28 @@ def test_scenario_saved_by_name_reloaded_and_chosen_for_the_report(app, client_d
     assert again.scenarios[0].answers == {IND: 3.0} and again.scenarios[0].in_report
 
 
+def test_scenario_appendix_for_the_report_is_marked_and_uses_the_whatif_rule(app, client_dir):
+    from auditlib.errors import ParameterError
+    from auditlib.meeting.scenarios import scenario_appendix
+
+    app.wi_indicator.value = IND
+    app.wi_value.value = "2"
+    app.sc_name.value = "Two years"
+    app.sc_save.click()
+    frag = scenario_appendix(app.s.result, ["Two years"], "en", client_dir)
+    html = frag._repr_html_()
+    assert "Appendix: what-if scenarios (not the client&#x27;s answers)" in html
+    field = app.s.scenario.positions_in().set_index("indicator").at[IND, "percentile"]
+    real = app.s.result.positions_in().set_index("indicator").at[IND, "percentile"]
+    assert f"{present.percentile(real, 'en')} → {present.percentile(field, 'en')}" in html
+    assert "Gold: not yet → not yet" in html
+    assert scenario_appendix(app.s.result, [], "en", client_dir)._repr_html_() == ""
+    with pytest.raises(ParameterError, match="no scenario 'Nope'"):
+        scenario_appendix(app.s.result, ["Nope"], "en", client_dir)
+    nl = scenario_appendix(app.s.result, ["Two years"], "nl", client_dir)._repr_html_()
+    assert "Bijlage: wat-als-scenario" in nl
+
+
 def test_scenario_without_a_name_or_change_is_refused(app):
     app.sc_name.value = "x"
     app.sc_save.click()
@@ -382,11 +405,21 @@ def test_report_button_regenerates_the_report_and_a_failure_keeps_it(app, tmp_pa
     app.note_anchor.value = "overall"
     app.note_text.value = "Agreed in the meeting: apply for Silver in 2027."
     app.note_new.click()
+    app.wi_indicator.value = IND
+    app.wi_value.value = "2"
+    app.sc_name.value = "Two years funded"
+    app.sc_save.click()
+    app.sc_report.value = ("Two years funded",)
     app.report_button.click()
     app.report_thread.join(300)
     assert "Report written" in app.report_html.value, app.report_html.value
     report = next((tmp_path / "outputs" / CLIENT).glob("*/report.html"))
-    assert "Agreed in the meeting: apply for Silver in 2027." in report.read_text()
+    text = report.read_text()
+    assert "Agreed in the meeting: apply for Silver in 2027." in text
+    assert "Appendix: what-if scenarios" in text and "Two years funded" in text
+    # the real figures of the report are the real answers': the scenario is only in its appendix
+    real = app.s.result.positions_in().set_index("indicator").at[IND, "percentile"]
+    assert present.percentile(real, "en") in text
     assert app.report_progress.value == 100 and app.report_progress.bar_style == "success"
     before = report.read_bytes()
     # a broken report notebook: the reason is shown and the earlier report stays

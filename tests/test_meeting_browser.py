@@ -18,7 +18,7 @@ import pytest
 from auditlib import present
 from auditlib.meeting.session import MeetingSession
 from auditlib.meeting.serve import start
-from auditlib.meeting.whatif import stepped, whatif_step
+from auditlib.disclosure import whatif_percentile
 from conftest import REPO
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -57,7 +57,7 @@ def test_meeting_in_a_real_browser(tmp_path):
     session.set_answer(IND, 2)
     pct = session.shown.positions_in("field").set_index("indicator").at[IND, "percentile"]
     n = int(session.result.positions_in("field").set_index("indicator").at[IND, "n"])
-    assert pct == stepped(pct, whatif_step(n, session.floor))
+    assert pct == whatif_percentile(pct, n, session.floor)[0]
     expected = present.percentile(pct, "en")
     real = present.percentile(session.result.positions_in("field").set_index("indicator").at[IND, "percentile"], "en")
     assert expected != real

@@ -113,42 +113,57 @@ def upsert(scenarios: Sequence[Scenario], scenario: Scenario) -> list[Scenario]:
     return out + [scenario]
 
 
-def scenario_appendix(result, scenarios: Sequence[Scenario], lang: str):
+def scenario_appendix(result, names: Sequence[str], lang: str, client_dir: str | Path | None = None):
     """The report's marked appendix for the chosen scenarios: what changed, and what it would do.
 
     `result` is the real AuditResult; each scenario is analysed apart and confined by the
     meeting's what-if rule, so the appendix shows no figure the meeting screen would not.
-    Returns (html, text).
+    Scenarios are read from the client folder (default: the questionnaire's folder). Returns a
+    report Fragment (HTML and plain text); an unknown name is a ParameterError naming the file.
     """
+    from auditlib import present
+    from auditlib.errors import ParameterError
     from auditlib.meeting.session import scenario_result
     from auditlib.meeting.texts import rw, t
-    from auditlib import present
+    from auditlib.report import Fragment
 
     cat = result.catalogue
-    parts = [f'<section class="scenario-appendix"><h2>{html.escape(t(lang, "appendix_title"))}</h2>',
-             f"<p><strong>{html.escape(t(lang, 'appendix_intro'))}</strong></p>"]
+    folder = Path(client_dir) if client_dir is not None else Path(result.client.source).parent
+    saved = {s.name: s for s in load_scenarios(folder, cat)}
+    unknown = [n for n in names if n not in saved]
+    if unknown:
+        raise ParameterError(f"scenarios: no scenario {', '.join(repr(n) for n in unknown)} in "
+                             f"{folder / FILE_NAME} (saved: {', '.join(saved) or 'none'})")
+    if not names:
+        return Fragment("", "")
+    e = html.escape
+    parts = [f'<section class="scenario-appendix" style="border:2px dashed #e0a000;padding:0 1em">'
+             f'<h2 id="scenarios">{e(t(lang, "appendix_title"))}</h2>',
+             f"<p><strong>{e(t(lang, 'appendix_intro'))}</strong></p>"]
     lines = [t(lang, "appendix_title"), t(lang, "appendix_intro")]
-    for s in scenarios:
+    real_pos = result.positions_in().set_index("indicator")
+    for name in names:
+        s = saved[name]
         sr = scenario_result(result, s.answers)
-        parts.append(f"<h3>{html.escape(t(lang, 'whatif_scenario'))}: {html.escape(s.name)}</h3><ul>")
+        pos = sr.positions_in().set_index("indicator")
+        parts.append(f"<h3>{e(t(lang, 'whatif_scenario'))}: {e(s.name)}</h3><ul>")
         lines.append(f"{t(lang, 'whatif_scenario')}: {s.name}")
         for iid, v in s.answers.items():
             ind = cat.indicator(iid)
-            real = result.client.answers.get(iid)
-            before = result.positions_in().set_index("indicator").loc[iid, "percentile"]
-            after = sr.positions_in().set_index("indicator").loc[iid, "percentile"]
-            item = (f"{ind.name[lang]}: {present.value(ind, real, lang)} → {present.value(ind, v, lang)} "
-                    f"({present.percentile(before, lang)} → {present.percentile(after, lang)})")
-            parts.append(f"<li>{html.escape(item)}</li>")
+            item = (f"{ind.name[lang]}: " + t(lang, "from_to",
+                    before=present.value_with_unit(ind, result.client.answers.get(iid), lang),
+                    after=present.value_with_unit(ind, v, lang))
+                    + f" ({t(lang, 'from_to', before=present.percentile(real_pos.at[iid, 'percentile'], lang), after=present.percentile(pos.at[iid, 'percentile'], lang))})")
+            parts.append(f"<li>{e(item)}</li>")
             lines.append("- " + item)
         parts.append("</ul><ul>")
         for lab, verdict in sr.labels.verdicts.items():
-            real_ready = result.labels.verdicts[lab].ready
-            item = (f"{getattr(cat.labels, lab).name[lang]}: "
-                    f"{rw(lang, 'ready_yes') if real_ready else rw(lang, 'ready_no')} → "
-                    f"{rw(lang, 'ready_yes') if verdict.ready else rw(lang, 'ready_no')}")
-            parts.append(f"<li>{html.escape(item)}</li>")
+            ready = result.labels.verdicts[lab].ready
+            item = (f"{getattr(cat.labels, lab).name[lang]}: " + t(lang, "from_to",
+                    before=rw(lang, "ready_yes") if ready else rw(lang, "ready_no"),
+                    after=rw(lang, "ready_yes") if verdict.ready else rw(lang, "ready_no")))
+            parts.append(f"<li>{e(item)}</li>")
             lines.append("- " + item)
         parts.append("</ul>")
     parts.append("</section>")
-    return "".join(parts), "\n".join(lines)
+    return Fragment("".join(parts), "\n".join(lines))

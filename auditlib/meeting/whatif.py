@@ -3,7 +3,8 @@
 Why its own module: a scenario must never leak into the real result (the real AuditResult is
 frozen and never touched), and a sweep of one answer against a small group must not reveal
 single organisations' answers. The confidentiality rule (docs/confidentiality.md, "The
-interpretation meeting"):
+interpretation meeting"; code in `auditlib.disclosure.whatif_percentile`, the one home of
+every disclosure rule):
 
     In a group where n organisations answer the indicator, a what-if percentile is shown in
     steps of s, the smallest of 1, 2, 5, 10, 25, 50 with s * n / 100 >= the anonymity floor,
@@ -27,12 +28,10 @@ import pandas as pd
 
 from auditlib.audit import AuditResult
 from auditlib.catalogue import Catalogue, Indicator
+from auditlib.disclosure import whatif_percentile
 from auditlib.errors import AuditError
 from auditlib.intake import expected_text, parse_answer
 from auditlib.scoring import strengths_weaknesses
-
-STEPS = (1, 2, 5, 10, 25, 50)
-
 
 class AnswerError(AuditError):
     """A what-if answer that the intake would refuse."""
@@ -49,21 +48,6 @@ def check_answer(ind: Indicator, raw: object) -> float | None:
     except ValueError as exc:   # intake's _Bad: message + expected
         raise AnswerError(ind.id, getattr(exc, "message", str(exc)),
                           getattr(exc, "expected", expected_text(ind))) from None
-
-
-def whatif_step(n: int, floor: int) -> int | None:
-    """The step of a what-if percentile in a group where n organisations answer; None: none shown."""
-    for s in STEPS:
-        if s * n >= 100 * floor:
-            return s
-    return None
-
-
-def stepped(pct: float, step: int) -> float:
-    """The percentile floored to its step and kept below the top step (see the module docstring)."""
-    if pct != pct:
-        return math.nan
-    return float(min(math.floor((pct + 1e-9) / step) * step, 100 - step))
 
 
 @dataclass(frozen=True)
@@ -101,13 +85,10 @@ def confine(result: AuditResult, changed: set[str]) -> AuditResult:
         status = pos["status"].to_numpy(dtype=object).copy()
         for i in np.flatnonzero(rows):
             ni = float(n[i]) if n[i] is not None else math.nan
-            step = whatif_step(int(ni), floor) if ni == ni else None
-            if step is None:
-                if pct[i] == pct[i]:
-                    status[i] = "whatif_small_group"
-                pct[i] = math.nan
-            else:
-                pct[i] = stepped(pct[i], step)
+            shown = whatif_percentile(pct[i], int(ni), floor)[0] if ni == ni else math.nan
+            if shown != shown and pct[i] == pct[i]:
+                status[i] = "whatif_small_group"        # below twice the floor: no what-if figure
+            pct[i] = shown
         pos["percentile"] = pct
         pos["band"] = [cat.band(p) if p == p else None for p in pct]
         pos["status"] = status

@@ -33,6 +33,8 @@ PARAMETERS: dict[str, tuple[tuple[type, ...], Any, str]] = {
     "excel": ((bool,), False, "write scores.xlsx into export_dir"),
     "exclude_id": ((str,), "", "the client's own record id in the benchmark database (only that one: "
                                "docs/confidentiality.md); '' = the questionnaire's benchmark_id, if any"),
+    "scenarios": ((str,), "", "what-if scenarios of the meeting shown as a marked appendix: comma-separated "
+                              "names saved in the client's scenarios.yaml; '' = none"),
 }
 # Names every IPython namespace holds besides the user's.
 _IPYTHON_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit", "open"})
