@@ -17,7 +17,7 @@ import pandas as pd
 
 from auditlib.benchmark import BenchmarkDB
 from auditlib.catalogue import Catalogue, load_catalogue
-from auditlib.disclosure import DisclosureSummary, protect, protect_evolution
+from auditlib.disclosure import DisclosureSummary, Rules, protect, protect_dimensions, protect_evolution
 from auditlib.errors import ParameterError
 from auditlib.evolution import Evolution, compare
 from auditlib.intake import ClientFolder, ClientProfile
@@ -174,6 +174,7 @@ def analyse(client: ClientFolder | ClientProfile | str | Path, *, catalogue: Cat
     positions = pd.concat(per_group.values(), ignore_index=True)
     dims = pd.concat([dimension_profile(per_group[g.requested], g, ref, catalogue) for g in resolved],
                      ignore_index=True)
+    dims = protect_dimensions(dims, resolved, Rules(floor))
     strengths, weaknesses = strengths_weaknesses(per_group[primary], catalogue)
 
     last = earlier[-1] if earlier else None

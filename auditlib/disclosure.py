@@ -382,6 +382,19 @@ def protect(groups: Sequence[PeerGroup], positions: Mapping[str, pd.DataFrame], 
     return tuple(out_groups), out_pos, summary
 
 
+def protect_dimensions(dims: pd.DataFrame, groups: Sequence[PeerGroup], rules: Rules) -> pd.DataFrame:
+    """The peers' median dimension scores of groups under twice the floor, rounded like their
+    quantiles: with 11 members the median is one member's own (derived) score."""
+    small = [g.requested for g in groups if g.available and g.n < rules.small_below]
+    if not small:
+        return dims
+    out = dims.copy()
+    rows = out["group"].isin(small).to_numpy()
+    out.loc[rows, "peer_median"] = round_significant(out.loc[rows, "peer_median"].to_numpy(dtype=float),
+                                                     rules.significant)
+    return out
+
+
 def protect_evolution(changes: pd.DataFrame, positions: pd.DataFrame) -> pd.DataFrame:
     """The evolution table without percentiles where the group's statistics are not shown."""
     hidden = positions.set_index("indicator")["percentile"].isna() & \

@@ -325,3 +325,21 @@ def test_terminal_and_commentary_name_the_disclosure_rule_not_the_floor(catalogu
                         ("nl", "niet getoond: verschilt van een andere groep")):
         text = interpret(result, lang).to_text()
         assert words in text
+
+
+def test_small_group_peer_median_dimension_score_is_rounded(catalogue, reference_frame):
+    frame = reference_frame.copy()
+    frame["country"] = frame["country"].replace({"LT": "DE"})
+    frame.loc[frame.index[:13], "country"] = "LT"
+    db = make_db(frame)
+    result = analyse(make_profile(catalogue), catalogue=catalogue, benchmark=db, groups=["all", "lt=country:LT"])
+    small = result.profile_in("lt")["peer_median"].dropna().to_numpy()
+    assert len(small) and (small == disclosure.round_significant(small, 2)).all()
+    # the raw medians are not all two-figure numbers: rounding did something
+    from auditlib.scoring import group_stats
+
+    raw = group_stats(reference_for(db, catalogue), result.group("lt"), catalogue).peer_dimension_median
+    raw = raw.dropna().to_numpy()
+    assert not (raw == disclosure.round_significant(raw, 2)).all()
+    big = result.profile_in("all")["peer_median"].dropna().to_numpy()
+    assert not (big == disclosure.round_significant(big, 2)).all()     # 300 members: unrounded
