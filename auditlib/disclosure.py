@@ -343,7 +343,7 @@ def protect(groups: Sequence[PeerGroup], positions: Mapping[str, pd.DataFrame], 
         if not g.available or g.mask is None:
             continue
         frame = positions[g.requested]
-        original = frame[cols].to_numpy(dtype=float)   # (indicators, quantiles + percentile)
+        original = np.column_stack([frame[c].to_numpy(dtype=float) for c in cols])   # (indicators, stats)
         stats = original.copy()
         present = ~np.isnan(stats)
         shown = present.any(axis=1)
@@ -367,16 +367,16 @@ def protect(groups: Sequence[PeerGroup], positions: Mapping[str, pd.DataFrame], 
         stats[:, :nq] = safe
         if not refused.any() and np.array_equal(stats, original, equal_nan=True):
             continue
-        frame = frame.copy()
+        data = {c: frame[c].to_numpy() for c in frame.columns}     # one new frame: cheaper than setitems
         for j, col in enumerate(cols):
-            frame[col] = stats[:, j]
+            data[col] = stats[:, j]
         if refused.any():
-            frame["band"] = frame["band"].where(~refused, None)
-            frame["status"] = np.where(refused, SUPPRESSED, frame["status"].to_numpy())
+            data["band"] = np.where(refused, None, data["band"])
+            data["status"] = np.where(refused, SUPPRESSED, data["status"])
         if not verdict.allowed:
-            frame["n"] = 0
-            frame["n_missing"] = 0
-        out_pos[g.requested] = frame
+            data["n"] = np.zeros(len(frame), dtype=int)
+            data["n_missing"] = np.zeros(len(frame), dtype=int)
+        out_pos[g.requested] = pd.DataFrame(data, index=frame.index)
     summary = DisclosureSummary(tuple(refusals), tuple(suppressed), cells,
                                 sum(by_rule.values()), rounded, by_rule)
     return tuple(out_groups), out_pos, summary
