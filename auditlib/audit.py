@@ -69,12 +69,13 @@ class AuditResult:
 
     def peer_group_table(self) -> pd.DataFrame:
         """The groups compared with, their n and any fallback: the report's appendix."""
+        names_nl = {g.requested: g.name_nl for g in self.peer_groups}
         return pd.DataFrame([{
             "group": g.requested, "used": g.key, "name": g.name_en, "name_nl": g.name_nl,
             "n": g.public_n,                       # a group below the floor: not even its size
             "statistics": g.available, "fallback_from": ", ".join(g.fallback_from), "reason": g.reason or "",
             # the disclosure rules' refusals, in Dutch too, and the indicators they withhold
-            "reason_nl": "; ".join(r.text("nl", self.anonymity_floor) for r in g.refusals),
+            "reason_nl": "; ".join(r.text("nl", self.anonymity_floor, names_nl) for r in g.refusals),
             "withheld": ", ".join(i for r in g.refusals for i in r.indicators),
         } for g in self.peer_groups])
 

@@ -112,8 +112,9 @@ class Refusal:
     other: str
     indicators: tuple[str, ...] = ()
 
-    def text(self, lang: str = "en", floor: int = 10) -> str:
-        return reason_text(self.code, lang, other=self.other, floor=floor)
+    def text(self, lang: str = "en", floor: int = 10, names: Mapping[str, str] | None = None) -> str:
+        """The reason in `lang`; `names` maps group keys to the names a reader knows."""
+        return reason_text(self.code, lang, other=(names or {}).get(self.other, self.other), floor=floor)
 
 
 @dataclass(frozen=True)
@@ -352,7 +353,8 @@ def protect(groups: Sequence[PeerGroup], positions: Mapping[str, pd.DataFrame], 
         refused = shown & ~verdict.indicators
         if not verdict.allowed:
             suppressed.append(g.requested)
-            out_groups[i] = replace(g, available=False, reason=verdict.refusals[0].text("en", floor),
+            names = {x.requested: x.name_en for x in groups}
+            out_groups[i] = replace(g, available=False, reason=verdict.refusals[0].text("en", floor, names),
                                     refusals=verdict.refusals)
             refused = np.ones(len(frame), dtype=bool)
         elif verdict.refusals:

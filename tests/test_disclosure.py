@@ -269,7 +269,7 @@ def test_every_output_reads_the_protected_figures(catalogue, lt_frame):
     young = pos[pos["group"] == "ltyoung"]
     assert young[list(disclosure.SHOWN_COLUMNS)].isna().all().all()
     table = frames["peer_groups"].set_index("group")
-    assert pd.isna(table.loc["ltyoung", "n"]) and "ltall" in table.loc["ltyoung", "reason"]
+    assert pd.isna(table.loc["ltyoung", "n"]) and "'custom group: ltall'" in table.loc["ltyoung", "reason"]
     dims = frames["dimensions"]
     assert dims[dims["group"] == "ltyoung"][["score", "peer_median"]].isna().all().all()
 
@@ -343,3 +343,20 @@ def test_small_group_peer_median_dimension_score_is_rounded(catalogue, reference
     assert not (raw == disclosure.round_significant(raw, 2)).all()
     big = result.profile_in("all")["peer_median"].dropna().to_numpy()
     assert not (big == disclosure.round_significant(big, 2)).all()     # 300 members: unrounded
+
+
+def test_report_names_the_refusal_not_the_floor(catalogue):
+    """The report's peer tables say why a refused group shows nothing, in the report's language."""
+    import html
+    import re
+
+    from auditlib.report import validate_parameters
+    from auditlib.report.view import ReportView
+
+    view = ReportView(validate_parameters({"client_id": "is-nordurljos-tourism", "lang": "nl"}))
+    text = lambda frag: re.sub(r"\s+", " ", html.unescape(re.sub("<[^>]+>", " ", frag._repr_html_())))  # noqa: E731
+    groups = text(view.peer_groups())
+    assert "niet getoond: deze groep verschilt van 'zelfde veld: Sport, vrije tijd en toerisme'" in groups
+    assert "EU-lidstaten: minder dan 10 organisaties" not in groups      # not the floor's wording
+    assert "1.081" not in groups and "1.080" not in groups               # nor its size
+    assert "P10 en P90 worden getoond vanaf 21 antwoorden" in text(view.appendix())

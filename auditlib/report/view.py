@@ -281,13 +281,20 @@ class ReportView(LaterSections):
         fallbacks = [g for g in groups if g.fallback_from]
         if fallbacks:
             notes.append("* " + "; ".join(self._fallback_text(g) for g in fallbacks))
+        notes += self._refusal_notes(groups)
         html = (_fragments().heading(w["peers"], "peers")
                 + _fragments().block("", "", w["peers_intro"].format(floor=r.anonymity_floor), head, rows, notes,
                                      cls="data dense"))
         return Fragment(html, w["peers"])
 
+    def _group_names(self) -> dict[str, str]:
+        return {g.requested: g.name(self.lang) for g in self.result.peer_groups}
+
     def _fallback_text(self, g) -> str:
         from auditlib.peers import built_in_spec
+
+        if not g.available and g.refusals:     # refused by the disclosure rules, not below the floor
+            return g.refusals[0].text(self.lang, self.result.anonymity_floor, self._group_names())
 
         names = []
         for key in g.fallback_from:
@@ -304,11 +311,25 @@ class ReportView(LaterSections):
         return self.w["fallback_none"].format(names=", ".join(names), floor=floor)
 
 
+    def _refusal_notes(self, groups) -> list[str]:
+        """One note per group the disclosure rules refused, whole or for some indicators."""
+        floor = self.result.anonymity_floor
+        notes = []
+        for g in groups:
+            for r in g.refusals:
+                names = ", ".join(self._name(i) for i in r.indicators)
+                notes.append(f"{g.name(self.lang)}: {r.text(self.lang, floor, self._group_names())}"
+                             + (f" ({names})" if names else ""))
+        return notes
+
     def appendix(self) -> Fragment:
+        from auditlib.disclosure import Rules
+
         w = self.w
         text = w["method"].format(floor=self.result.anonymity_floor)
+        rules = " ".join(s[0].upper() + s[1:] + "." for s in Rules(self.result.anonymity_floor).notes(self.lang))
         html = _fragments().heading(w["appendix"], "appendix") + \
-            _fragments().heading(w["method_title"], "method", 3, "sub") + _fragments().paragraphs([text])
+            _fragments().heading(w["method_title"], "method", 3, "sub") + _fragments().paragraphs([text, rules])
         return Fragment(html, w["appendix"])
 
     def scenarios(self, names: str = "") -> Fragment:
