@@ -202,6 +202,11 @@ def cmd_meeting(args) -> int:
               "catalogue_dir": str(Path(settings.catalogue_dir).resolve()),
               "benchmark": str(Path(settings.benchmark_path).resolve()),
               "outputs_dir": str(Path(settings.outputs_dir).resolve())}
+    import signal
+
+    def _stop(*_):                                 # `kill` stops Voilà and its kernel too
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, _stop)
     server = start(params, port=args.port)
     print(f"interpretation meeting for {path.name}: {server.url}  (Ctrl-C stops it)", flush=True)
     if not args.no_browser:

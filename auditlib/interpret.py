@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -150,9 +151,19 @@ def load_rules(catalogue: Catalogue) -> CommentaryRules:
 
 # --- formatting and escaping -----------------------------------------------------------------
 
+# Markdown in outside text: a name "[click](http://x.example)" or a bare URL must stay text, not
+# become a link (which would also fail the report's offline check) or emphasis. Escaped: the
+# characters that open links, code, emphasis and HTML, and the ':' / '.' that start an autolink.
+_MD_PUNCTUATION = re.compile(r"([\\`*_\[\]<>~|])")
+_MD_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|mailto|file)(:)|\b(www)(\.)")
+_MD_UNESCAPE = re.compile(r"\\([\\`*_\[\]<>~|:.])")
+
+
 def esc(text: Any) -> str:
-    """Escape outside text for Markdown rendered to HTML (one line, whitespace collapsed)."""
-    return html.escape(" ".join(str(text).split()), quote=False)
+    """Escape outside text for Markdown rendered to HTML (one line, whitespace collapsed): HTML
+    characters as entities, Markdown link, emphasis and autolink syntax backslash-escaped."""
+    text = _MD_PUNCTUATION.sub(r"\\\1", html.escape(" ".join(str(text).split()), quote=False))
+    return _MD_AUTOLINK.sub(lambda m: f"{m.group(1)}\\:" if m.group(1) else f"{m.group(3)}\\.", text)
 
 
 def esc_block(text: Any) -> str:
@@ -274,7 +285,7 @@ class Interpretation:
 
     def to_text(self) -> str:
         """The Markdown for a terminal: entities shown as characters (a terminal renders no HTML)."""
-        return html.unescape(self.to_markdown())
+        return html.unescape(_MD_UNESCAPE.sub(r"\1", self.to_markdown()))
 
 
 class _Writer:

@@ -450,3 +450,17 @@ def test_cli_meeting_refuses_an_unknown_client(capsys):
     assert main(["meeting", "no-such-client", "--no-browser"]) == 1
     err = capsys.readouterr().err
     assert "no-such-client" in err and "Traceback" not in err
+
+
+def test_cli_meeting_refuses_a_port_in_use(capsys):
+    import socket
+
+    from auditlib.cli import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        assert main(["meeting", CLIENT, "--no-browser", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert f"port {port} on 127.0.0.1 is in use" in err and "Traceback" not in err

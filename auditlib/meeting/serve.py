@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from auditlib.config import REPO_ROOT
+from auditlib.errors import AuditError
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "interpretation_meeting.ipynb"
 
@@ -25,6 +26,15 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def prepare_notebook(parameters: Mapping[str, Any], folder: Path) -> Path:
@@ -60,23 +70,34 @@ def start(parameters: Mapping[str, Any], *, port: int | None = None, wait: float
           log=None) -> Server:
     """Start Voilà on 127.0.0.1 serving the parameterised notebook; return when it answers."""
     folder = Path(tempfile.mkdtemp(prefix="auditlib-meeting-"))
-    nb = prepare_notebook(parameters, folder)
+    try:
+        nb = prepare_notebook(parameters, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if port and not port_free(port):
+        shutil.rmtree(folder, ignore_errors=True)
+        raise AuditError(f"port {port} on 127.0.0.1 is in use; give another --port or none (a free one)")
     port = port or free_port()
+    # port_retries=0: Voilà must not move to another port than the one printed
     cmd = [sys.executable, "-m", "voila", str(nb), f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1",
-           "--show_tracebacks=False", f"--Voila.root_dir={folder}"]
+           "--Voila.port_retries=0", "--show_tracebacks=False", f"--Voila.root_dir={folder}"]
     proc = subprocess.Popen(cmd, cwd=folder, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     server = Server(proc, url, folder)
     deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            server.stop()
-            raise RuntimeError(f"Voilà ended at start-up with exit code {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=2):
-                return server
-        except OSError:
-            time.sleep(0.3)
-    server.stop()
-    raise RuntimeError(f"Voilà did not answer on {url} within {wait:.0f} s")
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise AuditError(f"Voilà ended at start-up with exit code {proc.returncode} "
+                                 f"(is port {port} already in use?)")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=2):
+                    return server
+            except OSError:
+                time.sleep(0.3)
+        raise AuditError(f"Voilà did not answer on {url} within {wait:.0f} s")
+    except BaseException:                 # Ctrl-C or a failed start: leave nothing running
+        server.stop()
+        raise
