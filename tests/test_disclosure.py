@@ -360,3 +360,57 @@ def test_report_names_the_refusal_not_the_floor(catalogue):
     assert "EU-lidstaten: minder dan 10 organisaties" not in groups      # not the floor's wording
     assert "1.081" not in groups and "1.080" not in groups               # nor its size
     assert "P10 en P90 worden getoond vanaf 21 antwoorden" in text(view.appendix())
+
+
+def _violations(catalogue, reference_frame) -> tuple[int, int]:
+    """Pairs of shown answering sets (same indicator) that differ by 1 to 9 on one side, and pairs
+    checked, over random custom groups; recomputed from the database, independently of the ledger."""
+    rng = np.random.default_rng(11)
+    db = make_db(reference_frame)
+    countries, fields = ["DE", "FR", "NL", "ES", "NO"], ["ict", "food", "maritime"]
+    meta = reference_frame
+    answered = ~reference_frame[catalogue.ids].isna().to_numpy()
+    bad = checked = 0
+    for _trial in range(12):
+        groups = ["all", "field", "country"]
+        for j in range(3):
+            lo = int(rng.integers(1988, 2015))
+            cs = "|".join(rng.choice(countries, size=int(rng.integers(1, 4)), replace=False))
+            spec = f"c{j}=country:{cs},founding_year:{lo}-{lo + int(rng.integers(3, 30))}"
+            if rng.random() < 0.5:
+                spec += f",field:{rng.choice(fields)}"
+            groups.append(spec)
+        result = analyse(make_profile(catalogue, country=str(rng.choice(countries)), field=str(rng.choice(fields))),
+                         catalogue=catalogue, benchmark=db, groups=groups)
+        by_indicator: dict[str, list] = {}
+        for g in result.peer_groups:
+            if not g.available:
+                continue
+            members = np.ones(len(meta), dtype=bool)
+            for col, want in g.filters.items():
+                if isinstance(want, tuple):
+                    members &= meta[col].between(*want).to_numpy()
+                elif isinstance(want, list):
+                    members &= meta[col].isin(want).to_numpy()
+                else:
+                    members &= (meta[col] == want).to_numpy()
+            pos = result.positions_in(g.requested).set_index("indicator")
+            stats = pos[list(disclosure.SHOWN_COLUMNS)].notna().any(axis=1)
+            for k, iid in enumerate(catalogue.ids):
+                if stats[iid]:
+                    by_indicator.setdefault(iid, []).append(members & answered[:, k])
+        for sets in by_indicator.values():
+            for a in range(len(sets)):
+                for b in range(a + 1, len(sets)):
+                    d = ((sets[a] & ~sets[b]).sum(), (sets[b] & ~sets[a]).sum())
+                    bad += any(1 <= x < 10 for x in d)
+                    checked += 1
+    return bad, checked
+
+
+def test_no_two_shown_answering_sets_of_a_result_differ_by_1_to_floor_minus_1(catalogue, reference_frame,
+                                                                                monkeypatch):
+    bad, checked = _violations(catalogue, reference_frame)
+    assert bad == 0 and checked > 1000
+    monkeypatch.setattr(disclosure, "DIFFERENCING", False)     # the same groups without the rule do leak
+    assert _violations(catalogue, reference_frame)[0] > 0
