@@ -375,9 +375,9 @@ def protect(groups: Sequence[PeerGroup], positions: Mapping[str, pd.DataFrame], 
         if refused.any():
             data["band"] = np.where(refused, None, data["band"])
             data["status"] = np.where(refused, SUPPRESSED, data["status"])
-        if not verdict.allowed:
-            data["n"] = np.zeros(len(frame), dtype=int)
-            data["n_missing"] = np.zeros(len(frame), dtype=int)
+            # no statistics, no answering count either (as below the floor): n differences leak too
+            for col in ("n", "n_missing"):
+                data[col] = np.where(refused, np.nan, data[col].astype(float))
         out_pos[g.requested] = pd.DataFrame(data, index=frame.index)
     summary = DisclosureSummary(tuple(refusals), tuple(suppressed), cells,
                                 sum(by_rule.values()), rounded, by_rule)

@@ -146,6 +146,7 @@ def test_only_the_indicator_whose_answering_sets_differ_is_refused(catalogue, re
     pos = result.positions_in("ltyoung").set_index("indicator")
     assert pos.loc["total_budget", "status"] == disclosure.SUPPRESSED
     assert pos.loc["total_budget", list(disclosure.SHOWN_COLUMNS)].isna().all()
+    assert np.isnan(pos.loc["total_budget", "n"]) and np.isnan(pos.loc["total_budget", "n_missing"])
     assert pos.loc["committed_members", "status"] == "ok"
     (refusal,) = young.refusals
     assert refusal.code == "differencing_indicator" and refusal.indicators == ("total_budget",)
