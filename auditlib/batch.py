@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import multiprocessing as mp
 import os
 import shutil
@@ -51,6 +52,7 @@ from queue import Empty, Queue
 from typing import Any, Callable, Iterable, Sequence
 
 from auditlib.errors import AuditError
+from auditlib.files import outputs_lock, reserved_name_problem, trim_outputs, writable_dir
 
 DEFAULT_FORMATS = ("html", "pdf", "xlsx")
 WARM_ENGINE = "auditlib-inprocess"
@@ -99,6 +101,9 @@ def client_folders(names: Sequence[str] = (), *, folder: str | Path | None = Non
     unique: dict[Path, Path] = {}
     for p in found:
         unique.setdefault(p.resolve(), p)
+    reserved = [problem for p in unique.values() if (problem := reserved_name_problem(p.name))]
+    if reserved:
+        raise AuditError("; ".join(reserved))
     ids = [p.name for p in unique.values()]
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:
@@ -371,8 +376,12 @@ def warm_engine() -> type:
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
                                      stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
-            timeout = execution_timeout or kwargs.get("timeout") or _CHILD.get("cell_timeout") or 0
+            # the batch's exact per-cell seconds (a float) when this is a batch child
+            timeout = _CHILD.get("cell_timeout") or execution_timeout or kwargs.get("timeout") or 0
             km = kwargs.pop("km", None) or kernel_manager_class()(cell_timeout=float(timeout))
+            # nbclient's timeout trait is an integer; the in-process alarm keeps the exact seconds
+            if execution_timeout:
+                execution_timeout = math.ceil(float(execution_timeout))
             return super().execute_managed_notebook(
                 nb_man, kernel_name, log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
                 start_timeout=start_timeout, execution_timeout=execution_timeout, km=km, **kwargs)
@@ -718,21 +727,40 @@ def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | No
     """Make every client's report in parallel processes; write outputs/index.html; never raise for a client.
 
     `runner` replaces the report maker in the children (tests); `warm=False` uses a regular
-    kernel per report in spawned processes.
+    kernel per report in spawned processes. Raises AuditError before any work for what the
+    caller must fix: an outputs folder that cannot be written, one another batch or run holds
+    (`files.outputs_lock`), a reserved client id, a per-cell timeout that is not positive.
     """
     from auditlib.config import Settings
 
-    start_wall = time.monotonic()
     settings = settings or Settings.from_env()
     outputs_dir = Path(outputs_dir or settings.outputs_dir).resolve()
-    settings = replace(settings, outputs_dir=outputs_dir)
+    if cell_timeout is None or not (float(cell_timeout) > 0 and math.isfinite(float(cell_timeout))):
+        raise AuditError(f"the per-cell timeout must be a positive number of seconds (got {cell_timeout!r})")
+    reserved = [problem for c in clients if (problem := reserved_name_problem(Path(c).name))]
+    if reserved:
+        raise AuditError("; ".join(reserved))
+    writable_dir(outputs_dir)
+    with outputs_lock(outputs_dir):
+        return _run_batch(clients, settings=replace(settings, outputs_dir=outputs_dir), workers=workers,
+                          cell_timeout=cell_timeout, lang=lang, formats=formats, outputs_dir=outputs_dir,
+                          changed_only=changed_only, groups=groups, extra_parameters=extra_parameters,
+                          progress=progress, warm=warm, write_index=write_index, runner=runner,
+                          kill_grace=kill_grace)
+
+
+def _run_batch(clients: Sequence[str | Path], *, settings, workers: int | None, cell_timeout: float, lang: str,
+               formats: Sequence[str], outputs_dir: Path, changed_only: bool, groups: Sequence[str] | None,
+               extra_parameters: dict | None, progress: bool | None, warm: bool | None, write_index: bool,
+               runner: Callable[[Job], Any] | None, kill_grace: float) -> BatchResult:
+    """run_batch under the outputs folder's lock."""
+    start_wall = time.monotonic()
     formats = tuple(dict.fromkeys(formats))
     workers = max(1, int(workers or os.cpu_count() or 1))
     can_fork = "fork" in mp.get_all_start_methods() and hasattr(signal, "setitimer")
     warm = (can_fork and not _inside_ipython()) if warm is None else (warm and can_fork)
     ctx = mp.get_context("fork" if warm else "spawn")
     client_dirs = [Path(c) for c in clients]
-    outputs_dir.mkdir(parents=True, exist_ok=True)
     ids = [d.name for d in client_dirs]
     remove_temp_leftovers(outputs_dir, ids)     # from an earlier run of these clients that was killed
 
@@ -951,6 +979,7 @@ def _salvage_failed(res: ClientResult, outputs_dir: Path) -> Path | None:
         import nbformat
 
         nb = nbformat.read(build / "report.ipynb", as_version=4)
+        trim_outputs(nb)
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(
             f"**auditlib batch stopped this run:** {res.reason}"))
         keep = Path(tempfile.mkdtemp(prefix=f".{engagement}.failed.", suffix=".tmp", dir=client_out))
@@ -966,6 +995,17 @@ def _salvage_failed(res: ClientResult, outputs_dir: Path) -> Path | None:
 
 
 # --- the index ------------------------------------------------------------------------------------------
+
+def whole_notebook(path: str | Path) -> bool:
+    """True for a notebook file that reads completely (a full disk can leave one cut short)."""
+    try:
+        import nbformat
+
+        nb = nbformat.read(str(path), as_version=4)
+        return bool(nb.cells)
+    except Exception:
+        return False
+
 
 def write_portfolio_index(results: Iterable[ClientResult], *, settings, outputs_dir: Path, lang: str = "en") -> Path | None:
     """Update outputs/portfolio.json and outputs/index.html with this run's results."""
@@ -997,7 +1037,7 @@ def write_portfolio_index(results: Iterable[ClientResult], *, settings, outputs_
         else:
             last = last_good_report(outputs_dir, res.client_id)
             failed_nb = None
-            if res.failed_notebook is not None and Path(res.failed_notebook).is_file():
+            if res.failed_notebook is not None and whole_notebook(res.failed_notebook):
                 failed_nb = relative_link(res.failed_notebook, outputs_dir)
             rows.append(PortfolioRow(res.client_id, "failed", res.engagement, round(res.seconds, 1),
                                      res.reason or "failed", None, {}, failed_nb,

@@ -12,6 +12,17 @@ from typing import Sequence
 
 from auditlib import __version__
 from auditlib.errors import AuditError, InputError
+from auditlib.files import inert, outputs_lock, reserved_name_problem
+
+
+def _out(text: str, file=None) -> None:
+    """Print client-supplied text inert: escape sequences and controls in a name do not act on
+    the terminal, and lone surrogates cannot crash the print."""
+    print(inert(text), file=file or sys.stdout)
+
+
+def _err(text: str) -> None:
+    _out(text, sys.stderr)
 
 
 def _settings(args):
@@ -47,21 +58,31 @@ def _client_paths(args, names: Sequence[str]) -> list[Path]:
 def cmd_template(args) -> int:
     from auditlib.intake import write_template
 
-    out = write_template(Path(args.out), _catalogue(args), lang=args.lang)
-    print(f"wrote questionnaire template {out}")
+    target = Path(args.out)
+    if target.is_dir():
+        raise AuditError(f"{target} is a folder; give the path of the .xlsx file to write")
+    try:
+        out = write_template(target, _catalogue(args), lang=args.lang)
+    except OSError as exc:
+        raise AuditError(f"cannot write the template to {target}: {exc.strerror or exc}") from None
+    _out(f"wrote questionnaire template {out}")
     return 0
 
 
 def cmd_validate(args) -> int:
     from auditlib.intake import load_client, summary_line
+    from auditlib.notes import load_notes
 
     catalogue = _catalogue(args)
     status = 0
     for path in _client_paths(args, args.clients):
         try:
-            print(summary_line(load_client(path, catalogue)))
+            folder = load_client(path, catalogue)
+            if folder.notes_path is not None:      # the report reads them too: refuse them here first
+                load_notes(folder.notes_path, catalogue)
+            _out(summary_line(folder))
         except InputError as exc:
-            print(exc.render(), file=sys.stderr)
+            _err(exc.render())
             status = 1
     return status
 
@@ -82,9 +103,9 @@ def _each_client(args, render) -> int:
     status = 0
     for path in _client_paths(args, args.clients):
         try:
-            print(render(_analyse(args, path, catalogue, benchmark)))
+            _out(render(_analyse(args, path, catalogue, benchmark)))
         except InputError as exc:
-            print(exc.render(), file=sys.stderr)
+            _err(exc.render())
             status = 1
     return status
 
@@ -132,21 +153,35 @@ def cmd_run(args) -> int:
     extra = {k: v for k, v in (("engagement_id", args.engagement), ("engagement_date", args.date),
                                ("earlier_audit", args.earlier), ("benchmark", args.benchmark)) if v}
     client = Path(args.client) if Path(args.client).is_dir() else args.client   # a folder, or an id
+    _check_timeout(args.timeout)
+    reserved = reserved_name_problem(Path(args.client).name)
+    if reserved:
+        raise AuditError(reserved)
     if args.exclude_id:
         _check_exclusion(args, _client_paths(args, [args.client])[0])
         extra["exclude_id"] = args.exclude_id
-    outcome = run_engagement(client, settings=settings, lang=args.lang, groups=args.group,
-                             formats=_formats(args.formats), outputs_dir=settings.outputs_dir,
-                             engagement=args.engagement, cell_timeout=args.timeout,
-                             extra_parameters=extra or None)
+    with outputs_lock(settings.outputs_dir):     # writable, and no batch or run at the same time
+        outcome = run_engagement(client, settings=settings, lang=args.lang, groups=args.group,
+                                 formats=_formats(args.formats), outputs_dir=settings.outputs_dir,
+                                 engagement=args.engagement, cell_timeout=args.timeout,
+                                 extra_parameters=extra or None)
     if outcome.status != "ok":
-        print(f"{outcome.client_id}: report failed: {outcome.error}", file=sys.stderr)
+        _err(f"{outcome.client_id}: report failed: {outcome.error}")
         if outcome.failed_notebook:
-            print(f"the failed notebook is kept at {outcome.failed_notebook}", file=sys.stderr)
+            _err(f"the failed notebook is kept at {outcome.failed_notebook}")
         return 1
     files = ", ".join(sorted(p.name for p in outcome.out_dir.iterdir()))
-    print(f"{outcome.client_id}: report written to {outcome.out_dir} ({files}) in {outcome.seconds:.1f} s")
+    _out(f"{outcome.client_id}: report written to {outcome.out_dir} ({files}) in {outcome.seconds:.1f} s")
     return 0
+
+
+def _check_timeout(seconds: float | None) -> None:
+    """A per-cell timeout is a positive number of seconds (0 or less would silently mean none)."""
+    import math
+
+    if seconds is None or not math.isfinite(seconds) or seconds <= 0:
+        raise AuditError(f"--timeout must be a positive number of seconds (got {seconds:g}); "
+                         "there is no 'no timeout' setting, give a large value instead")
 
 
 def cmd_batch(args) -> int:
@@ -159,8 +194,8 @@ def cmd_batch(args) -> int:
     formats = _formats(args.formats)
     if args.workers is not None and args.workers < 1:
         raise AuditError("--workers must be at least 1")
-    if args.timeout is not None and args.timeout <= 0:
-        raise AuditError("--timeout must be a positive number of seconds")
+    if args.timeout is not None:
+        _check_timeout(args.timeout)
     paths = client_folders(args.client_names, folder=args.folder, clients_dir=settings.clients_dir)
     extra = None
     if args.exclude_id:
@@ -296,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engagement", help="engagement id, the output folder's name (default: the benchmark year)")
     p.add_argument("--date", help="engagement date shown on the cover (e.g. 2026-11-26)")
     p.add_argument("--earlier", help="the earlier audit to compare with (a year in the client's earlier/)")
-    p.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
+    p.add_argument("--timeout", type=float, default=600, help="per-cell timeout in seconds (default 600)")
     p.add_argument("--exclude-id", help="the client's own record id in the benchmark database")
     p.set_defaults(func=cmd_run)
 
@@ -322,8 +357,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except AuditError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _err(f"error: {exc}")
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:      # a file or folder the user named cannot be read or written
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        _err(f"error:{where}: {exc.strerror or exc}")
+        return 1
+    except Exception as exc:    # a bug: one line, not a traceback (AUDITLIB_DEBUG=1 shows it)
+        import os
+
+        if os.environ.get("AUDITLIB_DEBUG"):
+            raise
+        _err(f"error: unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+             "(please report this; set AUDITLIB_DEBUG=1 to see where it happened)")
+        return 2

@@ -29,6 +29,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from auditlib.files import atomic_write, atomic_write_text
+from auditlib.xlsxsafe import safe_frame, text_cells
 
 KEY_PACKAGES = ("pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbconvert", "nbclient", "nbformat",
                 "ipykernel", "weasyprint", "openpyxl", "jinja2", "pyyaml", "pydantic", "pandera")
@@ -107,8 +108,10 @@ def write_excel(result, path: str | Path, *, interpretation=None, lang: str = "e
     buf = io.BytesIO()   # built in memory: an error leaves no file and is not masked by a half-saved book
     xw = pd.ExcelWriter(buf, engine="openpyxl")
     for name, frame in sheets.items():
+        frame = safe_frame(frame)          # client text XML cannot hold, shown as \x1b (xlsxsafe)
         frame.to_excel(xw, sheet_name=name, index=False)
         ws = xw.sheets[name]
+        text_cells(ws)                     # a name "=HYPERLINK(...)" stays text, never a formula
         ws.freeze_panes = "A2"
         for k, col in enumerate(frame.columns, start=1):
             sample = [str(col)] + [str(v) for v in frame[col].head(60).tolist()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -33,3 +34,131 @@ def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """UTF-8 text with '\\n' line ends, written atomically."""
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline="\n"))
+
+
+# --- folders the outputs go to ------------------------------------------------------------------
+
+# Names the outputs folder uses itself: a client folder by one of these names would collide.
+RESERVED_OUTPUT_NAMES = frozenset({"index.html", "portfolio.json"})
+
+
+def reserved_name_problem(client_id: str) -> str | None:
+    """Why a client id cannot have its own folder under outputs/, or None when it can."""
+    if client_id.lower() in RESERVED_OUTPUT_NAMES:
+        return (f"the client id {client_id!r} is the name of the portfolio's own file under outputs/ "
+                f"({', '.join(sorted(RESERVED_OUTPUT_NAMES))}); rename the client folder")
+    if client_id.lower().endswith((".lock", ".tmp", ".old", ".failed")):
+        return (f"the client id {client_id!r} ends like a working file of the outputs folder "
+                "(.lock, .tmp, .old, .failed); rename the client folder")
+    return None
+
+
+def writable_dir(path: str | Path, what: str = "outputs folder") -> Path:
+    """Create `path` if needed and prove it writable; AuditError naming the folder otherwise.
+
+    Why: a read-only outputs folder, or a file where the folder should be, must end in one clear
+    message before any work starts, not in a traceback from deep inside a report run."""
+    from auditlib.errors import AuditError
+
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise AuditError(f"the {what} {path} is a file, not a folder; choose another path")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AuditError(f"cannot create the {what} {path}: {exc.strerror or exc}") from None
+    try:
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".write-test.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise AuditError(f"the {what} {path} cannot be written to: {exc.strerror or exc}") from None
+    return path
+
+
+# --- text shown in a terminal ----------------------------------------------------------------------
+
+# C0 and C1 controls except tab and newline, DEL, lone surrogates, and the bidirectional
+# overrides that can make a terminal line read differently from what it holds.
+_NOT_INERT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+
+
+def inert(text: str) -> str:
+    """`text` safe to print in a terminal: escape sequences, bells, carriage returns and lone
+    surrogates are shown as \\x1b, \\x07, \\ud83c instead of acting on the terminal."""
+    return _NOT_INERT.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                          else f"\\u{ord(m.group()):04x}", str(text))
+
+
+# --- one writer per outputs folder -------------------------------------------------------------------
+
+LOCK_NAME = ".auditlib.lock"
+
+
+class outputs_lock:
+    """Hold the outputs folder's lock while reports, the index or clean-up are written there.
+
+    Why: a second batch (or a run) starting in the same folder removes build folders it takes
+    for leftovers of a killed run, and both write the index: two writers destroy each other's
+    work. The lock is an OS file lock (released by the OS when the holder dies, so a killed run
+    leaves no stale lock); a second writer is refused at once with a message, never kept waiting.
+    """
+
+    def __init__(self, outputs_dir: str | Path):
+        self.path = Path(outputs_dir) / LOCK_NAME
+        self._lock = None
+
+    def __enter__(self) -> "outputs_lock":
+        from filelock import FileLock, Timeout
+
+        from auditlib.errors import AuditError
+
+        writable_dir(self.path.parent)
+        self._lock = FileLock(str(self.path), timeout=0)
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise AuditError(f"another auditlib batch or run is writing to {self.path.parent} (it holds "
+                             f"{self.path.name}); wait until it has finished, or use another --outputs "
+                             "folder") from None
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        if self._lock is not None:
+            self._lock.release()
+        return False
+
+
+# --- a failed notebook of sensible size ------------------------------------------------------------
+
+MAX_OUTPUT_CHARS = 20_000
+
+
+def trim_outputs(nb, max_chars: int = MAX_OUTPUT_CHARS) -> int:
+    """Cut every cell output text longer than `max_chars` to its head and tail, saying how much
+    was cut; returns the number of outputs cut.
+
+    Why: a cell stopped by its timeout may have printed for minutes (or a loop may have filled
+    its output); the failed notebook is kept to show where and why, not megabytes of output."""
+    half = max_chars // 2
+
+    def cut(text: str) -> str:
+        return (text[:half] + f"\n... [{len(text) - 2 * half:,} characters cut from this failed run's output] ...\n"
+                + text[-half:])
+
+    count = 0
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []) or []:
+            if isinstance(out.get("text"), str) and len(out["text"]) > max_chars:
+                out["text"] = cut(out["text"])
+                count += 1
+            for mime, value in list((out.get("data") or {}).items()):
+                if isinstance(value, str) and len(value) > max_chars and mime.startswith("text/"):
+                    out["data"][mime] = cut(value)
+                    count += 1
+            tb = out.get("traceback")
+            if isinstance(tb, list) and sum(len(t) for t in tb) > max_chars:
+                out["traceback"] = tb[:3] + [f"... [{len(tb) - 6} traceback lines cut] ..."] + tb[-3:] \
+                    if len(tb) > 6 else [cut("\n".join(tb))]
+                count += 1
+    return count

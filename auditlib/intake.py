@@ -754,6 +754,29 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _plain_text(text: str) -> str:
+    """A profile text (name, region, contact) as text every output can hold.
+
+    A surrogate pair written as two escapes ("\\ud83c\\udf45" in YAML or JSON) is the character it
+    encodes and is read as such; a lone surrogate is no character, and control characters
+    (terminal escape sequences, bells) belong in no name: both are refused, naming the position."""
+    if _SURROGATE.search(text):
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+        lone = _SURROGATE.search(text)
+        if lone:
+            raise _Bad(f"a lone surrogate escape (\\u{ord(lone.group()):04x}) at character {lone.start() + 1}, "
+                       "which is no character", "plain text (an emoji written as itself)")
+    control = _CONTROL_CHARACTERS.search(text)
+    if control:
+        raise _Bad(f"a control character (\\x{ord(control.group()):02x}) at character {control.start() + 1}",
+                   "plain text, without terminal escape sequences or other control characters")
+    return text
+
+
 def _year(value: Any) -> int:
     if isinstance(value, bool):
         raise _Bad("not a year", "a year such as 2012")
@@ -817,7 +840,7 @@ def _check_profile(raw: _Raw, catalogue: Catalogue, problems: list[Problem]) -> 
                                + ", ".join(catalogue.fields) + _suggest(_text(entry.value), catalogue.fields))
                 out[key] = field_id
             else:
-                out[key] = _text(entry.value)
+                out[key] = _plain_text(_text(entry.value))
         except _Bad as bad:
             problems.append(Problem(entry.file, entry.place, bad.message, value=entry.value,
                                     expected=bad.expected))

@@ -135,6 +135,9 @@ def parse_custom(text: str) -> GroupSpec:
             raise ParameterError(f"custom peer group '{text}': '{part}' must be column:value with "
                                  f"column one of {', '.join(FILTER_COLUMNS)}")
         items = [v.strip() for v in vals.split("|") if v.strip()]
+        if not items:
+            raise ParameterError(f"custom peer group '{text}': '{part.strip()}' has no value; expected "
+                                 f"{col}:value[|value]")
         if col in ("founding_year", "benchmark_year"):
             try:
                 lo, _, hi = vals.partition("-")

@@ -452,3 +452,95 @@ def test_warm_engine_gives_the_same_report_as_a_regular_kernel(tmp_path):
     regular, warm = outputs(tmp_path / "regular.ipynb"), outputs(tmp_path / "warm.ipynb")
     assert sum(len(c) for c in regular) > 20 and any("image/svg+xml" in o[3] for c in regular for o in c)
     assert warm == regular
+
+
+# --- issue 10: safe batches ------------------------------------------------------------------------
+
+def test_a_second_writer_cannot_destroy_a_running_batchs_work(tmp_path):
+    """Today the second batch's start-up clean-up deleted the first one's live build folders."""
+    from auditlib.files import outputs_lock
+
+    (tmp_path / "clients" / "c").mkdir(parents=True)
+    live = tmp_path / "out" / "c" / ".2026.abcd1234.tmp"         # the first batch's build in progress
+    live.mkdir(parents=True)
+    (live / "report.ipynb").write_text("{}")
+    with outputs_lock(tmp_path / "out"):                          # the first batch holds the folder
+        with pytest.raises(batch.AuditError, match="another auditlib batch or run is writing"):
+            batch.run_batch([tmp_path / "clients" / "c"], outputs_dir=tmp_path / "out", runner=_stand_in,
+                            warm=True, progress=False, write_index=False)
+    assert live.is_dir()
+    result = batch.run_batch([tmp_path / "clients" / "c"], outputs_dir=tmp_path / "out", runner=_stand_in,
+                             warm=True, progress=False, write_index=False)
+    assert result.results[0].status == "ok"
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan")])
+def test_run_batch_refuses_a_timeout_that_would_mean_none(tmp_path, timeout):
+    (tmp_path / "c").mkdir()
+    with pytest.raises(batch.AuditError, match="positive number of seconds"):
+        batch.run_batch([tmp_path / "c"], cell_timeout=timeout, outputs_dir=tmp_path / "out", runner=_stand_in,
+                        progress=False, write_index=False)
+
+
+@pytest.mark.parametrize("name", ["index.html", "portfolio.json"])
+def test_a_client_named_like_the_portfolio_files_is_refused(tmp_path, name):
+    (tmp_path / name).mkdir()
+    with pytest.raises(batch.AuditError, match="portfolio's own file"):
+        batch.client_folders(clients_dir=tmp_path)
+
+
+def test_an_engagement_named_like_a_failed_run_is_refused(tmp_path):
+    """Today a later good run of 2026 deleted the report written as engagement '2026.failed'."""
+    from auditlib.errors import ParameterError
+    from auditlib.report import run_engagement
+
+    with pytest.raises(ParameterError, match="ends like a working folder"):
+        run_engagement(DATA / "clients" / "es-huerta-food", engagement="2026.failed", outputs_dir=tmp_path,
+                       formats=["xlsx"])
+    assert not any(tmp_path.iterdir())
+
+
+def test_changed_only_sees_a_change_of_the_library(monkeypatch):
+    import auditlib
+    from auditlib.report.manifest import input_hashes
+
+    before = input_hashes(DATA / "clients" / "es-huerta-food")
+    assert "code/auditlib" in before
+    monkeypatch.setattr(auditlib, "__version__", auditlib.__version__ + ".post1")
+    after = input_hashes(DATA / "clients" / "es-huerta-food")
+    assert before["code/auditlib"] != after["code/auditlib"]
+    assert {k: v for k, v in before.items() if k != "code/auditlib"} == \
+        {k: v for k, v in after.items() if k != "code/auditlib"}
+
+
+def test_a_notebook_cut_short_by_a_full_disk_is_never_kept(tmp_path, monkeypatch):
+    import errno
+
+    import papermill
+
+    from auditlib.report import run_engagement
+
+    def full_disk(src, out, **kwargs):
+        Path(out).write_text('{"cells": [{"cell_type": "code", "sou')     # what a full disk leaves
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(papermill, "execute_notebook", full_disk)
+    outcome = run_engagement(DATA / "clients" / "es-huerta-food", outputs_dir=tmp_path, formats=["xlsx"])
+    assert outcome.status == "failed" and outcome.failed_notebook is None
+    assert "could not be saved whole" in outcome.error and "No space left" in outcome.error
+    assert not (tmp_path / "es-huerta-food" / "2026.failed").exists()
+    assert not leftovers(tmp_path)
+
+
+def test_the_index_links_no_notebook_that_is_cut_short(tmp_path):
+    from auditlib.config import Settings
+
+    bad = tmp_path / "c" / "2026.failed" / "report.ipynb"
+    bad.parent.mkdir(parents=True)
+    bad.write_text('{"cells": [')
+    res = batch.ClientResult("c", tmp_path / "clients" / "c", "failed", 1.0, "cell 3: boom", "2026",
+                             failed_notebook=bad)
+    batch.write_portfolio_index([res], settings=Settings.from_env(), outputs_dir=tmp_path)
+    html = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "2026.failed/report.ipynb" not in html and "boom" in html
+    assert not batch.whole_notebook(bad)

@@ -46,7 +46,9 @@ def input_hashes(client_dir: str | Path, settings: Settings | None = None) -> di
     benchmark/<file>   the benchmark file and its .meta.yaml sidecar
     notebook/<file>    the report notebook
     template/<file>    the report and commentary templates (auditlib/templates/report, .../commentary)
-    Two runs with equal input hashes (and the same auditlib version) give the same report.
+    code/auditlib      one hash over the library's own source and data files, and its version:
+                       `--changed-only` rebuilds after an upgrade or a change to the report code
+    Two runs with equal input hashes give the same report.
     """
     settings = settings or Settings.from_env()
     client_dir = Path(client_dir)
@@ -65,7 +67,28 @@ def input_hashes(client_dir: str | Path, settings: Settings | None = None) -> di
     for folder in REPORT_TEMPLATE_DIRS:
         for p in _files(TEMPLATES / folder):
             out[f"template/{p.relative_to(TEMPLATES).as_posix()}"] = sha256_file(p)
+    out["code/auditlib"] = code_hash()
     return out
+
+
+_CODE_HASH: dict[tuple, str] = {}
+
+
+def code_hash() -> str:
+    """SHA-256 over the auditlib package's files (sources, templates, word lists) and its version,
+    kept per process while no file's size or modification time changes."""
+    from auditlib import __version__
+
+    root = Path(__file__).resolve().parents[1]
+    files = [p for p in _files(root) if p.suffix not in (".pyc", ".pyo")]
+    key = (__version__, tuple((p.as_posix(), p.stat().st_mtime_ns, p.stat().st_size) for p in files))
+    if key not in _CODE_HASH:
+        h = hashlib.sha256(f"auditlib {__version__}\n".encode())
+        for p in files:
+            h.update(p.relative_to(root).as_posix().encode() + b"\0" + bytes.fromhex(sha256_file(p)))
+        _CODE_HASH.clear()
+        _CODE_HASH[key] = h.hexdigest()
+    return _CODE_HASH[key]
 
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as _dt
 import html as _html
 import json
+import math
 import os
 import re
 import shutil
@@ -44,6 +45,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from auditlib.config import Settings
 from auditlib.errors import ParameterError
+from auditlib.files import atomic_write, reserved_name_problem, trim_outputs, writable_dir
 from auditlib.present import words
 from auditlib.report.finalise import export_html, export_pdf
 from auditlib.report.manifest import _notebook, manifest as _manifest
@@ -80,6 +82,9 @@ def _client_id(client: Any, settings: Settings) -> tuple[str, Path]:
     if not CLIENT_ID.fullmatch(cid) or cid in (".", ".."):
         raise ParameterError(f"refused client id {str(client)!r}: a client id is a folder name of letters, "
                              f"digits, '.', '_' and '-', starting with a letter or digit")
+    reserved = reserved_name_problem(cid)      # index.html, portfolio.json, *.failed ...
+    if reserved:
+        raise ParameterError(reserved)
     return cid, Path(clients_dir).resolve()
 
 
@@ -160,6 +165,28 @@ def _replace_dir(new: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _whole_notebook(path: Path) -> bool:
+    """A notebook file that reads completely (a write on a full disk can leave it cut short)."""
+    try:
+        import nbformat
+
+        return bool(nbformat.read(str(path), as_version=4).cells)
+    except Exception:
+        return False
+
+
+def _trim_failed(path: Path) -> None:
+    """A failed notebook of sensible size: long outputs cut to head and tail (files.trim_outputs)."""
+    try:
+        import nbformat
+
+        nb = nbformat.read(str(path), as_version=4)
+        if trim_outputs(nb):
+            atomic_write(path, lambda tmp: nbformat.write(nb, str(tmp)))
+    except Exception:   # the untrimmed notebook is still a whole one
+        pass
+
+
 def _keep_failed(build: Path, failed: Path) -> Path:
     """Keep only the failed notebook of a build, at outputs/<client>/<engagement>.failed/."""
     for p in build.iterdir():
@@ -209,7 +236,12 @@ def keep_failed_notebook(client_dir: str | Path, *, outputs_dir: str | Path, rea
         cell = nbformat.v4.new_markdown_cell(f"**This run was stopped:** {_html.escape(_one_line(reason))}")
         cell.metadata["tags"] = ["run-stopped"]
         nb.cells.insert(0, cell)
-        nbformat.write(nb, str(path))
+        try:        # never cut the notebook short in place (a full disk): the reason is optional
+            atomic_write(path, lambda tmp: nbformat.write(nb, str(tmp)))
+        except OSError:
+            pass
+    if not _whole_notebook(build / OUTPUT_FILES["ipynb"]):
+        return None
     return _keep_failed(build, client_out / f"{engagement}.failed")
 
 
@@ -249,6 +281,12 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
     t_start = time.perf_counter()
     timings: dict[str, Any] = {}
     settings = settings or Settings.from_env()
+    try:
+        cell_timeout = float(cell_timeout)
+    except (TypeError, ValueError):
+        raise ParameterError(f"the per-cell timeout must be a number of seconds (got {cell_timeout!r})") from None
+    if not (math.isfinite(cell_timeout) and cell_timeout > 0):
+        raise ParameterError(f"the per-cell timeout must be a positive number of seconds (got {cell_timeout:g})")
     client_id, clients_dir = _client_id(client, settings)
     formats = _formats(formats)
     extra = dict(extra_parameters or {})
@@ -275,9 +313,14 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
                      _engagement_for(checked.client_dir, settings_used, client_out))
     if not CLIENT_ID.fullmatch(engagement):
         raise ParameterError(f"refused engagement name {engagement!r} (letters, digits, '.', '_', '-')")
+    if engagement.lower().endswith((".failed", ".tmp", ".old", ".lock")):
+        # outputs/<client>/<x>.failed holds x's failed run: a good run of x would delete this report
+        raise ParameterError(f"refused engagement name {engagement!r}: it ends like a working folder of the "
+                             "outputs (.failed, .tmp, .old, .lock)")
     target = client_out / engagement
     failed_dir = client_out / f"{engagement}.failed"
-    client_out.mkdir(parents=True, exist_ok=True)
+    writable_dir(outputs)
+    writable_dir(client_out, "client's outputs folder")
     build = Path(tempfile.mkdtemp(prefix=f".{engagement}.", suffix=".tmp", dir=client_out))
     os.chmod(build, 0o777 & ~_umask())          # mkdtemp makes it private; the report folder is not
     params["export_dir"] = str(build)
@@ -286,7 +329,12 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
 
     def failed(error: str) -> RunOutcome:
         nb_path = build / OUTPUT_FILES["ipynb"]
-        kept = _keep_failed(build, failed_dir) if nb_path.is_file() else None
+        kept = None
+        if nb_path.is_file() and _whole_notebook(nb_path):
+            _trim_failed(nb_path)
+            kept = _keep_failed(build, failed_dir)
+        elif nb_path.is_file():    # cut short (a full disk): never kept, never linked from the index
+            error += "; the failed notebook could not be saved whole (is the disk full?) and was not kept"
         shutil.rmtree(build, ignore_errors=True)
         return RunOutcome(client_id, engagement, "failed", None, kept, error,
                           round(time.perf_counter() - t_start, 3), {"timings": timings})
@@ -300,7 +348,7 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
         try:
             nb = papermill.execute_notebook(
                 str(_notebook()), str(build / OUTPUT_FILES["ipynb"]), parameters=params, kernel_name="python3",
-                cwd=str(build), execution_timeout=cell_timeout, progress_bar=False, log_output=False,
+                cwd=str(build), execution_timeout=math.ceil(cell_timeout), progress_bar=False, log_output=False,
                 request_save_on_cell_execute=False, extra_arguments=KERNEL_ARGUMENTS)
         except Exception as exc:  # a failing cell, a timeout, a dead kernel: the client's run fails
             if not (build / OUTPUT_FILES["ipynb"]).is_file():

@@ -1,0 +1,107 @@
+"""Safe files and folders: writable outputs, one writer per outputs folder, inert terminal text,
+reserved names, failed notebooks of sensible size."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import nbformat
+import pytest
+
+from auditlib import files
+from auditlib.errors import AuditError
+from auditlib.files import inert, outputs_lock, reserved_name_problem, trim_outputs, writable_dir
+
+
+def test_an_outputs_path_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "out").write_text("x")
+    with pytest.raises(AuditError, match="is a file, not a folder"):
+        writable_dir(tmp_path / "out")
+
+
+def test_an_outputs_folder_that_cannot_be_written_is_refused(tmp_path, monkeypatch):
+    # as root, chmod cannot make a folder read-only: the probe write fails as it would on a read-only disk
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
+    with pytest.raises(AuditError, match="cannot be written to: Permission denied"):
+        writable_dir(tmp_path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_outputs_folder_is_refused(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        with pytest.raises(AuditError, match="cannot be written to"):
+            writable_dir(ro)
+    finally:
+        ro.chmod(0o755)
+
+
+def test_one_writer_per_outputs_folder(tmp_path):
+    with outputs_lock(tmp_path):
+        with pytest.raises(AuditError, match="another auditlib batch or run is writing to"):
+            with outputs_lock(tmp_path):
+                pass
+    with outputs_lock(tmp_path):      # released
+        pass
+
+
+def test_a_lock_held_by_another_process_is_refused_and_freed_when_it_dies(tmp_path):
+    code = ("import sys, time\nfrom auditlib.files import outputs_lock\n"
+            "with outputs_lock(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        with pytest.raises(AuditError, match="another auditlib batch or run"):
+            with outputs_lock(tmp_path):
+                pass
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 5
+    while True:   # the OS releases a dead holder's lock: no stale lock file blocks the next run
+        try:
+            with outputs_lock(tmp_path):
+                break
+        except AuditError:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+
+
+@pytest.mark.parametrize("name", ["index.html", "portfolio.json", "Index.HTML", "x.failed", "y.lock"])
+def test_reserved_client_ids(name):
+    assert reserved_name_problem(name)
+
+
+def test_ordinary_client_ids_are_not_reserved():
+    assert reserved_name_problem("nl-delta-water") is None
+    assert reserved_name_problem("index") is None
+
+
+def test_inert_shows_escapes_instead_of_acting_on_the_terminal():
+    text = "A \x1b]0;pwned\x07 \x1b[2J \x9b31m \r over \ud83c \u202e txt\nnext\ttab"
+    shown = inert(text)
+    assert not any(ch in shown for ch in "\x1b\x07\x9b\r\u202e\ud83c")
+    assert "\\x1b]0;pwned\\x07" in shown and "\\ud83c" in shown and "\\u202e" in shown
+    assert shown.endswith("\nnext\ttab")
+    shown.encode("utf-8")      # printable: no lone surrogate left
+
+
+def test_a_flood_of_output_is_cut_to_head_and_tail():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("while True: print('x')")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="line\n" * 2_000_000),
+                    nbformat.v4.new_output("error", ename="CellTimeout", evalue="the cell ran longer",
+                                           traceback=["frame"] * 50_000)]
+    nb.cells = [cell]
+    assert trim_outputs(nb) == 2
+    text = nbformat.writes(nb)
+    assert len(text) < 100_000
+    assert "characters cut" in text and "CellTimeout" in text and "the cell ran longer" in text
