@@ -17,7 +17,7 @@ import pandas as pd
 
 from auditlib.benchmark import BenchmarkDB
 from auditlib.catalogue import Catalogue, load_catalogue
-from auditlib.disclosure import DisclosureSummary, Rules, protect, protect_dimensions, protect_evolution
+from auditlib.disclosure import DisclosureLedger, DisclosureSummary, Rules, protect, protect_dimensions, protect_evolution
 from auditlib.errors import ParameterError
 from auditlib.evolution import Evolution, compare
 from auditlib.intake import ClientFolder, ClientProfile
@@ -138,9 +138,11 @@ def analyse(client: ClientFolder | ClientProfile | str | Path, *, catalogue: Cat
             benchmark: BenchmarkDB | str | Path | None = None,
             groups: Sequence[str | GroupSpec] | None = None, primary_group: str | None = None,
             anonymity_floor: int | None = None, notes: AuditorNotes | None = None,
-            exclude_id: str | None = None) -> AuditResult:
+            exclude_id: str | None = None, ledger: DisclosureLedger | None = None) -> AuditResult:
     """Analyse one engagement. `exclude_id` names the client's own record in the database (only
-    that one: see peers.client_exclusion). Every disclosure rule is applied here, once."""
+    that one: see peers.client_exclusion). Every disclosure rule is applied here, once.
+    `ledger`: what was shown before in the same session (the meeting keeps one; default: a fresh
+    one per result), so a group conflicting with an earlier one is the one refused."""
     catalogue = catalogue or load_catalogue()
     if not isinstance(benchmark, BenchmarkDB):
         from auditlib.benchmark import load_benchmark
@@ -171,7 +173,7 @@ def analyse(client: ClientFolder | ClientProfile | str | Path, *, catalogue: Cat
     values = _vector(profile, catalogue)
     per_group = {g.requested: positions_for_group(values, g, ref, catalogue, floor) for g in resolved}
     # every disclosure rule, in one place: renderers only ever see the protected figures
-    resolved, per_group, disclosure = protect(resolved, per_group, ref, floor, primary)
+    resolved, per_group, disclosure = protect(resolved, per_group, ref, floor, primary, ledger=ledger)
     positions = pd.concat(per_group.values(), ignore_index=True)
     dims = pd.concat([dimension_profile(per_group[g.requested], g, ref, catalogue) for g in resolved],
                      ignore_index=True)

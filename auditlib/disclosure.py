@@ -330,7 +330,7 @@ def protect(groups: Sequence[PeerGroup], positions: Mapping[str, pd.DataFrame], 
     Frames are copied only where something changes (the analysis stays fast).
     """
     rules = rules or Rules(floor)
-    ledger = ledger or DisclosureLedger(ref, floor)
+    ledger = ledger if ledger is not None else DisclosureLedger(ref, floor)   # an empty one is falsy
     out_groups = list(groups)
     out_pos = dict(positions)
     refusals: list[Refusal] = []

@@ -245,6 +245,22 @@ def test_a_group_that_breaks_the_differencing_rule_is_refused_for_the_whole_meet
     assert "Refused" in app.custom_msg.value
 
 
+def test_switching_the_chosen_group_keeps_what_the_meeting_showed():
+    """analyse() admits the chosen group first. For a Norwegian client 'field' is shown at the
+    start and 'eu' refused (it differs from the field group by a few non-EU members). Switching
+    to another group must not let 'eu' in and push 'field' out: the meeting's ledger keeps the
+    group shown earlier, and choosing the refused 'eu' itself is refused with the reason."""
+    app = MeetingApp(MeetingSession("no-fjord-maritime"))
+    assert app.s.primary == "field" and not app.s.result.group("eu").available
+    app.group_select.value = "country"
+    assert app.s.primary == "country" and app.group_msg.value == ""
+    assert app.s.result.group("field").available and not app.s.result.group("eu").available
+    app.group_select.value = "eu"
+    assert "Refused" in app.group_msg.value and "differs from" in app.group_msg.value
+    assert app.s.primary == "country" and app.group_select.value == "country"
+    assert not app.s.result.group("eu").available
+
+
 def test_bad_custom_group_text_is_a_message_not_a_traceback(app):
     app.custom_name.value = "x"
     app.custom_filter.value = "country:"

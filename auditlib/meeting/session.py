@@ -166,7 +166,7 @@ class MeetingSession:
         """A new real result, admitted against everything the meeting has shown (else refused)."""
         result = analyse(self.folder, catalogue=self.catalogue, benchmark=self.benchmark,
                          groups=self.group_texts, primary_group=self.primary,
-                         anonymity_floor=self.floor, notes=self.notes.as_notes())
+                         anonymity_floor=self.floor, notes=self.notes.as_notes(), ledger=self.ledger)
         refused = admit_result(self.ledger, result)       # every group shown counts for the meeting
         if refused is not None:
             raise GroupRefused(refused)
@@ -187,10 +187,15 @@ class MeetingSession:
         before = self.primary
         self.primary = key
         try:
-            self.result = self._analyse()
+            result = self._analyse()
+            chosen = result.group(key)
+            if not chosen.available:        # below the floor, or refused by the disclosure rules
+                reason = chosen.refusals[0].text(self.lang, self.floor) if chosen.refusals else (chosen.reason or "")
+                raise GroupRefused(Refusal("floor" if not chosen.refusals else "disclosure", reason=reason))
         except GroupRefused:
             self.primary = before
             raise
+        self.result = result
         self._rescore()
 
     def set_lang(self, lang: str) -> None:

@@ -60,6 +60,7 @@ class MeetingApp:
         lang = session.lang
         self.lang_toggle = w.ToggleButtons(options=[("English", "en"), ("Nederlands", "nl")], value=lang)
         self.group_select = w.Dropdown(description="", layout=WIDE)
+        self.group_msg = w.HTML()
         self.header = w.HTML()
         # overview and groups
         self.overview_html = w.HTML()
@@ -129,10 +130,10 @@ class MeetingApp:
         report = w.VBox([row(self.report_button, self.report_progress), self.report_html,
                          row(self.summary_format, self.summary_button), self.summary_html])
         self.tabs.children = [overview, groups, drill, whatif, notes, report]
-        self.widget = w.VBox([self.header, row(self.lang_toggle, self.group_select), self.tabs])
+        self.widget = w.VBox([self.header, row(self.lang_toggle, self.group_select), self.group_msg, self.tabs])
         self.widget.add_class("auditlib-meeting")
         for name in ("wi_indicator", "wi_value", "wi_html", "wi_msg", "note_anchor", "note_text", "note_new",
-                     "notes_save", "notes_msg", "overview_html", "custom_filter", "custom_msg", "group_select",
+                     "notes_save", "notes_msg", "overview_html", "custom_filter", "custom_msg", "group_select", "group_msg",
                      "lang_toggle", "report_button", "report_html", "tabs"):
             getattr(self, name).add_class("mt-" + name.replace("_", "-"))   # stable hooks for the browser test
 
@@ -283,7 +284,7 @@ class MeetingApp:
         self.s.set_lang(lang)
         self.refresh()
 
-    @_guard("custom_msg")
+    @_guard("group_msg")
     def on_group(self, key: str) -> None:
         if key and key != self.s.primary:
             try:
@@ -292,8 +293,9 @@ class MeetingApp:
                 self._quiet = True
                 self.group_select.value = self.s.primary
                 self._quiet = False
-                self.custom_msg.value = render.candidate_message(self.s, replace(_EMPTY, refusal=exc.refusal))
+                self.group_msg.value = render.candidate_message(self.s, replace(_EMPTY, refusal=exc.refusal))
                 return
+            self.group_msg.value = ""
             self.redraw()
 
     @_guard("custom_msg")
