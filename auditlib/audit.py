@@ -17,7 +17,8 @@ import pandas as pd
 
 from auditlib.benchmark import BenchmarkDB
 from auditlib.catalogue import Catalogue, load_catalogue
-from auditlib.disclosure import DisclosureLedger, DisclosureSummary, Rules, protect, protect_dimensions, protect_evolution
+from auditlib.disclosure import (DisclosureLedger, DisclosureSummary, Rules, protect, protect_dimensions,
+                                 protect_evolution)
 from auditlib.errors import ParameterError
 from auditlib.evolution import Evolution, compare
 from auditlib.intake import ClientFolder, ClientProfile
