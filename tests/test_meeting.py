@@ -145,6 +145,17 @@ def test_changing_an_answer_updates_percentiles_flips_and_keeps_the_real_answers
     assert s.scenario is None and "No answers changed" in app.wi_html.value
 
 
+def test_the_slider_changes_the_answer_within_the_catalogue_range(app):
+    ind = app.s.catalogue.indicator(IND)
+    app.wi_indicator.value = IND
+    assert (app.wi_slider.min, app.wi_slider.max, app.wi_slider.step) == (ind.min, ind.max, 1.0)
+    assert app.wi_slider.value == 1
+    app.wi_slider.value = 4
+    assert app.wi_value.value == "4" and app.s.whatif == {IND: 4.0}
+    app.wi_value.value = "3"
+    assert app.wi_slider.value == 3 and app.s.whatif == {IND: 3.0}
+
+
 def test_an_answer_outside_the_catalogue_range_is_refused_like_the_intake(app):
     app.wi_indicator.value = IND
     app.wi_value.value = "99"

@@ -80,6 +80,7 @@ class MeetingApp:
         self.wi_intro = w.HTML()
         self.wi_indicator = w.Dropdown(layout=WIDE)
         self.wi_value = w.Text(continuous_update=False, layout=w.Layout(width="12em"))
+        self.wi_slider = w.FloatSlider(continuous_update=False, readout=False, layout=w.Layout(width="24em"))
         self.wi_apply = w.Button(button_style="primary")
         self.wi_reset = w.Button()
         self.wi_msg = w.HTML()
@@ -122,6 +123,7 @@ class MeetingApp:
                          row(self.custom_check, self.custom_add), self.custom_msg])
         drill = w.VBox([self.dim_select, self.dim_html, self.ind_select, self.ind_html])
         whatif = w.VBox([self.wi_intro, row(self.wi_indicator, self.wi_value, self.wi_apply, self.wi_reset),
+                         self.wi_slider,
                          self.wi_msg, self.wi_html, row(self.sc_name, self.sc_save),
                          row(self.sc_select, self.sc_load), self.sc_report_label, self.sc_report, self.sc_msg])
         notes = w.VBox([self.note_anchor, self.note_list, self.note_text,
@@ -150,6 +152,7 @@ class MeetingApp:
         self._on(self.dim_select, self.on_dimension)
         self._on(self.ind_select, self.on_indicator)
         self._on(self.wi_value, lambda _: self.on_apply())
+        self._on(self.wi_slider, lambda v: setattr(self.wi_value, "value", _plain(v)))
         self.wi_apply.on_click(lambda _: self.on_apply())
         self.wi_reset.on_click(lambda _: self.on_reset())
         self._on(self.wi_indicator, lambda _: self._show_current_answer())
@@ -272,9 +275,15 @@ class MeetingApp:
         if iid is None:
             return
         value = self.s.whatif.get(iid, self.s.result.client.answers.get(iid))
+        ind = self.s.catalogue.indicator(iid)
         was, self._quiet = self._quiet, True          # showing the current answer is not a change
         try:
-            self.wi_value.value = "" if value is None else present.number(value, "en").replace(",", "")
+            self.wi_value.value = "" if value is None else _plain(value)
+            step = 1.0 if ind.is_integer else (0.5 if ind.kind == "share" else (ind.max - ind.min) / 200)
+            with self.wi_slider.hold_trait_notifications():
+                self.wi_slider.min, self.wi_slider.max, self.wi_slider.step = -1e18, 1e18, step
+                self.wi_slider.min, self.wi_slider.max = ind.min, ind.max
+            self.wi_slider.value = ind.min if value is None else min(max(float(value), ind.min), ind.max)
         finally:
             self._quiet = was
 
@@ -334,6 +343,7 @@ class MeetingApp:
         if iid is None:
             return
         self.s.set_answer(iid, self.wi_value.value)
+        self._show_current_answer()          # the slider follows a typed value
         self.wi_msg.value = ""
         self.wi_html.value = render.whatif(self.s)
 
@@ -455,6 +465,12 @@ class MeetingApp:
         link = path.resolve().as_uri()
         self.summary_html.value = (f'<div class="mt"><span class="ok">{render.E(t(self.s.lang, "summary_done"))}</span> '
                                    f'<a href="{render.E(link)}" target="_blank">{render.E(str(path))}</a></div>')
+
+
+def _plain(x: float) -> str:
+    """An answer as typed into the box (not a figure for reading: no separators, no rounding)."""
+    x = float(x)
+    return str(int(x)) if x.is_integer() else repr(round(x, 6))
 
 
 def meeting_app(client_id: str, lang: str = "en", **kwargs) -> MeetingApp:
