@@ -81,9 +81,10 @@ def test_escapes_in_a_name_are_shown_inert(capsys):
     assert "\\x1b[31mRED" in err and "a control character (\\x1b) at character 10" in err
 
 
-def test_a_group_name_with_escapes_is_shown_inert(capsys):
-    code, out, err = cli(["score", "es-huerta-food", "--group", "\x1b]0;pwned\x07=country:ES"], capsys)
-    assert_clean(code, out, err, ok=True, what="score with an escape in a group name")
+@pytest.mark.parametrize("command", ["score", "interpret"])
+def test_a_group_name_with_escapes_is_shown_inert(capsys, command):
+    code, out, err = cli([command, "es-huerta-food", "--group", "\x1b]0;pwned\x07=country:ES"], capsys)
+    assert_clean(code, out, err, ok=True, what=f"{command} with an escape in a group name")
     assert "\\x1b]0;pwned\\x07" in out
 
 
