@@ -351,6 +351,19 @@ def test_notes_save_is_atomic_when_the_write_fails(app, client_dir, monkeypatch)
     assert "This note will not reach the disk." in path.read_text()
 
 
+def test_a_notes_file_the_report_cannot_read_is_never_overwritten(client_dir, tmp_path):
+    path = client_dir / "notes.yaml"
+    path.write_text("notes:\n  - anchor: dimension:nonsense\n    text: hand-written\n", encoding="utf-8")
+    before = path.read_bytes()
+    app = MeetingApp(MeetingSession(client_dir, outputs_dir=tmp_path / "out"))
+    assert "unknown dimension in anchor" in app.notes_msg.value
+    app.note_text.value = "A new note."
+    app.note_new.click()
+    app.notes_save.click()
+    assert "were not saved" in app.notes_msg.value and "correct it by hand" in app.notes_msg.value
+    assert path.read_bytes() == before
+
+
 def test_deleting_a_note(app, client_dir):
     path = client_dir / "notes.yaml"
     app.note_anchor.value = "indicator:active_member_share"

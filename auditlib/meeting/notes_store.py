@@ -43,6 +43,7 @@ class NotesDraft:
     deleted: list[tuple[str, str]] = field(default_factory=list)
     areas_changed: bool = False
     dirty: bool = False
+    problem: str = ""           # the file cannot be read: nothing is written over it
 
     @classmethod
     def load(cls, path: str | Path, catalogue: Catalogue) -> "NotesDraft":
@@ -82,8 +83,20 @@ class NotesDraft:
                             tuple(self.areas), self.path)
 
     # --- writing --------------------------------------------------------------------------
+    @classmethod
+    def load_or_problem(cls, path: str | Path, catalogue: Catalogue) -> "NotesDraft":
+        """As `load`, but a file the report cannot read gives an empty draft that refuses to save
+        (the meeting still starts; the hand-written file is never overwritten)."""
+        try:
+            return cls.load(path, catalogue)
+        except InputError as exc:
+            return cls(Path(path), catalogue, problem=exc.render())
+
     def save(self) -> Path:
         """Merge into the file as it is now and replace it atomically; then reload from it."""
+        if self.problem:
+            raise OSError(f"{self.path} has problems and is left as it is; correct it by hand first: "
+                          f"{self.problem}")
         if self.path.suffix.lower() == ".md":
             text = self._merged_markdown()
         else:

@@ -138,7 +138,7 @@ class MeetingSession:
         self.formats = tuple(formats)
         self.ledger = meeting_ledger(self.ref, self.floor)
         self.shown_names: set[str] = set()
-        self.notes = NotesDraft.load(folder.notes_path or self.client_dir / "notes.yaml", self.catalogue)
+        self.notes = NotesDraft.load_or_problem(folder.notes_path or self.client_dir / "notes.yaml", self.catalogue)
         self.primary = self.catalogue.peers.primary_group
         self.result = self._analyse()
         self.primary = self.result.primary_group

@@ -114,6 +114,8 @@ class MeetingApp:
         self._build()
         self._wire()
         self.refresh()
+        if session.notes.problem:
+            self._msg("notes_msg", session.notes.problem, bad=True)
 
     # --- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
