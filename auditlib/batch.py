@@ -282,12 +282,46 @@ def kernel_manager_class() -> type:
             except Empty:
                 reply = None
             if reply is None:   # the kernel was cut before it could answer (alarm in its own code)
+                reason = f"the cell ran longer than the per-cell timeout of {self.cell_timeout:g} s"
                 reply = self.session.msg("execute_reply", {
                     "status": "error", "ename": "CellTimeout", "execution_count": None,
-                    "evalue": f"the cell ran longer than the per-cell timeout of {self.cell_timeout:g} s",
-                    "traceback": []}, parent=msg)
+                    "evalue": reason, "traceback": []}, parent=msg)
+                self._record_error(msg, "CellTimeout", reason)
+            elif guard.fired:   # stopped by the alarm: make sure the cell says so (see _record_error)
+                self._record_error(msg, "CellTimeout", f"the cell ran longer than the per-cell timeout of "
+                                                       f"{self.cell_timeout:g} s")
             self.shell_channel.call_handlers(reply)
             return msg["header"]["msg_id"]
+
+        def _record_error(self, request, ename: str, evalue: str) -> None:
+            """Put the error in the cell's outputs (before the kernel's 'idle', which ends the cell
+            for nbclient), so the failed notebook and papermill name the reason, not an empty
+            CellExecutionError."""
+            channel = self.iopub_channel
+            parent_id = request["header"]["msg_id"]
+            error = self.session.msg("error", {"ename": ename, "evalue": evalue,
+                                               "traceback": [f"{ename}: {evalue}"]}, parent=request)
+            queued = []
+            while True:
+                try:
+                    queued.append(channel._queue.get_nowait())
+                except Empty:
+                    break
+            if any(m["header"]["msg_type"] == "error" and m.get("parent_header", {}).get("msg_id") == parent_id
+                   for m in queued):
+                for m in queued:       # the kernel recorded the error itself
+                    channel._queue.put(m)
+                return
+            at = next((i for i, m in enumerate(queued) if m["header"]["msg_type"] == "status"
+                       and m["content"].get("execution_state") == "idle"
+                       and m.get("parent_header", {}).get("msg_id") == parent_id), None)
+            if at is None:
+                idle = self.session.msg("status", {"execution_state": "idle"}, parent=request)
+                queued += [error, idle]
+            else:
+                queued.insert(at, error)
+            for m in queued:
+                channel._queue.put(m)
 
     class WarmKernelManager(InProcessKernelManager):
         """Starts an in-process kernel set up as ipykernel's kernel application would."""
@@ -337,6 +371,7 @@ class _cell_guard:
         self.timeout = timeout
         self.old = None
         self.active = False
+        self.fired = False
 
     def __enter__(self):
         _notify("cell", "start")       # the parent's watchdog: in a cell since now
@@ -346,6 +381,7 @@ class _cell_guard:
 
             def on_alarm(signum, frame):
                 if self.active:
+                    self.fired = True
                     raise CellTimeout(f"the cell ran longer than the per-cell timeout of {timeout:g} s")
 
             self.old = signal.signal(signal.SIGALRM, on_alarm)

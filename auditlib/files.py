@@ -148,6 +148,17 @@ def trim_outputs(nb, max_chars: int = MAX_OUTPUT_CHARS) -> int:
 
     count = 0
     for cell in nb.get("cells", []):
+        outputs = cell.get("outputs") or []
+        merged: list = []
+        for out in outputs:      # a loop of print() calls: one stream output each, merged first
+            if (merged and out.get("output_type") == "stream" and merged[-1].get("output_type") == "stream"
+                    and merged[-1].get("name") == out.get("name")):
+                merged[-1]["text"] = merged[-1].get("text", "") + out.get("text", "")
+            else:
+                merged.append(out)
+        if len(merged) != len(outputs):
+            cell["outputs"] = merged
+            count += 1
         for out in cell.get("outputs", []) or []:
             if isinstance(out.get("text"), str) and len(out["text"]) > max_chars:
                 out["text"] = cut(out["text"])

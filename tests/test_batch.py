@@ -384,7 +384,7 @@ def test_warm_kernel_runs_a_notebook_like_a_regular_kernel(tmp_path):
             batch.use_warm_engine()
             try:
                 papermill.execute_notebook(str(src), str(tmp_path / "out.ipynb"), parameters={"x": 42},
-                                           cwd=str(tmp_path), execution_timeout=1, progress_bar=False)
+                                           cwd=str(tmp_path), execution_timeout=3, progress_bar=False)
             except papermill.PapermillExecutionError as exc:
                 os.write(writer, f"{exc.ename}|{exc.evalue}".encode())
                 code = 0
@@ -395,7 +395,7 @@ def test_warm_kernel_runs_a_notebook_like_a_regular_kernel(tmp_path):
     message = os.read(reader, 4096).decode()
     os.close(reader)
     assert os.waitstatus_to_exitcode(status) == 0, message
-    assert message.startswith("CellTimeout|") and "1 s" in message
+    assert message.startswith("CellTimeout|") and "3 s" in message   # 3 s: a loaded machine runs cell 2 in 1 s
     done = nbformat.read(tmp_path / "out.ipynb", as_version=4)
     cells = {c.source.split("\n")[0]: c for c in done.cells if c.cell_type == "code"}
     outs = cells["import os, sys"].outputs
@@ -544,3 +544,39 @@ def test_the_index_links_no_notebook_that_is_cut_short(tmp_path):
     html = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert "2026.failed/report.ipynb" not in html and "boom" in html
     assert not batch.whole_notebook(bad)
+
+
+def test_a_cell_stopped_for_its_timeout_says_so_in_a_failed_notebook_of_sensible_size(tmp_path, monkeypatch):
+    """A cell that floods its output, then hangs: today the reason was an empty 'CellExecutionError'
+    and the failed notebook held every printed line (1.1 MB after 4 s)."""
+    import auditlib.report as report
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    flood = nbformat.v4.new_code_cell("import time\nfor i in range(400000):\n    print('line', i)\ntime.sleep(120)")
+    nb.cells = [params, flood]
+    nbformat.write(nb, tmp_path / "nb.ipynb")
+    monkeypatch.setattr(report, "NOTEBOOK", tmp_path / "nb.ipynb")
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:   # a batch worker: the warm in-process kernel, the per-cell alarm
+        try:
+            batch._CHILD.update(cell_timeout=3.0)
+            batch.use_warm_engine()
+            outcome = report.run_engagement(DATA / "clients" / "es-huerta-food", outputs_dir=tmp_path / "out",
+                                            formats=["html"], cell_timeout=3.0)
+            size = outcome.failed_notebook.stat().st_size if outcome.failed_notebook else -1
+            os.write(writer, json.dumps([outcome.status, outcome.error, size]).encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    os.waitpid(pid, 0)
+    status, error, size = json.loads(os.read(reader, 65536).decode())
+    os.close(reader)
+    assert status == "failed"
+    assert "CellTimeout: the cell ran longer than the per-cell timeout of 3 s" in error
+    assert 0 < size < 200_000
+    kept = nbformat.read(tmp_path / "out" / "es-huerta-food" / "2026.failed" / "report.ipynb", as_version=4)
+    outputs = kept.cells[-1].outputs
+    assert any(o.output_type == "error" and o.ename == "CellTimeout" for o in outputs)
+    assert any("characters cut" in o.get("text", "") for o in outputs)

@@ -1,0 +1,196 @@
+"""The Excel questionnaire template (`auditlib template`), written from the catalogue.
+
+Split from intake.py (which reads what clients send back): the template is the catalogue
+rendered for a client, with data validation on every answer cell and dropdowns for fields and
+levels; intake re-exports `write_template`, `level_choices` and `save_atomic`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from auditlib.errors import ParameterError
+from auditlib.files import atomic_write
+from auditlib.intake import EARLIEST_YEAR, PROFILE_KEYS, _fmt, _this_year
+
+if TYPE_CHECKING:
+    from auditlib.catalogue import Catalogue, Indicator
+
+
+_WORDS = {
+    "en": {
+        "profile_intro": "Fill in column 'value' for every key. country: ISO 3166 alpha-2 code "
+                         "(NL, DE, FR...); field: choose from the list; years as four digits.",
+        "answers_intro": "Answer in column 'answer', one per row. Leave it blank when not answered "
+                         "(blank is not 0). Pick yes/no and levels from the dropdown. org_age may "
+                         "stay blank: it follows from the years.",
+        "help": {
+            "name": "Name of the cluster organisation",
+            "country": "Country: ISO 3166 alpha-2 code, e.g. NL, DE, FR, ES, NO",
+            "field": "Technology field (choose from the list)",
+            "founding_year": "Year the cluster organisation was founded",
+            "benchmark_year": "Year the answers describe (not in the future)",
+            "region": "Home region of the cluster",
+            "contact": "Cluster manager and e-mail address",
+            "benchmark_id": "Optional: the record id in the benchmark database, e.g. CO-00042",
+        },
+        "yes_no": ("yes", "no"), "yes_no_range": "yes / no", "levels": "level",
+        "prompt": "Answer", "error_title": "Invalid answer", "expected": "Expected",
+    },
+    "nl": {
+        "profile_intro": "Vul kolom 'value' in voor elke sleutel. country: ISO 3166 alpha-2-code "
+                         "(NL, DE, FR...); field: kies uit de lijst; jaartallen met vier cijfers.",
+        "answers_intro": "Antwoord in kolom 'answer', een per rij. Laat leeg als er geen antwoord is "
+                         "(leeg is niet 0). Kies ja/nee en niveaus uit de keuzelijst. org_age mag "
+                         "leeg blijven: die volgt uit de jaartallen.",
+        "help": {
+            "name": "Naam van de clusterorganisatie",
+            "country": "Land: ISO 3166 alpha-2-code, bijv. NL, BE, DE, FR",
+            "field": "Technologieveld (kies uit de lijst)",
+            "founding_year": "Jaar van oprichting van de clusterorganisatie",
+            "benchmark_year": "Jaar waarop de antwoorden betrekking hebben (niet in de toekomst)",
+            "region": "Thuisregio van het cluster",
+            "contact": "Clustermanager en e-mailadres",
+            "benchmark_id": "Optioneel: het recordnummer in de benchmarkdatabase, bijv. CO-00042",
+        },
+        "yes_no": ("ja", "nee"), "yes_no_range": "ja / nee", "levels": "niveau",
+        "prompt": "Antwoord", "error_title": "Ongeldig antwoord", "expected": "Verwacht",
+    },
+}
+ANSWER_COLUMNS = ("indicator_id", "dimension", "indicator", "unit", "range", "question", "answer", "comment")
+
+
+def _range_text(ind: Indicator, lang: str) -> str:
+    words = _WORDS[lang]
+    if ind.kind == "yes_no":
+        return words["yes_no_range"]
+    if ind.kind == "ordinal":
+        return f"{words['levels']} {_fmt(ind.min)}-{_fmt(ind.max)}"
+    suffix = " %" if ind.kind == "share" else ""
+    return f"{_fmt(ind.min)}-{_fmt(ind.max)}{suffix}"
+
+
+def level_choices(ind: Indicator, lang: str = "en") -> list[str]:
+    """The dropdown entries of an ordinal indicator: "0 - not involved", ..."""
+    return [f"{k} - {v[lang]}" for k, v in sorted((ind.levels or {}).items())]
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _answer_validation(ind: Indicator, lang: str, lists: dict[str, str]):
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    words = _WORDS[lang]
+    if ind.kind == "yes_no":
+        dv = DataValidation(type="list", formula1='"' + ",".join(words["yes_no"]) + '"')
+    elif ind.kind == "ordinal":
+        dv = DataValidation(type="list", formula1=lists[ind.id])
+    else:
+        dv = DataValidation(type="whole" if ind.kind == "count" else "decimal", operator="between",
+                            formula1=_fmt(ind.min), formula2=_fmt(ind.max))
+    dv.allow_blank = True
+    dv.showErrorMessage = True
+    dv.showInputMessage = True
+    dv.errorTitle = words["error_title"]
+    dv.error = _short(f"{words['expected']}: {_range_text(ind, lang)} ({ind.unit[lang]})", 225)
+    dv.promptTitle = words["prompt"]
+    dv.prompt = _short(f"{ind.name[lang]}: {_range_text(ind, lang)} ({ind.unit[lang]})", 250)
+    return dv
+
+
+def _build_template(catalogue: Catalogue, lang: str):
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    words = _WORDS[lang]
+    bold = Font(bold=True)
+    wb = Workbook()
+    profile = wb.active
+    profile.title = "profile"
+    answers = wb.create_sheet("answers")
+    lists = wb.create_sheet("lists")
+    lists.sheet_state = "hidden"
+
+    # the lists behind the dropdowns: fields, then one column per ordinal indicator
+    refs: dict[str, str] = {}
+    columns: list[tuple[str, list[str]]] = [("field", [f.name[lang] for f in catalogue.fields.values()])]
+    columns += [(ind.id, level_choices(ind, lang)) for ind in catalogue.indicators if ind.kind == "ordinal"]
+    for c, (name, values) in enumerate(columns, start=1):
+        letter = get_column_letter(c)
+        lists.cell(row=1, column=c, value=name)
+        for r, v in enumerate(values, start=2):
+            lists.cell(row=r, column=c, value=v)
+        refs[name] = f"lists!${letter}$2:${letter}${len(values) + 1}"
+
+    # profile sheet: an instructions line, the header, one row per key
+    profile.append([words["profile_intro"]])
+    profile.append(["key", "value", "help"])
+    for key in PROFILE_KEYS:
+        profile.append([key, None, words["help"][key]])
+    for cell in profile[2]:
+        cell.font = bold
+    row_of = {key: i + 3 for i, key in enumerate(PROFILE_KEYS)}
+    now = _this_year()
+    validations = [
+        (DataValidation(type="list", formula1=refs["field"], allow_blank=False), "field"),
+        (DataValidation(type="textLength", operator="equal", formula1="2"), "country"),
+        (DataValidation(type="whole", operator="between", formula1=str(EARLIEST_YEAR), formula2=str(now)),
+         "founding_year"),
+        (DataValidation(type="whole", operator="between", formula1=str(EARLIEST_YEAR), formula2=str(now)),
+         "benchmark_year"),
+    ]
+    for dv, key in validations:
+        dv.showErrorMessage = dv.showInputMessage = True
+        dv.promptTitle = key
+        dv.prompt = words["help"][key]
+        dv.errorTitle = words["error_title"]
+        dv.error = words["help"][key]
+        dv.add(f"B{row_of[key]}")
+        profile.add_data_validation(dv)
+    profile.column_dimensions["A"].width = 18
+    profile.column_dimensions["B"].width = 36
+    profile.column_dimensions["C"].width = 70
+    profile.freeze_panes = "A3"
+
+    # answers sheet: an instructions line, the header, one row per indicator
+    answers.append([words["answers_intro"]])
+    answers.append(list(ANSWER_COLUMNS))
+    for cell in answers[2]:
+        cell.font = bold
+    answer_col = get_column_letter(ANSWER_COLUMNS.index("answer") + 1)
+    for r, ind in enumerate(catalogue.indicators, start=3):
+        answers.append([ind.id, catalogue.dimension(ind.dimension).name[lang], ind.name[lang],
+                        ind.unit[lang], _range_text(ind, lang), ind.question[lang], None, None])
+        answers.cell(row=r, column=ANSWER_COLUMNS.index("question") + 1).alignment = Alignment(wrap_text=True)
+        dv = _answer_validation(ind, lang, refs)
+        dv.add(f"{answer_col}{r}")
+        answers.add_data_validation(dv)
+    for name, width in zip(ANSWER_COLUMNS, (24, 28, 34, 14, 12, 70, 26, 30)):
+        answers.column_dimensions[get_column_letter(ANSWER_COLUMNS.index(name) + 1)].width = width
+    answers.freeze_panes = "A3"
+    return wb
+
+
+def write_template(out_path: str | Path, catalogue: Catalogue, lang: str = "en") -> Path:
+    """Write an Excel questionnaire for the catalogue, atomically (temp file, then rename).
+
+    Sheets: "profile" (key, value, help), "answers" (one row per indicator, with data
+    validation on the answer cells) and a hidden "lists" sheet that feeds the dropdowns.
+    """
+    if lang not in _WORDS:
+        raise ParameterError(f"unknown language {lang!r}; expected one of {', '.join(_WORDS)}")
+    out = Path(out_path)
+    wb = _build_template(catalogue, lang)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_atomic(wb, out)
+    return out
+
+
+def save_atomic(wb: Any, out: Path) -> None:
+    """Save an openpyxl workbook so that a failure never leaves a half-written file."""
+    atomic_write(out, wb.save)
