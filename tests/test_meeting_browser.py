@@ -79,10 +79,13 @@ def test_meeting_in_a_real_browser(tmp_path):
             page.get_by_role("tab", name="What-if").click()
             page.locator(".mt-wi-indicator select").select_option(label="Years of secured funding")
             box = page.locator(".mt-wi-value input")
+            # the kernel has taken the choice when the box shows the real answer (a loaded machine
+            # may take seconds); only then type the new one
+            sync_api.expect(box).to_have_value("1", timeout=60_000)
             box.fill("2")
             box.press("Enter")
             row = page.locator(f'.mt-wi-html tr[data-indicator="{IND}"][data-group="field"]')
-            row.wait_for(timeout=30_000)
+            row.wait_for(timeout=60_000)
             cells = row.locator("td").all_inner_texts()
             assert cells[2] == real and cells[3] == expected, cells
             assert page.locator('.mt-wi-html tr.flip[data-criterion="q15"]').count() == 1
