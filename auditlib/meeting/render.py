@@ -198,15 +198,20 @@ def whatif(session) -> str:
     out.append(table([rw(lang, "indicator"), rw(lang, "value")], rows))
     out.append(f"<h3>{E(t(lang, 'whatif_percentiles'))}</h3>")
     rows, attrs = [], []
-    for iid in session.whatif:
+    changed = list(session.whatif)
+
+    def cells_of(result) -> dict:                      # (group, indicator) -> (percentile, status), one pass
+        pos = result.positions
+        sub = pos[pos["indicator"].isin(changed)]
+        return {(g, i): (p, st) for g, i, p, st in zip(sub["group"], sub["indicator"], sub["percentile"], sub["status"])}
+    a_cells, b_cells = cells_of(real), cells_of(sc)
+    for iid in changed:
         ind = cat.indicator(iid)
         for g in real.peer_groups:
-            a = real.positions_in(g.requested).set_index("indicator").loc[iid]
-            b = sc.positions_in(g.requested).set_index("indicator").loc[iid]
-            shown = t(lang, "whatif_small") if b["status"] == "whatif_small_group" else \
-                present.percentile(b["percentile"], lang)
-            rows.append([ind.name[lang], g.name(lang), present.percentile(a["percentile"], lang), shown,
-                         present.band(b["percentile"], cat, lang)])
+            a, (b, status) = a_cells[(g.requested, iid)][0], b_cells[(g.requested, iid)]
+            shown = t(lang, "whatif_small") if status == "whatif_small_group" else present.percentile(b, lang)
+            rows.append([ind.name[lang], g.name(lang), present.percentile(a, lang), shown,
+                         present.band(b, cat, lang)])
             attrs.append(f'data-indicator="{E(iid)}" data-group="{E(g.requested)}"')
     out.append(table([rw(lang, "indicator"), rw(lang, "group"), t(lang, "whatif_real"), t(lang, "whatif_scenario"),
                       rw(lang, "band")], rows, num={2, 3}, attrs=attrs))
