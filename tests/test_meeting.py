@@ -442,6 +442,16 @@ def test_meeting_summary_export(app, tmp_path):
     assert html.startswith("<!DOCTYPE html>") and "<h2>Notes</h2>" in html
 
 
+def test_report_button_is_refused_while_a_batch_writes_to_the_outputs_folder(app, tmp_path):
+    from auditlib.files import outputs_lock
+
+    with outputs_lock(tmp_path / "outputs"):
+        app.report_button.click()
+        app.report_thread.join(60)
+    assert "The report failed: another auditlib batch or run is writing" in app.report_html.value
+    assert app.report_button.disabled is False and app.report_progress.bar_style == "danger"
+
+
 @pytest.mark.slow
 def test_report_button_regenerates_the_report_and_a_failure_keeps_it(app, tmp_path, monkeypatch):
     app.note_anchor.value = "overall"

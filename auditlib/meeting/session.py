@@ -22,7 +22,8 @@ from auditlib.audit import AuditResult, analyse, reference_for
 from auditlib.benchmark import BenchmarkDB, load_benchmark
 from auditlib.catalogue import Catalogue, load_catalogue
 from auditlib.config import Settings
-from auditlib.errors import ParameterError
+from auditlib.errors import AuditError, ParameterError
+from auditlib.files import outputs_lock
 from auditlib.intake import ClientFolder, load_client
 from auditlib.labels import evaluate
 from auditlib.meeting.groups import Candidate, Refusal, admit_result, check_custom, meeting_ledger
@@ -324,13 +325,16 @@ class MeetingSession:
                 ticker = threading.Thread(target=tick, daemon=True)
                 ticker.start()
             try:
-                outcome = run_engagement(self.client_dir, settings=self.settings, lang=self.lang,
-                                         groups=self.group_texts, formats=self.formats,
-                                         outputs_dir=self.outputs_dir, extra_parameters=extra)
+                with outputs_lock(self.outputs_dir):    # no batch or run writing there at the same time
+                    outcome = run_engagement(self.client_dir, settings=self.settings, lang=self.lang,
+                                             groups=self.group_texts, formats=self.formats,
+                                             outputs_dir=self.outputs_dir, extra_parameters=extra)
                 if outcome.status == "ok":
                     run = ReportRun(True, time.perf_counter() - start, outcome.out_dir / "report.html")
                 else:
                     run = ReportRun(False, time.perf_counter() - start, reason=outcome.error or "unknown")
+            except AuditError as exc:     # refused (the lock, a parameter): its own message
+                run = ReportRun(False, time.perf_counter() - start, reason=str(exc))
             except Exception as exc:      # the screen shows the reason; the earlier report stays
                 run = ReportRun(False, time.perf_counter() - start, reason=f"{type(exc).__name__}: {exc}")
             finally:
