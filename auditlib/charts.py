@@ -34,7 +34,8 @@ from functools import lru_cache
 from matplotlib.figure import Figure
 
 from auditlib.audit import AuditResult
-from auditlib.present import fmt_number, fmt_value, words
+from auditlib import present
+from auditlib.present import words
 
 # One palette for every chart (print-friendly: blue and greys stay apart in greyscale).
 PALETTE = {
@@ -157,7 +158,7 @@ def dimension_profile(result: AuditResult, lang: str = "en", group: str | None =
                     style="italic")
         else:
             x = max(s, m if m == m else s)
-            ax.text(min(x, 98) + 2.2, yi, fmt_number(s, lang, 0), va="center", fontsize=FONT_SIZE,
+            ax.text(min(x, 98) + 2.2, yi, present.dimension_score(s, lang), va="center", fontsize=FONT_SIZE,
                     color=PALETTE["client"], fontweight="bold", zorder=4)
     ax.set_yticks(y, names)
     ax.set_ylim(-0.6, len(dims) - 0.4)
@@ -194,7 +195,7 @@ def percentile_bars(result: AuditResult, lang: str = "en", group: str | None = N
         pct = row["percentile"]
         if pct == pct:
             ax.barh(y, pct, height=0.66, color=PALETTE["client"], zorder=2)
-            ax.text(pct + 1.2, y, fmt_number(pct, lang, 0), va="center", fontsize=FONT_SIZE - 1.5,
+            ax.text(pct + 1.2, y, present.percentile_number(pct, lang), va="center", fontsize=FONT_SIZE - 1.5,
                     color=PALETTE["client"], zorder=3, bbox=_NUMBER_BOX)
         else:
             status = w["status"].get(row["status"], row["status"]).format(floor=result.anonymity_floor)
@@ -266,9 +267,9 @@ def distributions(result: AuditResult, dimension: str, lang: str = "en", group: 
         ty = top - 0.12
         ax.text(0.04, ty, _label(title, 80) + (f"  [{unit}]" if unit else ""), va="center", ha="left",
                 fontsize=FONT_SIZE, color=PALETTE["text"])
-        right = fmt_value(ind, value, lang) if value == value else w["status"]["not_answered"]
+        right = present.value(ind, value, lang) if value == value else w["status"]["not_answered"]
         if pct == pct:
-            right += f" · P{fmt_number(pct, lang, 0)}"
+            right += f" · {present.percentile(pct, lang)}"
         ax.text(WIDTH - 0.04, ty, right, va="center", ha="right", fontsize=FONT_SIZE,
                 color=PALETTE["client"], fontweight="bold")
         if not spread[ind.id]:
@@ -295,7 +296,7 @@ def distributions(result: AuditResult, dimension: str, lang: str = "en", group: 
         if value == value:
             clients.append((sx(value), yc))
         ly = yc - 0.16
-        p10_text, p90_text = fmt_value(ind, stats["p10"], lang), fmt_value(ind, stats["p90"], lang)
+        p10_text, p90_text = present.value(ind, stats["p10"], lang), present.value(ind, stats["p90"], lang)
         if ind.kind == "ordinal":
             for level in range(int(ind.min), int(ind.max) + 1):
                 ax.text(sx(level), ly, str(level), va="center", ha="center", fontsize=small, color=PALETTE["muted"])

@@ -14,8 +14,8 @@ import math
 import re
 
 from auditlib.handles import STEPS, _reachable
-from auditlib.interpret import (Interpretation, Statement, band_name, group_name, label_name, pct_int, phrases,
-                                value_text)
+from auditlib.interpret import Interpretation, Statement, band_name, group_name, label_name, phrases, value_text
+from auditlib.present import band_id, shown_percentile as pct_int
 
 
 def _close(a, b) -> bool:
@@ -62,8 +62,9 @@ class _Checker:
             row = self.positions.loc[key]
             if row["percentile"] != row["percentile"] or pct_int(row["percentile"]) != p["percentile"]:
                 problems.append(f"{where}: {key} percentile {p['percentile']} but the result has {row['percentile']}")
-            if row["band"] != p["band"]:
-                problems.append(f"{where}: {key} band {p['band']} but the result has {row['band']}")
+            if band_id(row["percentile"], self.cat) != p["band"]:
+                problems.append(f"{where}: {key} band {p['band']} but the shown percentile is in "
+                                f"{band_id(row['percentile'], self.cat)}")
             if int(row["n"]) != p["n"]:
                 problems.append(f"{where}: {key} n = {p['n']} but the result has {int(row['n'])}")
             self.phrase_in(st, self.ph.position(p["percentile"], self.bands.get(p["band"], "?")), where, problems)
@@ -76,9 +77,9 @@ class _Checker:
             if row is None or row["score"] != row["score"]:
                 problems.append(f"{where}: no dimension score for {key} in the result")
                 continue
-            if pct_int(row["score"]) != d["score"] or self.cat.band(row["score"]) != d["band"]:
+            if pct_int(row["score"]) != d["score"] or band_id(row["score"], self.cat) != d["band"]:
                 problems.append(f"{where}: {key} score {d['score']} ({d['band']}) but the result has "
-                                f"{row['score']:.1f} ({self.cat.band(row['score'])})")
+                                f"{row['score']!r} ({band_id(row['score'], self.cat)})")
             self.phrase_in(st, self.ph.position(d["score"], self.bands.get(d["band"], "?")), where, problems)
             said.add((d["score"], self.bands.get(d["band"], "?")))
 
@@ -90,7 +91,7 @@ class _Checker:
             row = evo.changes.set_index("indicator").loc[e["indicator"]]
             for when in ("then", "now"):
                 raw = row[f"percentile_{when}"]
-                if raw != raw or pct_int(raw) != e[f"percentile_{when}"] or self.cat.band(raw) != e[f"band_{when}"]:
+                if raw != raw or pct_int(raw) != e[f"percentile_{when}"] or band_id(raw, self.cat) != e[f"band_{when}"]:
                     problems.append(f"{where}: {e['indicator']} percentile {when} {e[f'percentile_{when}']} "
                                     f"but the result has {raw}")
                 pair = (e[f"percentile_{when}"], self.bands.get(e[f"band_{when}"], "?"))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-
+from auditlib import present
 from auditlib.audit import AuditResult
+
+LANG = "en"   # the terminal speaks English; figures by the presentation layer, like the report
 
 
 def _fmt(x: float) -> str:
-    return "-" if x != x else f"{x:.0f}"
+    return present.dimension_score(x, LANG)
 
 
 def score_summary(result: AuditResult) -> str:
@@ -23,7 +25,7 @@ def score_summary(result: AuditResult) -> str:
                                      + (f" ({', '.join(r.indicators)})" if r.indicators else "")
                                      for r in g.refusals) + "]"
         shown = g.name_en if g.available else "no statistics"
-        size = f"n={g.n}" if g.available else f"n<{result.anonymity_floor}"
+        size = f"n={present.count(g.n, LANG)}" if g.available else f"n<{result.anonymity_floor}"
         if not g.available and g.refusals:
             size = "n: -"                  # refused by differencing: not below the floor, just not shown
         lines.append(f"  {g.requested:<10} {size:<7} {shown}{note}")
@@ -34,20 +36,24 @@ def score_summary(result: AuditResult) -> str:
     prof = result.profile_in().set_index("dimension")
     lines.append("  coverage: " + ", ".join(f"{d} {int(r.answered)}/{int(r.scored)}" for d, r in prof.iterrows()))
     for title, table in (("Strengths", result.strengths), ("Weaknesses", result.weaknesses)):
-        items = [f"{cat.indicator(r.indicator).name.en} (P{r.percentile:.0f})" for r in table.itertuples()]
+        items = [f"{cat.indicator(r.indicator).name.en} ({present.percentile(r.percentile, LANG)})"
+                 for r in table.itertuples()]
         lines.append(f"{title}: " + ("; ".join(items) if items else "none"))
     lines += ["", "Label readiness:"]
-    for v in result.labels.verdicts.values():
-        score = f", total score {v.total_score:.0f}%" if v.total_score is not None else ""
-        state = "ready" if v.ready else "not yet"
-        failed = f"; open: {', '.join(v.failed)}" if v.failed else ""
-        lines.append(f"  {v.label:<7} {state:<8} {v.passed}/{v.total} criteria{score}{failed}")
+    for step in present.label_ladder(result.labels, cat, LANG):
+        v = result.labels.verdicts[step["label"]]
+        score = f", total score {present.gold_total(v.total_score, LANG)}" if v.total_score is not None else ""
+        needs = f"; needs: {'; '.join(step['blockers'])}" if step["blockers"] else ""
+        lines.append(f"  {v.label:<7} {step['state']:<8} {v.passed}/{v.total} criteria{score}{needs}")
     if result.evolution is not None:
         e = result.evolution
         lines += ["", f"Evolution {e.earlier_year} -> {e.current_year} (against {e.group}, noise band "
-                      f"{e.noise_band:.0f} points): {len(e.improved)} improved, {len(e.declined)} declined"]
+                      f"{present.number(e.noise_band, LANG)} points): {len(e.improved)} improved, "
+                      f"{len(e.declined)} declined"]
         for title, rows in (("improved", e.improved), ("declined", e.declined)):
             for r in rows.itertuples():
-                lines.append(f"  {title:<9}{cat.indicator(r.indicator).name.en}: {r.value_then:g} -> "
-                             f"{r.value_now:g} (P{r.percentile_then:.0f} -> P{r.percentile_now:.0f})")
+                ind = cat.indicator(r.indicator)
+                lines.append(f"  {title:<9}{ind.name.en}: {present.value(ind, r.value_then, LANG)} -> "
+                             f"{present.value(ind, r.value_now, LANG)} ({present.percentile(r.percentile_then, LANG)}"
+                             f" -> {present.percentile(r.percentile_now, LANG)})")
     return "\n".join(lines)

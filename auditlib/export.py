@@ -16,6 +16,15 @@ added beside the ids, nothing recomputed. Sheets:
     evolution    change against the earlier audit (only when there is one)
 
 Files are written to a temporary name and renamed, so a failure never leaves half a file.
+
+Raw and shown figures: the sheets keep raw values (a percentile of 96.875 stays 96.875). Where a
+person reads a rounded figure, a `*_shown` column holds it, made by auditlib.present with the
+report's one rule (percentile_shown 96, band of the shown number; score_shown, peer_median_shown;
+total_score_shown), so the workbook and the report never state different numbers.
+
+Byte-identical output: openpyxl stamps the document properties and every zip entry with the
+time of writing; `_deterministic_zip` rewrites both with fixed values, so the same inputs give
+the same scores.xlsx, byte for byte.
 """
 
 from __future__ import annotations
@@ -85,6 +94,35 @@ def _about(result, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["key", "value"]).astype({"value": str})
 
 
+FIXED_TIME = (2000, 1, 1, 0, 0, 0)          # zip entries and document properties (reproducible files)
+FIXED_ISO = "2000-01-01T00:00:00Z"
+
+
+def _shown(frame: pd.DataFrame, column: str, name: str) -> pd.DataFrame:
+    """Insert `name` after `column`: the whole number a reader is shown (present.shown_percentile)."""
+    from auditlib.present import shown_percentile
+
+    if column not in frame.columns:
+        return frame
+    frame = frame.copy()
+    frame.insert(frame.columns.get_loc(column) + 1, name,
+                 pd.array([shown_percentile(x) for x in frame[column]], dtype="Int64"))
+    return frame
+
+
+def _with_shown(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    if name in ("positions", "strengths", "weaknesses", "handles"):
+        frame = _shown(frame, "percentile", "percentile_shown")
+    elif name == "dimensions":
+        frame = _shown(_shown(frame, "score", "score_shown"), "peer_median", "peer_median_shown")
+    elif name == "labels":
+        frame = _shown(frame, "total_score", "total_score_shown")
+    elif name == "evolution":
+        frame = _shown(_shown(frame, "percentile_then", "percentile_then_shown"),
+                       "percentile_now", "percentile_now_shown")
+    return frame
+
+
 def excel_frames(result, interpretation=None, lang: str = "en") -> dict[str, pd.DataFrame]:
     """The workbook's sheets by name, in order (see the module docstring)."""
     frames = result.to_frames()
@@ -94,11 +132,31 @@ def excel_frames(result, interpretation=None, lang: str = "en") -> dict[str, pd.
     for name in SHEET_ORDER[1:]:
         if name == "handles":
             if handles is not None:
-                sheets["handles"] = _with_names(pd.DataFrame(handles), cat, lang)
+                sheets["handles"] = _with_shown(name, _with_names(pd.DataFrame(handles), cat, lang))
             continue
         if name in frames:
-            sheets[name] = _with_names(frames[name], cat, lang)
+            sheets[name] = _with_shown(name, _with_names(frames[name], cat, lang))
     return sheets
+
+
+def _deterministic_zip(data: bytes) -> bytes:
+    """The same workbook with fixed entry times and fixed created/modified properties."""
+    import re
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
+                              lambda m: m.group(1) + FIXED_ISO.encode() + m.group(3), body)
+            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            dst.writestr(entry, body)
+    return out.getvalue()
 
 
 def write_excel(result, path: str | Path, *, interpretation=None, lang: str = "en") -> Path:
@@ -118,4 +176,5 @@ def write_excel(result, path: str | Path, *, interpretation=None, lang: str = "e
             width = min(max(len(s) for s in sample) + 2, 60)
             ws.column_dimensions[ws.cell(row=1, column=k).column_letter].width = width
     xw.close()
-    return atomic_write(path, lambda tmp: tmp.write_bytes(buf.getvalue()))
+    data = _deterministic_zip(buf.getvalue())
+    return atomic_write(path, lambda tmp: tmp.write_bytes(data))

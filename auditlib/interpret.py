@@ -27,7 +27,6 @@ before it reaches a template, so a `<script>` in a cluster name stays text in th
 from __future__ import annotations
 
 import html
-import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -42,7 +41,9 @@ from auditlib.catalogue import LANGUAGES, Catalogue, Indicator, Text
 from auditlib.errors import CatalogueError, ParameterError, Problem
 from auditlib.handles import (RULES_FILE, HandleSettings, data_path, improvement_handles, load_actions,
                               load_model, next_step, silver_areas)
+from auditlib import present
 from auditlib.peers import BUILT_IN, built_in_spec
+from auditlib.scoring import is_strength, is_weakness
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "commentary"
 PHRASES = "_phrases.j2"
@@ -56,8 +57,7 @@ class _Model(BaseModel):
 
 
 class Notable(_Model):
-    strength_min_percentile: float = Field(ge=0, le=100)
-    weakness_below_percentile: float = Field(ge=0, le=100)
+    # strengths and weaknesses are not set here: one definition, auditlib.scoring.is_strength
     near_threshold_fraction: float = Field(ge=0)
     near_threshold_skip_kinds: list[str] = []
     evolution_max_changes: int = Field(ge=0)
@@ -172,21 +172,13 @@ def esc_block(text: Any) -> str:
 
 
 def fmt_number(x: float, lang: str = "en", decimals: int | None = None) -> str:
-    """1,234.5 in English, 1.234,5 in Dutch; whole numbers without decimals."""
-    x = float(x)
-    if decimals is None:
-        decimals = 0 if abs(x - round(x)) < 1e-9 else (1 if abs(x) >= 10 else 2)
-    text = f"{x:,.{decimals}f}"
-    if decimals:
-        text = text.rstrip("0").rstrip(".")
-    if text in ("-0", "-0.0"):
-        text = "0"
-    return text.translate({ord(","): ".", ord("."): ","}) if lang == "nl" else text
+    """A number in words: the presentation layer's (auditlib.present.number)."""
+    return present.number(x, lang, decimals)
 
 
-def pct_int(p: float) -> int:
-    """The percentile as said in words: floored, so it always falls in the computed band."""
-    return int(math.floor(p))
+def pct_int(p: float) -> int | None:
+    """A percentile, score or median as said in words: the one rule (auditlib.present)."""
+    return present.shown_percentile(p)
 
 
 def _check_lang(lang: str) -> str:
@@ -200,7 +192,9 @@ def commentary_env(lang: str) -> Environment:
     """The template environment of one language (StrictUndefined: a missing variable fails)."""
     env = Environment(loader=FileSystemLoader(str(TEMPLATES / _check_lang(lang))), undefined=StrictUndefined,
                       autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
-    env.filters["num"] = lambda x, decimals=None: fmt_number(x, lang, decimals)
+    env.filters["num"] = lambda x, decimals=None: present.number(x, lang, decimals)
+    env.filters["gold"] = lambda x: present.gold_total(x, lang)
+    env.filters["pct"] = lambda x: present.percentile_number(x, lang)
     return env
 
 
@@ -223,7 +217,7 @@ def value_text(ind: Indicator, value: float | None, lang: str) -> str:
         return str(ph.yes() if value >= 0.5 else ph.no())
     if ind.kind == "ordinal" and ind.levels and float(value).is_integer() and int(value) in ind.levels:
         return str(ph.level(esc(ind.levels[int(value)][lang]), int(value), int(ind.max)))
-    return str(ph.quantity(fmt_number(value, lang), esc(ind.unit[lang])))
+    return str(ph.quantity(present.number(value, lang), esc(ind.unit[lang])))
 
 
 def band_name(catalogue: Catalogue, band: str, lang: str) -> str:
@@ -331,16 +325,17 @@ class _Writer:
         row = self.rows.get((group, indicator))
         if row is None or row["percentile"] != row["percentile"]:
             return None
+        band = present.band_id(row["percentile"], self.cat)     # the band of the number shown
         return {"indicator": indicator, "group": group, "percentile": pct_int(row["percentile"]),
-                "band": row["band"], "n": int(row["n"]),
-                "band_name": band_name(self.cat, row["band"], self.lang),
+                "band": band, "n": int(row["n"]),
+                "band_name": band_name(self.cat, band, self.lang),
                 "group_name": group_name(self.r, group, self.lang)}
 
     def dimension(self, group: str, dim: str) -> dict | None:
         row = self.dims.get((group, dim))
         if row is None or row["score"] != row["score"]:
             return None
-        band = self.cat.band(row["score"])
+        band = present.band_id(row["score"], self.cat)
         return {"dimension": dim, "group": group, "score": pct_int(row["score"]), "band": band,
                 "band_name": band_name(self.cat, band, self.lang),
                 "name": esc(self.cat.dimension(dim).name[self.lang])}
@@ -405,6 +400,7 @@ class _Writer:
                 open_.append({"criterion": row["criterion"], "label": label, "passed": False,
                               "label_name": label_name(self.cat, label, self.lang), "part": row["part"],
                               "name": self.name(ind) if ind else "",
+                              "part_text": esc(present.criterion_name(row["criterion"], self.cat, self.lang)),
                               "value": self.value(ind, row["value"]) if ind else "",
                               "threshold": self.value(ind, row["threshold"]) if ind else ""})
             gold = self.cat.labels.gold
@@ -540,8 +536,7 @@ class _Writer:
         notable = self.rules.notable
         if pos is not None:
             row = self.rows[(self.primary, ind.id)]
-            strength = row["percentile"] >= notable.strength_min_percentile
-            weakness = row["percentile"] < notable.weakness_below_percentile
+            strength, weakness = is_strength(row["percentile"]), is_weakness(row["percentile"])
             if strength or weakness:
                 step = next_step(ind, float(value), {k: row[k] for k in ("p10", "p25", "median", "p75", "p90")})
                 out.append(self.say(
@@ -593,7 +588,7 @@ class _Writer:
         moved = moved.sort_values(["size", "order"], ascending=[False, True]).head(self.rules.notable.evolution_max_changes)
         for r in moved.to_dict("records"):
             then_p, now_p = pct_int(r["percentile_then"]), pct_int(r["percentile_now"])
-            then_b, now_b = self.cat.band(r["percentile_then"]), self.cat.band(r["percentile_now"])
+            then_b, now_b = present.band_id(r["percentile_then"], self.cat), present.band_id(r["percentile_now"], self.cat)
             fact = {"indicator": r["indicator"], "group": evo.group, "trend": r["trend"],
                     "percentile_then": then_p, "band_then": then_b, "percentile_now": now_p, "band_now": now_b}
             sec.statements.append(self.say(

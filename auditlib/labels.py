@@ -31,6 +31,13 @@ class LabelVerdict:
 
 
 @dataclass(frozen=True)
+class LadderStep:
+    label: str
+    ready: bool
+    blockers: tuple[str, ...] = ()       # failing criterion ids; "gold_total_score" for a low Gold total
+
+
+@dataclass(frozen=True)
 class LabelReadiness:
     criteria: pd.DataFrame                       # one row per criterion (CRITERIA_COLUMNS)
     verdicts: Mapping[str, LabelVerdict]
@@ -45,6 +52,23 @@ class LabelReadiness:
     def next_label(self) -> str | None:
         """The first label the client is not ready for."""
         return next((lab for lab in LABEL_ORDER if not self.verdicts[lab].ready), None)
+
+    def ladder(self, total_score_min: float | None = None) -> tuple["LadderStep", ...]:
+        """Each label in order: ready or not, and what blocks it (criterion ids).
+
+        Why: "highest ready" and "next label" cannot say that a client is ready for Gold but not
+        for Silver (Silver needs a second benchmark); the ladder can. A Gold total below the
+        minimum blocks Gold as "gold_total_score".
+        """
+        steps = []
+        for lab in LABEL_ORDER:
+            v = self.verdicts[lab]
+            blockers = list(v.failed)
+            if lab == "gold" and total_score_min is not None and v.total_score is not None \
+                    and v.total_score < total_score_min:
+                blockers.append("gold_total_score")
+            steps.append(LadderStep(lab, v.ready, tuple(blockers)))
+        return tuple(steps)
 
     def summary(self) -> pd.DataFrame:
         return pd.DataFrame([{"label": v.label, "ready": v.ready, "passed": v.passed, "total": v.total,
@@ -116,12 +140,15 @@ def evaluate(catalogue: Catalogue, answers: Mapping[str, float | None], *, bench
     if not gold_min["passed"].all():
         gold_notes.append(f"{int((~gold_min['passed']).sum())} Gold minimum requirement(s) not met")
     if total < rules.gold.total_score_min:
-        gold_notes.append(f"total score {total:.0f}% is below the required {rules.gold.total_score_min:.0f}%")
+        from auditlib.present import gold_total, number
+
+        gold_notes.append(f"total score {gold_total(total, 'en')} is below the required "
+                          f"{number(rules.gold.total_score_min, 'en')}%")
     if not quality["passed"].all():
         gold_notes.append(f"{int((~quality['passed']).sum())} of {len(quality)} quality thresholds not passed")
     verdicts["gold"] = LabelVerdict("gold", not gold_failed and total >= rules.gold.total_score_min,
                                     int(gold_all["passed"].sum()), len(gold_all), gold_failed,
-                                    round(total, 1), tuple(gold_notes))
+                                    total, tuple(gold_notes))   # raw: rounding is the reader's (present)
 
     # Silver: Gold minimums + documented improvement areas + progress against an earlier audit.
     silver = rules.silver

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
+from auditlib import present
 from auditlib.files import atomic_write_text
 
 if TYPE_CHECKING:
@@ -48,12 +49,13 @@ REPORT_FILES = {"html": "report.html", "pdf": "report.pdf", "xlsx": "scores.xlsx
 
 # --- the key figures of one client ------------------------------------------------------------
 
-def _num(x: Any, digits: int = 1) -> float | None:
+def _num(x: Any) -> float | None:
+    """A raw figure for portfolio.json: never rounded here (rounding is the reader's: present)."""
     try:
         x = float(x)
     except (TypeError, ValueError):
         return None
-    return None if math.isnan(x) else round(x, digits)
+    return None if math.isnan(x) else x
 
 
 def key_figures(result: "AuditResult", lang: str = "en", handles: "pd.DataFrame | None" = None) -> dict:
@@ -80,6 +82,8 @@ def key_figures(result: "AuditResult", lang: str = "en", handles: "pd.DataFrame 
         "highest_ready": result.labels.highest_ready,
         "next_label": result.labels.next_label,
         "gold_total_score": _num(gold.total_score) if gold is not None else None,
+        "ladder": [{"label": s.label, "ready": s.ready, "blockers": list(s.blockers)}
+                   for s in result.labels.ladder(result.catalogue.labels.gold.total_score_min)],
         "handles": int(len(handles)),
     }
 
@@ -178,17 +182,17 @@ def _score_style(score: float | None) -> str:
 
 WORDS = {
     "en": {"title": "Audit portfolio", "client": "Client", "country": "Country", "field": "Field",
-           "status": "Status", "ready": "Label ready", "next": "Next label", "handles": "Improvement handles",
-           "reports": "Reports", "engagement": "Engagement", "seconds": "Seconds", "none": "none",
+           "status": "Status", "labels": "Labels", "handles": "Improvement handles",
+           "reports": "Reports", "engagement": "Engagement", "seconds": "Seconds", "none": "none", "needs": "needs",
            "ok": "ok", "skipped": "unchanged", "failed": "failed", "failed_nb": "failed notebook",
            "last_good": "last good report", "generated": "Generated", "clients": "clients",
            "confidential": "Confidential: for the audit firm. Each row shows only that client's own figures "
                            "(dimension scores are the client's mean percentile in its primary peer group).",
            "scores_in": "Dimension scores (0-100) in the primary peer group", "no_stats": "no statistics"},
     "nl": {"title": "Auditportefeuille", "client": "Klant", "country": "Land", "field": "Vakgebied",
-           "status": "Status", "ready": "Label haalbaar", "next": "Volgend label",
+           "status": "Status", "labels": "Labels",
            "handles": "Verbeterhandvatten", "reports": "Rapporten", "engagement": "Opdracht",
-           "seconds": "Seconden", "none": "geen", "ok": "ok", "skipped": "ongewijzigd", "failed": "mislukt",
+           "seconds": "Seconden", "none": "geen", "needs": "nodig", "ok": "ok", "skipped": "ongewijzigd", "failed": "mislukt",
            "failed_nb": "mislukt notebook", "last_good": "laatste goede rapport", "generated": "Gemaakt",
            "clients": "klanten",
            "confidential": "Vertrouwelijk: voor het auditbureau. Elke rij toont alleen de eigen cijfers van die "
@@ -198,13 +202,43 @@ WORDS = {
 FORMAT_NAMES = {"html": "HTML", "pdf": "PDF", "xlsx": "Excel", "ipynb": "notebook"}
 
 
+def _ladder_text(fig: Mapping[str, Any], catalogue: "Catalogue", lang: str) -> list[tuple[str, str, bool, str]]:
+    """(label, ready or not, ready, what blocks it) per label, from the row's raw figures."""
+    w = present.words(lang)
+    out = []
+    for step in fig.get("ladder") or []:
+        blockers, quality = [], 0
+        for cid in step.get("blockers", []):
+            if cid == "gold_total_score":
+                blockers.append(w["blocker_total"].format(
+                    score=present.gold_total(fig.get("gold_total_score"), lang),
+                    min=present.number(catalogue.labels.gold.total_score_min, lang)))
+            elif any(c.id == cid for c in catalogue.labels.gold.quality):
+                quality += 1
+            else:
+                ind = next((c.indicator for c in [*catalogue.labels.bronze.minimums, *catalogue.labels.gold.minimums]
+                            if c.id == cid), None)
+                blockers.append(present.criterion_name(cid, catalogue, lang, ind))
+        if quality:
+            blockers.append(w["blocker_quality"].format(n=quality))
+        name = getattr(catalogue.labels, step["label"]).name[lang]
+        out.append((name, w["ready_yes"] if step["ready"] else w["ready_no"], bool(step["ready"]), "; ".join(blockers)))
+    return out
+
+
+def ladder_line(fig: Mapping[str, Any], catalogue: "Catalogue", lang: str) -> str:
+    """The label ladder of one row on one line: 'Bronze: ready · Silver: not yet (needs: ...) · ...'."""
+    needs = WORDS[lang]["needs"]
+    return " · ".join(f"{name}: {state}" + (f" ({needs}: {blockers})" if blockers else "")
+                      for name, state, _ready, blockers in _ladder_text(fig, catalogue, lang))
+
+
 def render_index(rows: Sequence[PortfolioRow], catalogue: "Catalogue", lang: str = "en",
                  generated: str | None = None) -> str:
     """The portfolio index as one self-contained HTML page (autoescaped)."""
     if lang not in WORDS:
         raise ValueError(f"unknown language {lang!r}; expected one of {sorted(WORDS)}")
     dims = [(d.id, d.name[lang]) for d in catalogue.dimensions]
-    labels = {lab: getattr(catalogue.labels, lab).name[lang] for lab in LABELS}
     fields = {k: f.name[lang] for k, f in catalogue.fields.items()}
     view = []
     for r in rows:
@@ -215,14 +249,15 @@ def render_index(rows: Sequence[PortfolioRow], catalogue: "Catalogue", lang: str
             "name": fig.get("name") or r.client_id,
             "country": fig.get("country") or "",
             "field": fields.get(fig.get("field") or "", fig.get("field") or ""),
-            "scores": [(scores.get(d), _score_style(scores.get(d))) for d, _ in dims] if fig else None,
-            "ready": labels.get(fig.get("highest_ready")) if fig.get("highest_ready") else None,
-            "next": labels.get(fig.get("next_label")) if fig.get("next_label") else None,
+            "scores": [(present.dimension_score(scores.get(d), lang) if scores.get(d) is not None else None,
+                        _score_style(scores.get(d))) for d, _ in dims] if fig else None,
+            "ladder": _ladder_text(fig, catalogue, lang) if fig else [],
             "handles": fig.get("handles"),
             "links": [(FORMAT_NAMES.get(k, k), quote(v)) for k, v in r.reports.items() if k != "ipynb"]
                      + ([("notebook", quote(r.reports["ipynb"]))] if "ipynb" in r.reports else []),
             "failed_nb": quote(r.failed_notebook) if r.failed_notebook else None,
             "last_good": [(FORMAT_NAMES.get(k, k), quote(v)) for k, v in r.last_good.items() if k != "ipynb"],
+            "seconds": present.number(r.seconds, lang, 1) if r.seconds is not None else "",
         })
     counts = {s: sum(1 for r in rows if r.status == s) for s in STATUSES}
     generated = generated or _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
@@ -277,8 +312,8 @@ def portfolio_frame(clients: Sequence[str | Path] | str | Path, *, catalogue: "C
         rows.append({"client_id": path.name, "name": fig["name"], "country": fig["country"],
                      "field": fig["field"], **{d: fig["dimensions"].get(d) for d in dims},
                      "highest_ready": fig["highest_ready"] or "none", "next_label": fig["next_label"] or "-",
-                     "handles": fig["handles"]})
-    columns = ["client_id", "name", "country", "field", *dims, "highest_ready", "next_label", "handles"]
+                     "labels": ladder_line(fig, catalogue, lang), "handles": fig["handles"]})
+    columns = ["client_id", "name", "country", "field", *dims, "highest_ready", "next_label", "labels", "handles"]
     frame = pd.DataFrame(rows, columns=columns)
     frame[dims] = frame[dims].astype(float)
     return frame, pd.DataFrame(problems, columns=["client_id", "problem"])
@@ -311,7 +346,7 @@ def heatmap_figure(frame: "pd.DataFrame", catalogue: "Catalogue", lang: str = "e
     ax.set_yticks(range(len(frame)), list(frame["client_id"]), fontsize=8)
     for (i, j), v in np.ndenumerate(values):
         dark = not np.isnan(v) and (v < 15 or v > 85)
-        ax.text(j, i, "-" if np.isnan(v) else f"{v:.0f}", ha="center", va="center", fontsize=8,
+        ax.text(j, i, present.dimension_score(v, lang), ha="center", va="center", fontsize=8,
                 color="white" if dark else "black")
     fig.colorbar(image, ax=ax, shrink=0.8, label="score (0-100)")
     ax.set_title("Dimension scores in each client's primary peer group" if lang == "en"

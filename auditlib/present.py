@@ -126,16 +126,20 @@ def gold_total(x: Any, lang: str) -> str:
 def number(x: Any, lang: str, decimals: int | None = None) -> str:
     """A number for the reader: thousands separators, decimal comma in Dutch, a dash for missing.
 
-    decimals=None: whole numbers and anything of 100 or more without decimals, else one.
+    decimals=None: whole numbers without decimals, from 10 one decimal, below 10 two; trailing
+    zeros dropped (3.25 FTE stays 3.25, 12.50 reads 12.5, 1234.5 reads 1,234.5).
     """
     if _missing(x):
         return DASH
     x = float(x)
     if math.isinf(x):
         return DASH
+    trim = decimals is None
     if decimals is None:
-        decimals = 0 if abs(x - round(x)) < EPSILON or abs(x) >= 100 else 1
+        decimals = 0 if abs(x - round(x)) < EPSILON else (1 if abs(x) >= 10 else 2)
     text = f"{x:,.{decimals}f}"
+    if trim and decimals:
+        text = text.rstrip("0").rstrip(".")
     if text.lstrip("-").strip("0.,") == "":
         text = text.lstrip("-")           # no "-0"
     if lang == "nl":
@@ -220,3 +224,65 @@ def pct_change(x: Any, lang: str) -> str:
 # Old names, kept while renderers move to the functions above.
 fmt_number = number
 fmt_value = value
+
+
+# --- the label ladder ---------------------------------------------------------------------------
+
+def silver_gap(catalogue) -> dict:
+    """The Silver timing rule's bounds, as the words state them (benchmark years apart)."""
+    gap = catalogue.labels.silver.earlier_audit_gap_years
+    return {"gap_min": gap.min, "gap_max": gap.max}
+
+
+def criterion_name(cid: str, catalogue, lang: str, indicator: str | None = None) -> str:
+    """What a label criterion asks for, in words (a Silver part, or the indicator's name)."""
+    w = words(lang)
+    if cid in w.get("criteria", {}):
+        return w["criteria"][cid].format(**silver_gap(catalogue))
+    if indicator and indicator in catalogue.by_id:
+        return catalogue.indicator(indicator).name[lang]
+    return cid
+
+
+def label_ladder(readiness, catalogue, lang: str) -> list[dict]:
+    """Per label, in order: its name, ready or not, and what blocks it, in words.
+
+    Gold quality thresholds that are not reached are counted, not listed; a Gold total below the
+    minimum reads as the floored total against the minimum (79.97 -> "79%", so never "80%").
+    """
+    w = words(lang)
+    gold_min = catalogue.labels.gold.total_score_min
+    crit = readiness.criteria
+    indicator_of = {(r["label"], r["criterion"]): r["indicator"] for r in crit.to_dict("records")}
+    part_of = {(r["label"], r["criterion"]): r["part"] for r in crit.to_dict("records")}
+    out = []
+    for step in readiness.ladder(gold_min):
+        v = readiness.verdicts[step.label]
+        texts, quality = [], 0
+        for cid in step.blockers:
+            if cid == "gold_total_score":
+                texts.append(w["blocker_total"].format(score=gold_total(v.total_score, lang),
+                                                       min=number(gold_min, lang)))
+            elif part_of.get((step.label, cid)) == "quality":
+                quality += 1
+            else:
+                ind = indicator_of.get((step.label, cid))
+                texts.append(criterion_name(cid, catalogue, lang, ind if isinstance(ind, str) else None))
+        if quality:
+            texts.append(w["blocker_quality"].format(n=quality))
+        out.append({"label": step.label, "name": getattr(catalogue.labels, step.label).name[lang],
+                    "ready": step.ready, "state": w["ready_yes"] if step.ready else w["ready_no"],
+                    "blockers": texts})
+    return out
+
+
+def ladder_line(readiness, catalogue, lang: str) -> str:
+    """The ladder on one line: 'Bronze: ready · Silver: not yet (needs: ...) · Gold: ready'."""
+    w = words(lang)
+    parts = []
+    for s in label_ladder(readiness, catalogue, lang):
+        text = f"{s['name']}: {s['state']}"
+        if s["blockers"]:
+            text += f" ({w['blocked_by']}: {'; '.join(s['blockers'])})"
+        parts.append(text)
+    return " · ".join(parts)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from auditlib.catalogue import Catalogue
 from auditlib.peers import PeerGroup, Reference
+from auditlib.present import band_id
 
 QUANTILES = (0.10, 0.25, 0.50, 0.75, 0.90)
 STAT_COLUMNS = ("p10", "p25", "median", "p75", "p90")
@@ -51,7 +52,17 @@ class GroupStats:
 
     sorted: np.ndarray            # (indicators, peers) ascending, NaN last
     n: np.ndarray                 # answered per indicator
-    peer_dimension_median: pd.Series
+    peer_dimension_median: pd.Series            # over every indicator (kept for callers that want it)
+    peer_percentiles: np.ndarray | None = None  # (peers, indicators): each peer among the others
+
+    def peer_median_over(self, indicators: np.ndarray, catalogue: Catalogue) -> pd.Series:
+        """The peers' median dimension score over the given indicators only (a boolean mask):
+        the same indicators the client's own score is the mean of."""
+        pct = self.peer_percentiles.copy()
+        pct[:, ~indicators] = np.nan
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return dimension_scores(pct, catalogue).median(skipna=True)
 
     def quantiles(self) -> np.ndarray:
         """(indicators, len(QUANTILES)) with numpy's default 'linear' method; NaN where n == 0."""
@@ -112,7 +123,7 @@ def group_stats(ref: Reference, group: PeerGroup, catalogue: Catalogue) -> Group
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         median = dimension_scores(pct.T, catalogue).median(skipna=True)
-    stats = GroupStats(srt, n, median)
+    stats = GroupStats(srt, n, median, pct.T)
     if len(ref.cache) > 64:
         ref.cache.clear()
     ref.cache[key] = stats
@@ -151,13 +162,16 @@ def positions_for_group(values: np.ndarray, group: PeerGroup, ref: Reference,
         "dimension": [i.dimension for i in catalogue.indicators],
         "direction": [i.direction for i in catalogue.indicators],
         "value": values,
-        "n": np.where(context, 0, n),
-        "n_missing": np.where(context, 0, n_missing),
+        # no group size is shown for an indicator without statistics (below the floor, context):
+        # a below-floor n is itself a statistic of too few organisations
+        "n": np.where(enough & ~context, n, np.nan),
+        "n_missing": np.where(enough & ~context, n_missing, np.nan),
     })
     for j, col in enumerate(STAT_COLUMNS):
         frame[col] = quant[:, j]
     frame["percentile"] = pct
-    frame["band"] = [catalogue.band(p) if p == p else None for p in pct]
+    # the band of the percentile as shown (the one rule), so the band and the number never disagree
+    frame["band"] = [band_id(p, catalogue) for p in pct]
     frame["status"] = status
     return frame
 
@@ -224,14 +238,20 @@ def dimension_scores(pct: np.ndarray, catalogue: Catalogue) -> pd.DataFrame:
 
 def dimension_profile(positions: pd.DataFrame, group: PeerGroup, ref: Reference,
                       catalogue: Catalogue) -> pd.DataFrame:
-    """Per dimension: the client's score, the peers' median score, and the coverage."""
+    """Per dimension: the client's score, the peers' median score, and the coverage.
+
+    The peer median is computed over the same indicators as the client's score: those with a
+    percentile here (answered by the client, with statistics in the group, not withheld). So an
+    indicator below the anonymity floor feeds neither figure, and the two are comparable.
+    """
     peer_median = pd.Series(np.nan, index=[d.id for d in catalogue.dimensions])
+    pct = positions["percentile"].to_numpy(dtype=float)
     if group.available and group.mask is not None:
-        peer_median = group_stats(ref, group, catalogue).peer_dimension_median
+        stats = group_stats(ref, group, catalogue)
+        peer_median = stats.peer_median_over(~np.isnan(pct), catalogue)
     dims = positions["dimension"].to_numpy()
     scored = positions["direction"].to_numpy() != "context"
     answered = ~np.isnan(positions["value"].to_numpy(dtype=float))
-    pct = positions["percentile"].to_numpy(dtype=float)
     rows = []
     for d in catalogue.dimensions:
         block = (dims == d.id) & scored
@@ -248,12 +268,35 @@ def dimension_profile(positions: pd.DataFrame, group: PeerGroup, ref: Reference,
     return pd.DataFrame(rows)
 
 
-def strengths_weaknesses(positions: pd.DataFrame, catalogue: Catalogue, n: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The highest and lowest percentiles in one group.
+STRENGTH_MIN = 75        # shown percentile at or above: a strength (the top quartile)
+WEAKNESS_BELOW = 25      # shown percentile below: a point for attention (the bottom quartile)
 
-    Only answered, ranked indicators count (a missing answer is neither). Strengths are at or
-    above the median, weaknesses below it, so a uniformly weak client gets no 'strengths'.
-    Ties are broken by the indicator's weight, then catalogue order, and flagged.
+
+def is_strength(percentile: float) -> bool:
+    """THE definition of a strength, used by the summary, the text, the Excel and the terminal."""
+    from auditlib.present import shown_percentile
+
+    shown = shown_percentile(percentile)
+    return shown is not None and shown >= STRENGTH_MIN
+
+
+def is_weakness(percentile: float) -> bool:
+    """THE definition of a weakness (a point for attention)."""
+    from auditlib.present import shown_percentile
+
+    shown = shown_percentile(percentile)
+    return shown is not None and shown < WEAKNESS_BELOW
+
+
+def strengths_weaknesses(positions: pd.DataFrame, catalogue: Catalogue,
+                         n: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The strengths and weaknesses in one group, strongest and weakest first.
+
+    One definition everywhere (`is_strength`, `is_weakness`): a strength is a shown percentile in
+    the top quartile (>= 75), a weakness one in the bottom quartile (< 25), read by the same floor
+    rule as the number shown. Only answered, ranked indicators count (a missing answer is
+    neither). Ties are broken by the indicator's weight, then catalogue order, and flagged.
+    n: at most this many of each (None: all).
     """
     order = {iid: k for k, iid in enumerate(catalogue.ids)}
     ranked = positions[positions["percentile"].notna()].copy()
@@ -266,10 +309,11 @@ def strengths_weaknesses(positions: pd.DataFrame, catalogue: Catalogue, n: int =
                                 ascending=[ascending, False, True]).reset_index(drop=True)
         counts = rows["percentile"].round(6).map(rows["percentile"].round(6).value_counts())
         rows["tied"] = counts > 1
-        return rows.head(n)[cols]
+        return (rows if n is None else rows.head(n))[cols]
 
-    strengths = pick(ranked[ranked["percentile"] >= 50], ascending=False)
-    weaknesses = pick(ranked[ranked["percentile"] < 50], ascending=True)
+    pct = ranked["percentile"].to_numpy(dtype=float)
+    strengths = pick(ranked[np.array([is_strength(p) for p in pct], dtype=bool)], ascending=False)
+    weaknesses = pick(ranked[np.array([is_weakness(p) for p in pct], dtype=bool)], ascending=True)
     return strengths, weaknesses
 
 

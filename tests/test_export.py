@@ -97,3 +97,33 @@ def test_package_versions_name_the_key_packages():
     for name in ("python", "pandas", "numpy", "matplotlib", "papermill", "nbconvert", "weasyprint", "openpyxl",
                  "jinja2"):
         assert versions[name] and versions[name] != "not installed"
+
+
+def test_the_workbook_is_byte_identical_for_the_same_inputs(result, tmp_path):
+    """openpyxl stamps the time of writing into docProps/core.xml and every zip entry; we do not."""
+    import time
+    import zipfile
+
+    first = write_excel(result, tmp_path / "a.xlsx", lang="en").read_bytes()
+    time.sleep(1.1)
+    second = write_excel(result, tmp_path / "b.xlsx", lang="en").read_bytes()
+    assert first == second
+    with zipfile.ZipFile(tmp_path / "a.xlsx") as z:
+        assert {i.date_time for i in z.infolist()} == {(2000, 1, 1, 0, 0, 0)}
+        core = z.read("docProps/core.xml").decode()
+    assert core.count("2000-01-01T00:00:00Z") == 2
+    import openpyxl                                               # still a valid workbook
+    assert openpyxl.load_workbook(tmp_path / "a.xlsx").sheetnames[0] == "about"
+
+
+def test_shown_columns_hold_the_report_numbers(result, tmp_path):
+    from auditlib.present import shown_percentile
+
+    book = pd.read_excel(write_excel(result, tmp_path / "s.xlsx", lang="en"), sheet_name=None)
+    pos = book["positions"]
+    for raw, shown in zip(pos["percentile"], pos["percentile_shown"]):
+        assert (shown != shown and raw != raw) or shown == shown_percentile(raw)
+    dims = book["dimensions"]
+    assert {"score_shown", "peer_median_shown"} <= set(dims.columns)
+    below = pos[pos["status"].isin(["too_few_answers", "group_below_floor", "context"])]
+    assert below["n"].isna().all() and below["n_missing"].isna().all()   # no n below the floor

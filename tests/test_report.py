@@ -169,8 +169,25 @@ def test_broken_input_keeps_the_failed_notebook_and_the_earlier_report(tmp_path,
     assert not bad.failed_notebook.parent.exists()                                   # stale failure removed
     # same inputs, same report: byte-identical HTML (no timestamps, stable images)
     assert (again.out_dir / "report.html").read_bytes() == before["report.html"]
+    assert (again.out_dir / "scores.xlsx").read_bytes() == before["scores.xlsx"]
     assert temp_paths(settings.outputs_dir) == []
     assert sorted(p.name for p in (tmp_path / "outputs" / folder.name).iterdir()) == [good.engagement]
+
+
+@pytest.mark.slow
+def test_two_runs_give_byte_identical_html_pdf_and_xlsx(tmp_path):
+    """Same inputs, same files: no time of day in the HTML, the PDF or the workbook."""
+    settings = Settings.from_env()
+    made = []
+    for k in (1, 2):
+        outcome = run_engagement(DUTCH, settings=settings, lang="nl", outputs_dir=tmp_path / f"run{k}")
+        assert outcome.status == "ok", outcome.error
+        made.append(outcome.out_dir)
+        if k == 1:
+            import time
+            time.sleep(1.1)                      # a second later: any timestamp would differ
+    for name in ("report.html", "report.pdf", "scores.xlsx"):
+        assert (made[0] / name).read_bytes() == (made[1] / name).read_bytes(), name
 
 
 @pytest.mark.slow

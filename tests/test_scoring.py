@@ -113,11 +113,49 @@ def test_ties_in_strengths_are_flagged_and_ordered_by_weight(catalogue):
     from auditlib.scoring import strengths_weaknesses
     pos = pd.DataFrame({"indicator": ["sme_share", "committed_members", "joint_projects"],
                         "dimension": ["structure", "structure", "achievements"],
-                        "value": [1.0, 1.0, 1.0], "percentile": [80.0, 80.0, 60.0],
+                        "value": [1.0, 1.0, 1.0], "percentile": [80.0, 80.0, 76.0],
                         "band": ["top_quartile"] * 3, "median": [0.0] * 3, "n": [10] * 3})
     strengths, _ = strengths_weaknesses(pos, catalogue)
     assert list(strengths["indicator"])[:2] == ["committed_members", "sme_share"]   # weight 1.0 first
     assert list(strengths["tied"]) == [True, True, False]
+
+
+def test_strengths_and_weaknesses_have_one_definition_read_on_the_shown_percentile(catalogue):
+    from auditlib.scoring import is_strength, is_weakness, strengths_weaknesses
+    ids = ["sme_share", "committed_members", "joint_projects", "member_types", "research_members"]
+    pct = [74.999, 75 - 1e-12, 24.99, 25.0, float("nan")]
+    pos = pd.DataFrame({"indicator": ids, "dimension": ["structure"] * 5, "value": [1.0] * 5, "percentile": pct,
+                        "band": [None] * 5, "median": [0.0] * 5, "n": [10] * 5})
+    strengths, weaknesses = strengths_weaknesses(pos, catalogue)
+    assert list(strengths["indicator"]) == ["committed_members"]       # shown 75: a strength; shown 74: not
+    assert list(weaknesses["indicator"]) == ["joint_projects"]         # shown 24: a weakness; shown 25: not
+    assert [is_strength(p) for p in pct] == [False, True, False, False, False]
+    assert [is_weakness(p) for p in pct] == [False, False, True, False, False]
+
+
+def test_peer_median_uses_the_indicators_of_the_clients_score(catalogue):
+    """An indicator without a percentile for the client (unanswered, below the floor) feeds neither the
+    client's dimension score nor the peers' median."""
+    from auditlib.peers import PeerGroup
+    from auditlib.scoring import dimension_profile, group_stats, positions_for_group
+    frame = make_reference_frame(catalogue, n=60, seed=5)
+    ref = Reference.build(frame, catalogue)
+    dims = {d.id for d in catalogue.dimensions}
+    values = np.nanmedian(ref.values, axis=0)
+    k = catalogue.ids.index("sme_share")
+    values[k] = np.nan                                    # the client leaves one structure indicator open
+    g = PeerGroup(requested="all", key="all", name_en="all", name_nl="alle", filters={}, n=60, available=True,
+                  mask=np.ones(60, dtype=bool))
+    pos = positions_for_group(values, g, ref, catalogue, floor=10)
+    prof = dimension_profile(pos, g, ref, catalogue).set_index("dimension")
+    stats = group_stats(ref, g, catalogue)
+    used = ~np.isnan(pos["percentile"].to_numpy(dtype=float))
+    assert not used[k]
+    expected = stats.peer_median_over(used, catalogue)
+    assert prof.loc["structure", "peer_median"] == expected["structure"]
+    all_used = stats.peer_dimension_median["structure"]
+    assert prof.loc["structure", "peer_median"] != all_used          # the open indicator is left out
+    assert set(prof.index) == dims
 
 
 def test_rank_percentiles_equal_leave_one_out(catalogue):

@@ -11,11 +11,13 @@ import time
 from pathlib import Path
 
 from auditlib.errors import ParameterError
-from auditlib.present import fmt_number, fmt_value, words
+from auditlib import present
+from auditlib.present import words
 from auditlib.report.fragments import Chart, Fragment, _country_name, _fragments, _interpret
 from auditlib.report.parameters import ReportParameters
 from auditlib.report.paths import OUTPUT_FILES, RUN_INFO
 from auditlib.report.view_sections import LaterSections
+from auditlib.scoring import STRENGTH_MIN, WEAKNESS_BELOW
 
 
 class ReportView(LaterSections):
@@ -48,6 +50,28 @@ class ReportView(LaterSections):
         self.timings: dict[str, float] = {"analysis": time.perf_counter() - t0}
         self._chart_seconds = 0.0
 
+    @classmethod
+    def from_result(cls, result, lang: str, *, benchmark=None, interpretation=None,
+                    params: ReportParameters | None = None) -> "ReportView":
+        """A view of a result already made (tests, the meeting): no loading, the same fragments."""
+        from auditlib.config import Settings
+
+        view = cls.__new__(cls)
+        view.params = params or ReportParameters(
+            client_id=result.client.client_id, lang=lang, groups=(), earlier_audit="", engagement_id="",
+            engagement_date="", anonymity_floor=None, settings=Settings.from_env(), client_dir=Path("."),
+            export_dir=None, excel=True)
+        view.lang = lang
+        view.w = words(lang)
+        view.catalogue = result.catalogue
+        view.benchmark = benchmark
+        view.folder = None       # only run_info() reads the folder; a view made here writes none
+        view.result = result
+        view.interpretation = interpretation if interpretation is not None else _interpret(result, lang)
+        view.timings = {"analysis": 0.0}
+        view._chart_seconds = 0.0
+        return view
+
     # -- inputs ---------------------------------------------------------------------------
     def _choose_earlier(self, folder):
         from dataclasses import replace
@@ -79,7 +103,15 @@ class ReportView(LaterSections):
         return self._ind(iid).name[self.lang]
 
     def _pct(self, x) -> str:
-        return fmt_number(x, self.lang, 0)
+        """A percentile, dimension score or peer median in a table cell (the one rule: present)."""
+        return present.percentile_number(x, self.lang)
+
+    def _n(self, g) -> str:
+        """A group's size, or 'fewer than <floor>' below the floor (present.group_size); a group
+        refused by the disclosure rules is not small, its size is just not shown."""
+        if not g.available and g.refusals:
+            return present.DASH
+        return present.group_size(g.n if g.available else None, self.result.anonymity_floor, self.lang)
 
     def _status(self, status: str) -> str:
         return self.w["status"].get(status, status).format(floor=self.result.anonymity_floor)
@@ -148,21 +180,25 @@ class ReportView(LaterSections):
         w, r = self.w, self.result
         g = self._group()
         prof = r.profile_in().set_index("dimension")
-        dims = [(d.name[self.lang], self._pct(prof.loc[d.id, "score"]), self._pct(prof.loc[d.id, "peer_median"]))
+        dims = [(d.name[self.lang], present.dimension_score(prof.loc[d.id, "score"], self.lang),
+                 present.peer_median(prof.loc[d.id, "peer_median"], self.lang))
                 for d in self.catalogue.dimensions if d.id in prof.index]
         labels = []
-        for key, v in r.labels.verdicts.items():
+        for step in present.label_ladder(r.labels, self.catalogue, self.lang):
+            v = r.labels.verdicts[step["label"]]
             detail = w["criteria_of"].format(passed=v.passed, total=v.total)
             if v.total_score is not None:
-                detail += "; " + w["total_score_short"].format(score=fmt_number(v.total_score, self.lang, 0))
-            labels.append((self._label_name(key), w["ready_yes"] if v.ready else w["ready_no"], v.ready, detail))
+                detail += "; " + w["total_score_short"].format(score=present.gold_total(v.total_score, self.lang))
+            if step["blockers"]:
+                detail += f"; {w['blocked_by']}: " + "; ".join(step["blockers"])
+            labels.append((step["name"], step["state"], step["ready"], detail))
         evolution = ""
         if r.evolution is not None:
             evolution = w["summary_evolution"].format(year=r.evolution.earlier_year,
                                                       improved=len(r.evolution.improved),
                                                       declined=len(r.evolution.declined))
         data = {
-            "title": w["summary"], "intro": w["summary_intro"].format(group=g.name(self.lang), n=g.n),
+            "title": w["summary"], "intro": w["summary_intro"].format(group=g.name(self.lang), n=self._n(g)),
             "dimensions_title": w["summary_dimensions"], "dimension": w["dimension"], "score": w["score"],
             "peer_median": w["peer_median"], "dimensions": dims,
             "strengths_title": w["summary_strengths"], "weaknesses_title": w["summary_weaknesses"],
@@ -184,7 +220,7 @@ class ReportView(LaterSections):
                 value = c.answers.get(ind.id)
                 name = ind.name[self.lang] + ("" if ind.scored else " *")
                 unit = "" if ind.kind in ("yes_no", "share") else ind.unit[self.lang]
-                rows.append({"cells": [(name, ""), (fmt_value(ind, value, self.lang) if value is not None
+                rows.append({"cells": [(name, ""), (present.value(ind, value, self.lang) if value is not None
                                                     else w["status"]["not_answered"],
                                                     "num" if value is not None else "num muted"),
                                        (unit, "unit")]})
@@ -209,7 +245,7 @@ class ReportView(LaterSections):
             cells += [(self._pct(matrix.loc[d.id, g]), "num strong" if g == r.primary_group else "num")
                       for g in groups]
             p = prof.loc[d.id]
-            cells += [(self._pct(p["peer_median"]), "num"), (f"{int(p['answered'])}/{int(p['scored'])}", "num")]
+            cells += [(present.peer_median(p["peer_median"], self.lang), "num"), (f"{int(p['answered'])}/{int(p['scored'])}", "num")]
             rows.append({"cells": cells})
         notes = [self._groups_legend()]
         html = _fragments().block("", "", "", head, rows, notes)
@@ -218,7 +254,7 @@ class ReportView(LaterSections):
     def _groups_legend(self) -> str:
         parts = []
         for g in self.result.peer_groups:
-            text = f"{self._group_short(g.requested)}: {g.name(self.lang)}, n = {g.n}"
+            text = f"{self._group_short(g.requested)}: {g.name(self.lang)}, n = {self._n(g)}"
             if not g.available:
                 text = f"{self._group_short(g.requested)}: {self.w['no_statistics']}"
             parts.append(text)
@@ -237,20 +273,20 @@ class ReportView(LaterSections):
     def positions_table(self, dimension: str) -> Fragment:
         w, r = self.w, self.result
         pos = r.positions_in().set_index("indicator")
-        bands = {b.id: b.name[self.lang] for b in self.catalogue.peers.bands}
         head = [(w["indicator"], ""), (w["value"], "num"), (w["median"], "num"), (w["middle_half"], "num"),
                 (w["percentile"], "num"), (w["band"], "")]
         rows = []
         for ind in self.catalogue.in_dimension(dimension):
             p = pos.loc[ind.id]
-            value = fmt_value(ind, p["value"], self.lang)
+            value = present.value(ind, p["value"], self.lang)
             if p["median"] == p["median"] and ind.kind != "yes_no":
-                median = fmt_value(ind, p["median"], self.lang)
-                middle = f"{fmt_value(ind, p['p25'], self.lang)} – {fmt_value(ind, p['p75'], self.lang)}"
+                median = present.value(ind, p["median"], self.lang)
+                middle = f"{present.value(ind, p['p25'], self.lang)} – {present.value(ind, p['p75'], self.lang)}" \
+                    if p["p25"] == p["p25"] and p["p75"] == p["p75"] else present.DASH   # withheld: one dash
             else:
                 median = middle = "–"
             if p["status"] == "ok":
-                pct, band = self._pct(p["percentile"]), bands.get(p["band"], "")
+                pct, band = self._pct(p["percentile"]), present.band(p["percentile"], self.catalogue, self.lang)
                 cells = [(ind.name[self.lang], ""), (value, "num"), (median, "num"), (middle, "num"),
                          (pct, "num strong"), (band, "")]
             else:
@@ -328,8 +364,13 @@ class ReportView(LaterSections):
         w = self.w
         text = w["method"].format(floor=self.result.anonymity_floor)
         rules = " ".join(s[0].upper() + s[1:] + "." for s in Rules(self.result.anonymity_floor).notes(self.lang))
+        gap = present.silver_gap(self.catalogue)
+        figures = w["method_figures"].format(
+            strength=present.number(STRENGTH_MIN, self.lang), weakness=present.number(WEAKNESS_BELOW, self.lang),
+            gold_min=present.number(self.catalogue.labels.gold.total_score_min, self.lang), **gap)
         html = _fragments().heading(w["appendix"], "appendix") + \
-            _fragments().heading(w["method_title"], "method", 3, "sub") + _fragments().paragraphs([text, rules])
+            _fragments().heading(w["method_title"], "method", 3, "sub") + \
+            _fragments().paragraphs([text, figures, rules])
         return Fragment(html, w["appendix"])
 
     def scenarios(self, names: str = "") -> Fragment:
@@ -349,7 +390,7 @@ class ReportView(LaterSections):
         rows, lines = [], []
         for g in r.peer_groups:
             rows.append({"cells": [(self._group_short(g.requested), "strong"), (g.name(self.lang), ""),
-                                   (str(g.n) if g.available else f"< {self.result.anonymity_floor}", "num"), (w["yes"] if g.available else w["no"], ""),
+                                   (self._n(g), "num"), (w["yes"] if g.available else w["no"], ""),
                                    (self._fallback_text(g) if g.fallback_from or not g.available else "", "muted")]})
             lines.append(f"{g.requested}: used {g.key}, n={g.public_n}, statistics {'yes' if g.available else 'no'}"
                          + (f", fallback from {', '.join(g.fallback_from)}" if g.fallback_from else ""))

@@ -6,7 +6,7 @@ lines; it reads the view's `result`, `catalogue`, `interpretation`, `lang` and `
 
 from __future__ import annotations
 
-from auditlib.present import fmt_number, fmt_value
+from auditlib import present
 from auditlib.report.fragments import Fragment, _demote_headings, _drop_title, _fragments, _paragraphs
 from auditlib.report.paths import HANDLES_SHOWN
 
@@ -18,23 +18,26 @@ class LaterSections:
         """Label readiness as plain text (the nbval-checked contract of the label cell)."""
         lines = []
         for key, v in self.result.labels.verdicts.items():
-            score = f", total score {v.total_score:.0f}%" if v.total_score is not None else ""
+            score = f", total score {present.gold_total(v.total_score, 'en')}" if v.total_score is not None else ""
             lines.append(f"{key}: {'ready' if v.ready else 'not yet'} ({v.passed}/{v.total} criteria{score})")
         return "\n".join(lines)
 
     def label_summary(self) -> Fragment:
         w, r = self.w, self.result
         gold_min = self.catalogue.labels.gold.total_score_min
-        head = [(w["label"], ""), (w["ready"], ""), (w["criteria_passed"], "num"), (w["total_score"], "num")]
+        head = [(w["label"], ""), (w["ready"], ""), (w["criteria_passed"], "num"), (w["total_score"], "num"),
+                (w["blocked_by"], "")]
         rows = []
-        for key, v in r.labels.verdicts.items():
-            rows.append({"cells": [(self._label_name(key), "strong"),
-                                   (w["ready_yes"] if v.ready else w["ready_no"], "ok" if v.ready else "open"),
+        for step in present.label_ladder(r.labels, self.catalogue, self.lang):
+            v = r.labels.verdicts[step["label"]]
+            rows.append({"cells": [(step["name"], "strong"), (step["state"], "ok" if v.ready else "open"),
                                    (f"{v.passed} / {v.total}", "num"),
-                                   (f"{fmt_number(v.total_score, self.lang, 0)}%" if v.total_score is not None
-                                    else "", "num")]})
+                                   (present.gold_total(v.total_score, self.lang) if v.total_score is not None
+                                    else "", "num"),
+                                   ("; ".join(step["blockers"]), "")]})
         html = (_fragments().heading(w["labels"], "labels")
-                + _fragments().block("", "", w["labels_intro"].format(gold_min=gold_min), head, rows))
+                + _fragments().block("", "", w["labels_intro"].format(gold_min=present.number(gold_min, self.lang),
+                                                                   **present.silver_gap(self.catalogue)), head, rows))
         return Fragment(html, self.label_text())
 
     def label_criteria(self) -> Fragment:
@@ -57,17 +60,17 @@ class LaterSections:
             if isinstance(row.indicator, str) and row.indicator in self.catalogue.by_id:
                 ind = self._ind(row.indicator)
                 op = "≥" if row.op == ">=" else "≤"
-                requirement = f"{op} {fmt_value(ind, row.threshold, self.lang)}"
-                value = fmt_value(ind, row.value, self.lang) if row.value is not None else \
+                requirement = f"{op} {present.value(ind, row.threshold, self.lang)}"
+                value = present.value(ind, row.value, self.lang) if row.value is not None else \
                     w["status"]["not_answered"]
-                distance = fmt_value(ind, row.distance, self.lang) if row.distance is not None and \
+                distance = present.value(ind, row.distance, self.lang) if row.distance is not None and \
                     ind.kind not in ("yes_no",) else ""
                 name = ind.name[self.lang]
             else:
-                name = w.get(cid, cid)
+                name = present.criterion_name(cid, self.catalogue, self.lang)
                 requirement = self._silver_requirement(row)
-                value = fmt_number(row.value, self.lang) if row.value is not None else "–"
-                distance = fmt_number(row.distance, self.lang) if row.distance is not None and \
+                value = present.number(row.value, self.lang) if row.value is not None else "–"
+                distance = present.number(row.distance, self.lang) if row.distance is not None and \
                     row.distance == row.distance else ""
             rows.append({"cells": [(", ".join(item["labels"]), ""), (name, ""), (requirement, "num"),
                                    (value, "num"), (distance, "num")]})
@@ -76,8 +79,8 @@ class LaterSections:
 
     def _silver_requirement(self, row) -> str:
         if row.op == "in":
-            return f"{fmt_number(row.threshold, self.lang)}–{fmt_number(row.target, self.lang)}"
-        return f"≥ {fmt_number(row.threshold, self.lang)}"
+            return f"{present.number(row.threshold, self.lang)}–{present.number(row.target, self.lang)}"
+        return f"≥ {present.number(row.threshold, self.lang)}"
 
     def evolution_heading(self) -> Fragment | None:
         evo = self.result.evolution
@@ -87,7 +90,7 @@ class LaterSections:
         text = w["evolution"].format(year=evo.earlier_year)
         intro = w["evolution_intro"].format(then=evo.earlier_year, now=evo.current_year,
                                             group=self.result.group(evo.group).name(self.lang),
-                                            noise=evo.noise_band)
+                                            noise=present.number(evo.noise_band, self.lang))
         return Fragment(_fragments().heading(text, "evolution") + _fragments().intro(intro), text)
 
     def evolution_table(self) -> Fragment | None:
@@ -103,8 +106,8 @@ class LaterSections:
         rows = []
         for row in moved.itertuples():
             ind = self._ind(row.indicator)
-            rows.append({"cells": [(ind.name[self.lang], ""), (fmt_value(ind, row.value_then, self.lang), "num"),
-                                   (fmt_value(ind, row.value_now, self.lang), "num"),
+            rows.append({"cells": [(ind.name[self.lang], ""), (present.value(ind, row.value_then, self.lang), "num"),
+                                   (present.value(ind, row.value_now, self.lang), "num"),
                                    (self._pct(row.percentile_then), "num"), (self._pct(row.percentile_now), "num"),
                                    (w["trends"][row.trend], row.trend)]})
         html = _fragments().block("", "", "", head, rows)
@@ -170,8 +173,8 @@ class LaterSections:
             iid = row.get("indicator")
             ind = self._ind(iid) if iid in self.catalogue.by_id else None
             name = ind.name[self.lang] if ind else str(iid)
-            value = fmt_value(ind, row.get("value"), self.lang) if ind else str(row.get("value", ""))
-            target = fmt_value(ind, row.get("target"), self.lang) if ind and row.get("target") is not None else ""
+            value = present.value(ind, row.get("value"), self.lang) if ind else str(row.get("value", ""))
+            target = present.value(ind, row.get("target"), self.lang) if ind and row.get("target") is not None else ""
             action = str(row.get("action") or "")
             rows.append({"cells": [(str(row.get("priority", k)), "num"),
                                    (name + (" ★" if iid in silver else ""), "strong"), (value, "num"),
