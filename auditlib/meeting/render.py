@@ -138,7 +138,8 @@ def dimension_detail(session, dimension: str) -> str:
         p = pos.loc[ind.id]
         rows.append([ind.name[lang], present.value_with_unit(ind, p["value"], lang),
                      present.percentile(p["percentile"], lang), present.band(p["percentile"], cat, lang)])
-    return ('<div class="mt">' + f"<h3>{E(t(lang, 'indicators_of', dimension=cat.dimension(dimension).name[lang]))}</h3>"
+    title = t(lang, "indicators_of", dimension=cat.dimension(dimension).name[lang])
+    return ('<div class="mt">' + f"<h3>{E(title)}</h3>"
             + table([rw(lang, "indicator"), rw(lang, "value"), rw(lang, "percentile"), rw(lang, "band")], rows,
                     num={2}) + notes_block(session, f"dimension:{dimension}") + "</div>")
 
@@ -203,7 +204,8 @@ def whatif(session) -> str:
     def cells_of(result) -> dict:                      # (group, indicator) -> (percentile, status), one pass
         pos = result.positions
         sub = pos[pos["indicator"].isin(changed)]
-        return {(g, i): (p, st) for g, i, p, st in zip(sub["group"], sub["indicator"], sub["percentile"], sub["status"])}
+        return {(g, i): (p, st) for g, i, p, st in
+                zip(sub["group"], sub["indicator"], sub["percentile"], sub["status"])}
     a_cells, b_cells = cells_of(real), cells_of(sc)
     for iid in changed:
         ind = cat.indicator(iid)

@@ -153,7 +153,8 @@ def scenario_appendix(result, names: Sequence[str], lang: str, client_dir: str |
             item = (f"{ind.name[lang]}: " + t(lang, "from_to",
                     before=present.value_with_unit(ind, result.client.answers.get(iid), lang),
                     after=present.value_with_unit(ind, v, lang))
-                    + f" ({t(lang, 'from_to', before=present.percentile(real_pos.at[iid, 'percentile'], lang), after=present.percentile(pos.at[iid, 'percentile'], lang))})")
+                    + " (" + t(lang, "from_to", before=present.percentile(real_pos.at[iid, "percentile"], lang),
+                               after=present.percentile(pos.at[iid, "percentile"], lang)) + ")")
             parts.append(f"<li>{e(item)}</li>")
             lines.append("- " + item)
         parts.append("</ul><ul>")

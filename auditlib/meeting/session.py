@@ -86,10 +86,10 @@ def scenario_result(result: AuditResult, answers, ref: Reference | None = None) 
     pos["value"], pos["percentile"], pos["status"] = val_arr, pct_arr, status
     last = result.earlier[-1] if result.earlier else None
     feeds = {c.indicator for c in cat.labels.all_criteria()} | set(result.notes.improvement_areas)
-    labels = result.labels if not (changed & feeds) else evaluate(cat, new_answers, benchmark_year=result.client.benchmark_year,
-                      earlier=last.answers if last else None,
-                      earlier_year=last.benchmark_year if last else None,
-                      improvement_areas=result.notes.improvement_areas)
+    labels = result.labels if not (changed & feeds) else evaluate(
+        cat, new_answers, benchmark_year=result.client.benchmark_year,
+        earlier=last.answers if last else None, earlier_year=last.benchmark_year if last else None,
+        improvement_areas=result.notes.improvement_areas)
     profile = replace(result.client, answers=new_answers)
     return confine(replace(result, client=profile, positions=pos, labels=labels, evolution=None), changed)
 

@@ -137,7 +137,8 @@ class MeetingApp:
         self.widget = w.VBox([self.header, row(self.lang_toggle, self.group_select), self.group_msg, self.tabs])
         self.widget.add_class("auditlib-meeting")
         for name in ("wi_indicator", "wi_value", "wi_html", "wi_msg", "note_anchor", "note_text", "note_new",
-                     "notes_save", "notes_msg", "overview_html", "custom_filter", "custom_msg", "group_select", "group_msg",
+                     "notes_save", "notes_msg", "overview_html", "custom_filter", "custom_msg", "group_select",
+                     "group_msg",
                      "lang_toggle", "report_button", "report_html", "tabs"):
             getattr(self, name).add_class("mt-" + name.replace("_", "-"))   # stable hooks for the browser test
 
@@ -452,8 +453,9 @@ class MeetingApp:
             if run.ok:
                 self.report_progress.value, self.report_progress.bar_style = 100, "success"
                 link = run.html.resolve().as_uri()
-                self.report_html.value = (f'<div class="mt"><span class="ok">{render.E(t(lang, "report_done", seconds=secs))}'
-                                          f'</span> <a href="{render.E(link)}" target="_blank">{render.E(str(run.html))}</a></div>')
+                done = render.E(t(lang, "report_done", seconds=secs))
+                self.report_html.value = (f'<div class="mt"><span class="ok">{done}</span> <a href="{render.E(link)}" '
+                                          f'target="_blank">{render.E(str(run.html))}</a></div>')
             else:
                 self.report_progress.value, self.report_progress.bar_style = 100, "danger"
                 self._msg("report_html", t(lang, "report_failed", reason=run.reason), bad=True)
@@ -465,7 +467,8 @@ class MeetingApp:
     def on_summary(self) -> None:
         path = self.s.export_summary(self.summary_format.value)
         link = path.resolve().as_uri()
-        self.summary_html.value = (f'<div class="mt"><span class="ok">{render.E(t(self.s.lang, "summary_done"))}</span> '
+        done = render.E(t(self.s.lang, "summary_done"))
+        self.summary_html.value = (f'<div class="mt"><span class="ok">{done}</span> '
                                    f'<a href="{render.E(link)}" target="_blank">{render.E(str(path))}</a></div>')
 
 
