@@ -134,6 +134,9 @@ def test_changing_an_answer_updates_percentiles_flips_and_keeps_the_real_answers
         expected = present.percentile(whatif_percentile(raw, n, s.floor)[0], "en") if step \
             else "not shown for what-if: group too small"
         assert shown[3] == expected, g.requested
+    top = s.handles(s.scenario).iloc[0]
+    assert s.catalogue.indicator(top["indicator"]).name["en"] in app.wi_handles_html.value
+    assert "(scenario)" in app.wi_handles_html.value
     flips = cells(app.wi_html.value, criterion="q15")
     assert flips[-1] == "now met"
     assert 'class="flip" data-criterion="q15"' in app.wi_html.value
@@ -142,7 +145,7 @@ def test_changing_an_answer_updates_percentiles_flips_and_keeps_the_real_answers
     assert s.result.positions.equals(real_positions)
     assert s.scenario.client.answers[IND] == 2
     app.wi_reset.click()
-    assert s.scenario is None and "No answers changed" in app.wi_html.value
+    assert s.scenario is None and "No answers changed" in app.wi_html.value and app.wi_handles_html.value == ""
 
 
 def test_the_slider_changes_the_answer_within_the_catalogue_range(app):

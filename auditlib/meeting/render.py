@@ -243,9 +243,16 @@ def whatif(session) -> str:
             attrs.append(f'data-criterion="{E(str(f["criterion"]))}"')
         out.append(table([rw(lang, "label"), rw(lang, "criterion"), rw(lang, "indicator"), ""], rows,
                          classes=["flip"] * len(rows), attrs=attrs))
-    out.append(f"<h3>{E(t(lang, 'top_handles'))} ({E(t(lang, 'whatif_scenario'))})</h3>")
-    out.append(handles_table(session, sc) + "</div>")
-    return "".join(out)
+    return "".join(out) + "</div>"
+
+
+def whatif_handles(session) -> str:
+    """The scenario's top handles (drawn right after the numbers: they take longest)."""
+    sc, lang = session.scenario, session.lang
+    if sc is None:
+        return ""
+    return (f'<div class="mt scenario"><h3>{E(t(lang, "top_handles"))} ({E(t(lang, "whatif_scenario"))})</h3>'
+            + handles_table(session, sc) + "</div>")
 
 
 def scenario_list(session) -> list[str]:

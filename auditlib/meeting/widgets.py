@@ -85,6 +85,7 @@ class MeetingApp:
         self.wi_reset = w.Button()
         self.wi_msg = w.HTML()
         self.wi_html = w.HTML()
+        self.wi_handles_html = w.HTML()
         self.sc_name = w.Text(layout=w.Layout(width="16em"))
         self.sc_save = w.Button()
         self.sc_select = w.Dropdown(layout=w.Layout(width="16em"))
@@ -126,7 +127,7 @@ class MeetingApp:
         drill = w.VBox([self.dim_select, self.dim_html, self.ind_select, self.ind_html])
         whatif = w.VBox([self.wi_intro, row(self.wi_indicator, self.wi_value, self.wi_apply, self.wi_reset),
                          self.wi_slider,
-                         self.wi_msg, self.wi_html, row(self.sc_name, self.sc_save),
+                         self.wi_msg, self.wi_html, self.wi_handles_html, row(self.sc_name, self.sc_save),
                          row(self.sc_select, self.sc_load), self.sc_report_label, self.sc_report, self.sc_msg])
         notes = w.VBox([self.note_anchor, self.note_list, self.note_text,
                         row(self.note_new, self.note_update, self.note_delete), self.areas_label,
@@ -136,7 +137,7 @@ class MeetingApp:
         self.tabs.children = [overview, groups, drill, whatif, notes, report]
         self.widget = w.VBox([self.header, row(self.lang_toggle, self.group_select), self.group_msg, self.tabs])
         self.widget.add_class("auditlib-meeting")
-        for name in ("wi_indicator", "wi_value", "wi_html", "wi_msg", "note_anchor", "note_text", "note_new",
+        for name in ("wi_indicator", "wi_value", "wi_html", "wi_handles_html", "wi_msg", "note_anchor", "note_text", "note_new",
                      "notes_save", "notes_msg", "overview_html", "custom_filter", "custom_msg", "group_select",
                      "group_msg",
                      "lang_toggle", "report_button", "report_html", "tabs"):
@@ -248,7 +249,7 @@ class MeetingApp:
         self.groups_html.value = render.groups_table(s)
         self.dim_html.value = render.dimension_detail(s, self.dim_select.value)
         self.ind_html.value = render.indicator_detail(s, self.ind_select.value) if self.ind_select.value else ""
-        self.wi_html.value = render.whatif(s)
+        self._draw_whatif()
         self._fill_notes()
 
     def _fill_scenarios(self) -> None:
@@ -289,6 +290,11 @@ class MeetingApp:
             self.wi_slider.value = ind.min if value is None else min(max(float(value), ind.min), ind.max)
         finally:
             self._quiet = was
+
+    def _draw_whatif(self) -> None:
+        """The scenario's numbers first, then its handles (the slower part) in their own pane."""
+        self.wi_html.value = render.whatif(self.s)
+        self.wi_handles_html.value = render.whatif_handles(self.s)
 
     # --- callbacks -----------------------------------------------------------------------------
     @_guard("custom_msg")
@@ -348,14 +354,14 @@ class MeetingApp:
         self.s.set_answer(iid, self.wi_value.value)
         self._show_current_answer()          # the slider follows a typed value
         self.wi_msg.value = ""
-        self.wi_html.value = render.whatif(self.s)
+        self._draw_whatif()
 
     @_guard("wi_msg")
     def on_reset(self) -> None:
         self.s.reset_whatif()
         self.wi_msg.value = ""
         self._show_current_answer()
-        self.wi_html.value = render.whatif(self.s)
+        self._draw_whatif()
 
     @_guard("sc_msg")
     def on_save_scenario(self) -> None:
@@ -371,7 +377,7 @@ class MeetingApp:
         self.s.load_scenario(name)
         self.sc_name.value = name
         self._show_current_answer()
-        self.wi_html.value = render.whatif(self.s)
+        self._draw_whatif()
         self._msg("sc_msg", t(self.s.lang, "scenario_loaded", name=name))
 
     @_guard("sc_msg")
