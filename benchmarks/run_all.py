@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/run_all.py [--n N]     # --n is passed to bench_batch.py
 
-Runs benchmarks/bench_engine.py, benchmarks/bench_meeting.py, then benchmarks/bench_batch.py;
+Runs benchmarks/bench_engine.py, bench_disclosure.py, bench_meeting.py, then bench_batch.py;
 exits non-zero if one fails.
 """
 
@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = [("bench_engine.py", []), ("bench_meeting.py", []), ("bench_batch.py", None)]   # None: gets this script's arguments
+BENCHMARKS = [("bench_engine.py", []), ("bench_disclosure.py", []), ("bench_meeting.py", []),
+              ("bench_batch.py", None)]   # None: gets this script's arguments
 
 
 def main(argv: list[str] | None = None) -> int:
