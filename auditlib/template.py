@@ -1,6 +1,6 @@
 """The Excel questionnaire template (`auditlib template`), written from the catalogue.
 
-Split from intake.py (which reads what clients send back): the template is the catalogue
+Split from the intake (which reads what clients send back): the template is the catalogue
 rendered for a client, with data validation on every answer cell and dropdowns for fields and
 levels; intake re-exports `write_template`, `level_choices` and `save_atomic`.
 """
@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from auditlib.errors import ParameterError
 from auditlib.files import atomic_write
-from auditlib.intake import EARLIEST_YEAR, PROFILE_KEYS, _fmt, _this_year
+from auditlib.intake.model import EARLIEST_YEAR, PROFILE_KEYS, _this_year
+from auditlib.intake.values import _fmt
 
 if TYPE_CHECKING:
     from auditlib.catalogue import Catalogue, Indicator

@@ -289,11 +289,11 @@ def _stand_in(job):
     if name == "raises":
         raise RuntimeError("boom")
     if name == "stuck-in-c":
-        with batch._cell_guard(job.cell_timeout):
+        with batch.kernel._cell_guard(job.cell_timeout):
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})   # as code stuck in C: no alarm
             time.sleep(60)
     if name == "slow-cell":
-        with batch._cell_guard(job.cell_timeout):
+        with batch.kernel._cell_guard(job.cell_timeout):
             try:
                 time.sleep(60)
             except batch.CellTimeout as exc:
@@ -561,7 +561,7 @@ def test_a_cell_stopped_for_its_timeout_says_so_in_a_failed_notebook_of_sensible
     pid = os.fork()
     if pid == 0:   # a batch worker: the warm in-process kernel, the per-cell alarm
         try:
-            batch._CHILD.update(cell_timeout=3.0)
+            batch.kernel._CHILD.update(cell_timeout=3.0)
             batch.use_warm_engine()
             outcome = report.run_engagement(DATA / "clients" / "es-huerta-food", outputs_dir=tmp_path / "out",
                                             formats=["html"], cell_timeout=3.0)

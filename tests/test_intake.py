@@ -157,7 +157,7 @@ def test_any_exception_while_reading_becomes_a_problem(catalogue, monkeypatch, t
     def boom(*args):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(intake, "_read_yaml", boom)
+    monkeypatch.setattr(intake.yaml_reader, "_read_yaml", boom)   # where the intake looks the reader up
     problems = problems_of(write_yaml(tmp_path, catalogue), catalogue)
     assert len(problems) == 1 and "disk on fire" in problems[0].message
 

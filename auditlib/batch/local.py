@@ -1,0 +1,201 @@
+"""The local executor's worker side: the warm zygote and the child that makes one report.
+
+The batch process imports and loads what every report needs once (`warm_up`); each client then
+runs in a process forked from it (`_child_main`, or spawned where fork is not possible)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from auditlib.batch.kernel import _CHILD, _sigmask, kernel_manager_class, use_warm_engine, warm_engine
+from auditlib.batch.model import DEFAULT_FORMATS, Job
+from auditlib.batch.selection import figures_from_manifest
+from auditlib.errors import AuditError
+
+_LOADED: dict[str, Any] = {}   # the zygote's catalogue and benchmark, inherited by every child
+# What a report run imports (kernel side and runner side); seaborn and pyplot are not used by
+# the report, so they are not paid for. A module missing here is imported by the child itself.
+WARM_MODULES = ("numpy", "pandas", "matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg",
+                "PIL.PngImagePlugin", "jinja2", "yaml", "pydantic", "nbformat", "nbclient", "papermill",
+                "nbconvert", "nbconvert.exporters.html", "nbconvert.preprocessors", "bs4", "mistune",
+                "pygments.lexers.python", "pygments.formatters.html", "ipykernel.inprocess.ipkernel",
+                "IPython.display", "matplotlib_inline.backend_inline",
+                "auditlib.audit", "auditlib.handles", "auditlib.interpret", "auditlib.report",
+                "auditlib.charts", "auditlib.export", "auditlib.portfolio")
+WARM_BY_FORMAT = {"pdf": ("weasyprint",), "xlsx": ("openpyxl",)}
+
+
+def warm_up(settings=None, sample: Path | None = None, lang: str = "en",
+            formats: Sequence[str] = DEFAULT_FORMATS) -> dict:
+    """Import what every report needs and load the shared data once, before the children fork.
+
+    With a `sample` client, also run the library's first-call paths once (analysis,
+    interpretation, charts rendered to SVG, the HTML exporter) so that font, template and
+    code caches are warm in every child. Only pure caches are warmed: no kernel, no notebook,
+    no pyplot, no backend choice, nothing written.
+    """
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")   # ipykernel's debugger: no banner
+    import importlib
+
+    names = list(WARM_MODULES) + [m for f in formats for m in WARM_BY_FORMAT.get(f, ())]
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:   # optional: the report imports what it needs itself
+            pass
+    kernel_manager_class()
+    warm_engine()
+    _LOADED.clear()
+    if settings is not None:
+        from auditlib.audit import reference_for
+        from auditlib.benchmark import load_benchmark
+        from auditlib.catalogue import load_catalogue
+
+        try:
+            _LOADED["catalogue"] = load_catalogue(settings.catalogue_dir)
+            _LOADED["benchmark"] = load_benchmark(settings.benchmark_path, _LOADED["catalogue"])
+            reference_for(_LOADED["benchmark"], _LOADED["catalogue"])
+        except AuditError:
+            _LOADED.clear()   # every client will report the problem itself
+        if _LOADED and sample is not None:
+            _warm_caches(sample, _LOADED, lang)
+    import gc
+
+    gc.collect()
+    gc.freeze()   # fewer copy-on-write page copies in the children
+    return dict(_LOADED)
+
+
+def _warm_caches(sample: Path, loaded: dict, lang: str) -> None:
+    """First-call costs paid once in the zygote (each step optional: warming never fails a batch)."""
+    steps: list[Callable[[], Any]] = []
+    state: dict = {}
+
+    def analysis():
+        from auditlib.audit import analyse
+
+        state["result"] = analyse(sample, catalogue=loaded["catalogue"], benchmark=loaded["benchmark"])
+
+    def figures():
+        from auditlib.portfolio import key_figures
+
+        key_figures(state["result"], lang=lang)
+
+    def interpretation():
+        from auditlib.interpret import interpret
+
+        interpret(state["result"], lang)
+
+    def charts():
+        from auditlib import charts as ch
+
+        result = state["result"]
+        figs = [ch.dimension_profile(result, lang), ch.percentile_bars(result, lang)]
+        figs += [ch.distributions(result, d.id, lang) for d in result.catalogue.dimensions[:1]]
+        for fig in figs:
+            state["svg"] = ch.to_svg(fig)
+
+    def html():
+        import nbformat
+
+        from auditlib.report import export_html
+
+        nb = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell("display(x)", metadata={"tags": ["remove_input"]})
+        cell.outputs = [nbformat.v4.new_output("display_data", {"text/html": "<p>warm-up</p>", "text/plain": ""}),
+                        nbformat.v4.new_output("display_data", {"image/svg+xml": state.get("svg", "<svg/>"),
+                                                                "text/plain": ""})]
+        nb.cells = [nbformat.v4.new_markdown_cell("# warm-up"), cell]
+        export_html(nb, lang=lang, title="warm-up")
+
+    steps += [analysis, figures, interpretation, charts, html]
+    for step in steps:
+        try:
+            step()
+        except Exception:
+            if step is analysis:
+                return
+
+
+# --- the child: one client ---------------------------------------------------------------------------
+
+def _child_main(job: Job, conn, runner: Callable[[Job], Any] | None = None) -> None:
+    """Entry point of a child process: make the report, send the outcome, exit without cleanup."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)         # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)        # the parent's stop: die at once (in a cell)
+    # Warm: SIGTERM is let through only while a cell runs (never during export or the swap).
+    _sigmask("set", {signal.SIGTERM} if job.warm else set())
+    code = 0
+    try:
+        if job.log_path is not None:                     # keep the parent's progress bar clean
+            fd = os.open(job.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.close(fd)
+        _CHILD.update(conn=conn, cell_timeout=job.cell_timeout)
+        if job.warm:
+            _CHILD["sigterm_blocked"] = True
+            use_warm_engine()
+        result = (runner or _make_report)(job)
+        conn.send(("done", result, time.monotonic()))
+    except BaseException as exc:   # noqa: BLE001 - report anything to the parent
+        code = 1
+        try:
+            conn.send(("error", f"{type(exc).__name__}: {exc}".splitlines()[0][:500], time.monotonic()))
+        except Exception:
+            pass
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _make_report(job: Job) -> dict:
+    """In the child: run the engagement, then read the key figures the portfolio shows."""
+    from auditlib.report import run_engagement
+
+    outcome = run_engagement(job.client_dir, settings=job.settings, lang=job.lang,
+                             groups=list(job.groups) if job.groups else None, formats=job.formats,
+                             outputs_dir=job.outputs_dir, cell_timeout=job.cell_timeout,
+                             extra_parameters=job.extra_parameters)
+    figures = None
+    if outcome.status == "ok":
+        figures = figures_from_manifest(outcome.manifest) or _figures(job)
+    return {"outcome": outcome, "figures": figures}
+
+
+def _figures(job: Job) -> dict | None:
+    """The key figures of the report just made (the zygote's catalogue and benchmark when they are current)."""
+    from auditlib.audit import analyse
+    from auditlib.benchmark import load_benchmark
+    from auditlib.catalogue import load_catalogue
+    from auditlib.portfolio import key_figures
+
+    try:
+        catalogue = _LOADED.get("catalogue")
+        if catalogue is None or _catalogue_changed(catalogue, job.settings.catalogue_dir):
+            catalogue = load_catalogue(job.settings.catalogue_dir)
+        benchmark = load_benchmark(job.settings.benchmark_path, catalogue)   # cached by path, mtime and catalogue
+        result = analyse(job.client_dir, catalogue=catalogue, benchmark=benchmark,
+                         groups=list(job.groups) if job.groups else None)
+        return key_figures(result, lang=job.lang)
+    except Exception:   # the report is made; the index then shows it without figures
+        return None
+
+
+def _catalogue_changed(catalogue, directory: Path) -> bool:
+    import hashlib
+
+    try:
+        now = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in Path(directory).iterdir()
+               if p.name in catalogue.hashes}
+    except OSError:
+        return True
+    return now != dict(catalogue.hashes)

@@ -1,0 +1,125 @@
+"""A client's folder: find its one questionnaire and its earlier audits, load them all, and
+report every problem of the folder together (`load_client`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from auditlib.errors import Problem, QuestionnaireError
+from auditlib.intake.model import FORMATS, NOTES_FILES, QUESTIONNAIRE_STEM, ClientFolder, ClientProfile
+from auditlib.intake.questionnaire import _collect
+
+if TYPE_CHECKING:
+    from auditlib.catalogue import Catalogue
+
+
+def _usable(p: Path) -> bool:
+    """Skip hidden files and Excel's lock files (~$name.xlsx) when looking for questionnaires."""
+    return p.is_file() and not p.name.startswith((".", "~$"))
+
+
+def _resolve_folder(path: str | Path) -> Path:
+    candidate = Path(path)
+    if candidate.is_dir():
+        return candidate
+    from auditlib.config import Settings
+
+    clients_dir = Settings.from_env().clients_dir
+    if not candidate.is_absolute() and len(candidate.parts) == 1 and (clients_dir / candidate).is_dir():
+        return clients_dir / candidate
+    known = sorted(p.name for p in clients_dir.iterdir() if p.is_dir()) if clients_dir.is_dir() else []
+    raise QuestionnaireError([Problem(str(path), "folder", "no such client folder", value=str(path),
+                                      expected=f"a client folder, or a client id in {clients_dir}"
+                                      + (f" (known: {', '.join(known)})" if known else ""))],
+                             summary=f"client '{path}' not found")
+
+
+def _find_questionnaire(folder: Path, problems: list[Problem]) -> Path | None:
+    found = sorted(p for p in folder.glob(f"{QUESTIONNAIRE_STEM}.*") if _usable(p))
+    if not found:
+        problems.append(Problem(str(folder), "folder", "no questionnaire in the client folder",
+                                expected="one questionnaire.xlsx, questionnaire.yaml or questionnaire.csv"))
+        return None
+    if len(found) > 1:
+        problems.append(Problem(str(folder), "folder", f"{len(found)} questionnaires in the client folder",
+                                value=", ".join(p.name for p in found),
+                                expected="exactly one questionnaire file (move older ones to earlier/<year>.*)"))
+        return None
+    return found[0]
+
+
+def _earlier_files(folder: Path, problems: list[Problem]) -> list[tuple[int, Path]]:
+    directory = folder / "earlier"
+    if not directory.is_dir():
+        return []
+    out: list[tuple[int, Path]] = []
+    years: dict[int, Path] = {}
+    for p in sorted(directory.iterdir()):
+        if not _usable(p) or p.name.endswith(".profile.csv"):
+            continue
+        if not re.fullmatch(r"\d{4}", p.stem) or p.suffix.lower() not in FORMATS:
+            problems.append(Problem(str(p), "file", "not an earlier audit name", value=p.name,
+                                    expected="earlier/<year>.xlsx, .yaml or .csv, e.g. earlier/2024.yaml"))
+            continue
+        year = int(p.stem)
+        if year in years:
+            problems.append(Problem(str(p), "file", f"a second earlier audit for {year}",
+                                    value=p.name, expected=f"one file per year (also found {years[year].name})"))
+            continue
+        years[year] = p
+        out.append((year, p))
+    return out
+
+
+def load_client(path: str | Path, catalogue: Catalogue | None = None) -> ClientFolder:
+    """Load a client folder (path or client id): the questionnaire, earlier audits, notes path.
+
+    Problems in the current questionnaire, the earlier audits and the folder layout are
+    reported together in one QuestionnaireError.
+    """
+    if catalogue is None:
+        from auditlib.catalogue import load_catalogue
+
+        catalogue = load_catalogue()
+    folder = _resolve_folder(path)
+    client_id = folder.name
+    problems: list[Problem] = []
+    current: ClientProfile | None = None
+    qfile = _find_questionnaire(folder, problems)
+    if qfile is not None:
+        current, found = _collect(qfile, catalogue, client_id)
+        problems += found
+    earlier: list[ClientProfile] = []
+    for year, p in _earlier_files(folder, problems):
+        profile, found = _collect(p, catalogue, client_id)
+        problems += found
+        if profile is None:
+            continue
+        if profile.benchmark_year != year:
+            problems.append(Problem(str(p), "profile key benchmark_year", "does not match the file name",
+                                    value=profile.benchmark_year, expected=f"{year}, as in {p.name}"))
+        elif current is not None and year >= current.benchmark_year:
+            problems.append(Problem(str(p), "file", "an earlier audit not before the current one",
+                                    value=year, expected=f"a year before {current.benchmark_year}"))
+        else:
+            earlier.append(profile)
+    if problems or current is None:
+        raise QuestionnaireError(problems, summary=f"client '{client_id}' ({folder}): "
+                                                   f"{len(problems)} problem(s)")
+    notes = next((folder / n for n in NOTES_FILES if (folder / n).is_file()), None)
+    return ClientFolder(client_id=client_id, path=folder, profile=current,
+                        earlier=tuple(sorted(earlier, key=lambda e: e.benchmark_year)),
+                        notes_path=notes)
+
+
+def summary_line(folder: ClientFolder) -> str:
+    """One line per client for `auditlib validate`."""
+    p = folder.profile
+    n, missing = len(p.answers), len(p.missing)
+    k = len(folder.earlier)
+    earlier = "no earlier audit" if k == 0 else f"{k} earlier audit{'s' if k > 1 else ''}"
+    return (f"{folder.client_id}: {p.name} ({p.country}, {p.field}, founded {p.founding_year}, "
+            f"benchmark {p.benchmark_year}): {n} indicators, {n - missing} answered, "
+            f"{missing} not answered, {earlier}")

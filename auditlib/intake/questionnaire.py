@@ -1,0 +1,169 @@
+"""One questionnaire file: read with its format's reader, check the profile and every answer,
+and return a ClientProfile or every problem found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+from auditlib import localnum
+from auditlib.errors import Problem, QuestionnaireError
+from auditlib.intake import csv_reader, xlsx_reader, yaml_reader
+from auditlib.intake.model import (
+    EARLIEST_YEAR, EXPECTED_COUNTRY, FORMATS, ORG_AGE, REQUIRED_PROFILE_KEYS, ClientProfile, _this_year,
+)
+from auditlib.intake.raw import FORMULA_EXPECTED, Formula, _Bad, _blank, _Raw, _suggest
+from auditlib.intake.values import _country, _fmt, _plain_text, _text, _year, parse_answer
+
+if TYPE_CHECKING:
+    from auditlib.catalogue import Catalogue
+
+
+def _check_profile(raw: _Raw, catalogue: Catalogue, problems: list[Problem]) -> dict[str, Any]:
+    """The profile values, checked; a key that fails is left out (its problem is recorded)."""
+    out: dict[str, Any] = {}
+    words_expected = {"country": EXPECTED_COUNTRY, "field": "a technology field",
+                      "founding_year": "a four-digit year such as 2012",
+                      "benchmark_year": "the four-digit year the answers describe"}
+    for key in REQUIRED_PROFILE_KEYS:
+        if raw.have_profile and key not in raw.profile:
+            problems.append(Problem(raw.profile_file, raw.profile_missing.format(key=key),
+                                    f"missing profile key '{key}'", expected="this key with a value"))
+    for key, entry in raw.profile.items():
+        try:
+            if isinstance(entry.value, Formula):
+                raise _Bad(f"cell {entry.value.cell}: a formula without a saved result (the value "
+                           "cannot be read)", FORMULA_EXPECTED)
+            if _blank(entry.value):
+                if key in REQUIRED_PROFILE_KEYS:
+                    raise _Bad("no value", words_expected.get(key, f"the client's {key.replace('_', ' ')}"))
+                out[key] = None
+            elif key in ("founding_year", "benchmark_year"):
+                out[key] = _year(entry.value)
+            elif key == "country":
+                out[key] = _country(entry.value)
+            elif key == "field":
+                field_id = catalogue.field_id(_text(entry.value))
+                if field_id is None:
+                    raise _Bad("unknown technology field", "a field id or its English or Dutch name: "
+                               + ", ".join(catalogue.fields) + _suggest(_text(entry.value), catalogue.fields))
+                out[key] = field_id
+            else:
+                out[key] = _plain_text(_text(entry.value))
+        except _Bad as bad:
+            problems.append(Problem(entry.file, entry.place, bad.message, value=entry.value,
+                                    expected=bad.expected))
+    now = _this_year()
+    founded, year = out.get("founding_year"), out.get("benchmark_year")
+
+    def reject(key: str, message: str, expected: str) -> None:
+        entry = raw.profile[key]
+        problems.append(Problem(entry.file, entry.place, message, value=entry.value, expected=expected))
+        out.pop(key, None)
+
+    if founded is not None:
+        if founded > now:
+            reject("founding_year", "founding year in the future", f"a year up to {now}")
+        elif founded < EARLIEST_YEAR:
+            reject("founding_year", f"founding year before {EARLIEST_YEAR}", f"a year from {EARLIEST_YEAR} to {now}")
+    if year is not None:
+        if year > now:
+            reject("benchmark_year", "benchmark year in the future", f"the year the answers describe, up to {now}")
+        elif year < EARLIEST_YEAR:
+            reject("benchmark_year", f"benchmark year before {EARLIEST_YEAR}", f"a year from {EARLIEST_YEAR} to {now}")
+    founded, year = out.get("founding_year"), out.get("benchmark_year")
+    if founded is not None and year is not None and year < founded:
+        reject("benchmark_year", "benchmark year before the founding year",
+               f"a year from the founding year ({founded}) on")
+    return out
+
+
+def _check_answers(raw: _Raw, profile: Mapping[str, Any], catalogue: Catalogue,
+                   problems: list[Problem]) -> dict[str, float | None]:
+    answers: dict[str, float | None] = {}
+    convention = localnum.convention_of((e.value for e in raw.answers.values()), raw.number_style,
+                                        raw.number_why)
+    for ind in catalogue.indicators:
+        entry = raw.answers.get(ind.id)
+        if entry is None:
+            if not raw.have_answers:
+                continue
+            problems.append(Problem(raw.answers_file, raw.answers_missing.format(key=ind.id),
+                                    "no entry for this indicator", indicator=ind.id,
+                                    expected="an entry for every indicator (the answer may be blank)"))
+            continue
+        try:
+            answers[ind.id] = parse_answer(entry.value, ind, convention)
+        except _Bad as bad:
+            problems.append(Problem(entry.file, entry.place, bad.message, value=entry.value,
+                                    indicator=ind.id, expected=bad.expected))
+    _check_org_age(raw, profile, catalogue, answers, problems)
+    return answers
+
+
+def _check_org_age(raw: _Raw, profile: Mapping[str, Any], catalogue: Catalogue,
+                   answers: dict[str, float | None], problems: list[Problem]) -> None:
+    """org_age follows from the years: derive it when blank, report it when it disagrees."""
+    if ORG_AGE not in catalogue.by_id or ORG_AGE not in answers:
+        return
+    founded, year = profile.get("founding_year"), profile.get("benchmark_year")
+    if founded is None or year is None:
+        return
+    derived = float(year - founded)
+    given = answers[ORG_AGE]
+    if given is None:
+        answers[ORG_AGE] = derived
+    elif abs(given - derived) > 1:
+        entry = raw.answers[ORG_AGE]
+        problems.append(Problem(entry.file, entry.place, "does not agree with the founding and "
+                                "benchmark years", value=entry.value, indicator=ORG_AGE,
+                                expected=f"{_fmt(derived)} (benchmark_year {year} - founding_year "
+                                         f"{founded}), give or take 1, or blank"))
+
+
+
+def _collect(path: Path, catalogue: Catalogue, client_id: str) -> tuple[ClientProfile | None, list[Problem]]:
+    """Read and validate one questionnaire; never raises for malformed input."""
+    problems: list[Problem] = []
+    file = str(path)
+    try:
+        if not path.is_file():
+            problems.append(Problem(file, "file", "the file does not exist",
+                                    expected="a questionnaire .xlsx, .yaml or .csv"))
+            return None, problems
+        kind = FORMATS.get(path.suffix.lower())
+        if kind is None:
+            hint = " (save an .xls workbook as .xlsx)" if path.suffix.lower() == ".xls" else ""
+            problems.append(Problem(file, "file", f"unsupported file type '{path.suffix}'",
+                                    value=path.name, expected=".xlsx, .yaml or .csv" + hint))
+            return None, problems
+        # looked up on the reader modules at call time (a test replaces one reader there)
+        reader = {"xlsx": xlsx_reader._read_xlsx, "yaml": yaml_reader._read_yaml,
+                  "csv": csv_reader._read_csv}[kind]
+        raw = reader(path, catalogue, problems)
+        if raw is None:
+            return None, problems
+        profile = _check_profile(raw, catalogue, problems)
+        answers = _check_answers(raw, profile, catalogue, problems)
+        if problems:
+            return None, problems
+        return ClientProfile(
+            client_id=client_id, name=profile["name"], country=profile["country"],
+            field=profile["field"], founding_year=profile["founding_year"],
+            benchmark_year=profile["benchmark_year"], region=profile["region"],
+            contact=profile["contact"], answers=answers, source=path,
+            benchmark_id=profile.get("benchmark_id"),
+        ), problems
+    except Exception as exc:  # last resort: malformed input must never show a traceback
+        problems.append(Problem(file, "file", f"could not be read ({type(exc).__name__}: {exc})",
+                                expected="a questionnaire in the documented format"))
+        return None, problems
+
+
+def read_questionnaire(path: str | Path, catalogue: Catalogue, client_id: str) -> ClientProfile:
+    """Read and validate one questionnaire file; raise QuestionnaireError with every problem."""
+    path = Path(path)
+    profile, problems = _collect(path, catalogue, client_id)
+    if problems or profile is None:
+        raise QuestionnaireError(problems, summary=f"{path}: {len(problems)} problem(s) in the questionnaire")
+    return profile
