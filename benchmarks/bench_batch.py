@@ -23,7 +23,6 @@ Run: .venv/bin/python benchmarks/bench_batch.py [--n 20] [--workers N] [--keep D
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
 import os
 import resource
@@ -35,6 +34,7 @@ import time
 from pathlib import Path
 
 import yaml
+from _common import generator
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -42,19 +42,12 @@ NOTEBOOK = REPO / "notebooks" / "audit_report.ipynb"
 SEED = 4242                      # not the shipped database's seed: the clients are not in it
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("generate", REPO / "data" / "benchmark" / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def make_clients(n: int, folder: Path, seed: int = SEED) -> list[Path]:
     """N synthetic client folders (questionnaire.yaml each) from the generator's rows."""
     from auditlib.catalogue import load_catalogue
 
     catalogue = load_catalogue(REPO / "data" / "catalogue")
-    frame = _generator().generate(max(n, 1), seed)
+    frame = generator().generate(max(n, 1), seed)
     folders = []
     for k, row in enumerate(frame.itertuples(index=False), start=1):
         row = row._asdict()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib.util
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,20 +23,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 import auditlib.audit as audit  # noqa: E402
+from _common import timed  # noqa: E402
 from auditlib.benchmark import load_benchmark  # noqa: E402
 from auditlib.catalogue import load_catalogue  # noqa: E402
 from auditlib.disclosure import DisclosureLedger  # noqa: E402
 from auditlib.intake import load_client  # noqa: E402
 from conftest import make_db  # noqa: E402
-
-
-def _median_time(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _passthrough(groups, positions, ref, floor, primary, **_):
@@ -61,9 +52,9 @@ def main() -> int:
         on, off = [], []
         for _ in range(repeat):
             audit.protect = real
-            on.append(_median_time(lambda: audit.analyse(client, catalogue=catalogue, benchmark=db), 1))
+            on.append(timed(lambda: audit.analyse(client, catalogue=catalogue, benchmark=db), 1))
             audit.protect = _passthrough
-            off.append(_median_time(lambda: audit.analyse(client, catalogue=catalogue, benchmark=db), 1))
+            off.append(timed(lambda: audit.analyse(client, catalogue=catalogue, benchmark=db), 1))
         audit.protect = real
         a, b = statistics.median(on), statistics.median(off)
         print(f"{'analyse(), 6 default groups, ' + label:<62}{a * 1000:>8.1f}ms{b * 1000:>9.1f}ms{a / b:>7.2f}x")
@@ -73,7 +64,7 @@ def main() -> int:
         for h in range(30):
             ledger.admit(f"g{h}", rng.random(len(ref)) < 0.5)
         new = rng.random(len(ref)) < 0.5
-        t = _median_time(lambda: ledger.check("new", new), repeat * 2)
+        t = timed(lambda: ledger.check("new", new), repeat * 2)
         print(f"{'ledger check against 30 shown groups, ' + label:<62}{t * 1000:>8.1f}ms")
     return 0
 

@@ -13,8 +13,6 @@ Run: .venv/bin/python benchmarks/bench_engine.py
 
 from __future__ import annotations
 
-import importlib.util
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -25,6 +23,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from _common import generator, timed  # noqa: E402
 from auditlib.audit import analyse, reference_for  # noqa: E402
 from auditlib.benchmark import load_benchmark  # noqa: E402
 from auditlib.catalogue import load_catalogue  # noqa: E402
@@ -32,23 +31,6 @@ from auditlib.intake import load_client  # noqa: E402
 from auditlib.peers import Reference  # noqa: E402
 from auditlib.scoring import _signs, percentiles_of, portfolio_percentiles  # noqa: E402
 from conftest import make_db  # noqa: E402
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("generate", REPO / "data" / "benchmark" / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def timed(fn, repeat: int) -> float:
-    """Median wall time of `repeat` calls, in seconds."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def naive_analysis(frame: pd.DataFrame, client, catalogue, groups) -> list[dict]:
@@ -109,7 +91,7 @@ def main() -> int:
     client = load_client(REPO / "data" / "clients" / "nl-delta-water", catalogue)
     groups = list(catalogue.peers.default_groups)
     shipped = load_benchmark(REPO / "data" / "benchmark" / "benchmark.csv", catalogue)
-    big_frame = _generator().generate(100_000).set_index("org_id")
+    big_frame = generator().generate(100_000).set_index("org_id")
     big = make_db(big_frame, version="synthetic-100k")
 
     print(f"{'measure':<58}{'ours':>10}{'baseline':>11}{'ratio':>8}")

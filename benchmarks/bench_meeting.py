@@ -15,7 +15,6 @@ Run: .venv/bin/python benchmarks/bench_meeting.py
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import statistics
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from _common import generator, timed  # noqa: E402
 from auditlib.audit import analyse, reference_for  # noqa: E402
 from auditlib.benchmark import load_benchmark  # noqa: E402
 from auditlib.catalogue import load_catalogue  # noqa: E402
@@ -39,26 +39,10 @@ IND = "secured_funding_years"
 VALUES = ("2", "3", "4", "0")
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("generate", REPO / "data" / "benchmark" / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def timed(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> int:
     catalogue = load_catalogue(REPO / "data" / "catalogue")
     shipped = load_benchmark(REPO / "data" / "benchmark" / "benchmark.csv", catalogue)
-    big = make_db(_generator().generate(100_000).set_index("org_id"), version="synthetic-100k")
+    big = make_db(generator().generate(100_000).set_index("org_id"), version="synthetic-100k")
     work = Path(tempfile.mkdtemp(prefix="bench-meeting-"))
     shutil.copytree(REPO / "data" / "clients" / CLIENT, work / CLIENT)
     client = load_client(work / CLIENT, catalogue)
