@@ -2,8 +2,9 @@
 
 Uses Debian's chromium (`make test` installs it; Playwright never downloads a browser here).
 Without chromium the test is skipped on a developer's machine and FAILS under CI (CI=true), so
-it can never be skipped silently where it matters. It also writes docs/meeting.png, the
-README's screenshot.
+it can never be skipped silently where it matters. It takes the README's screenshot; with
+AUDITLIB_UPDATE_SCREENSHOT=1 it replaces docs/meeting.png (otherwise the checkout is left as it
+was: a test run never changes a tracked file).
 """
 
 from __future__ import annotations
@@ -89,8 +90,11 @@ def test_meeting_in_a_real_browser(tmp_path):
             cells = row.locator("td").all_inner_texts()
             assert cells[2] == real and cells[3] == expected, cells
             assert page.locator('.mt-wi-html tr.flip[data-criterion="q15"]').count() == 1
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=False)
+            shot = tmp_path / "meeting.png"
+            page.screenshot(path=str(shot), full_page=False)
+            assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            if os.environ.get("AUDITLIB_UPDATE_SCREENSHOT") == "1":
+                shutil.copyfile(shot, SCREENSHOT)
             # save a note: it lands in notes.yaml
             page.get_by_role("tab", name="Notes").click()
             page.locator(".mt-note-text textarea").fill("Written in the browser test.")
