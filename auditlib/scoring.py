@@ -58,11 +58,17 @@ class GroupStats:
     def peer_median_over(self, indicators: np.ndarray, catalogue: Catalogue) -> pd.Series:
         """The peers' median dimension score over the given indicators only (a boolean mask):
         the same indicators the client's own score is the mean of."""
-        pct = self.peer_percentiles.copy()
-        pct[:, ~indicators] = np.nan
+        dim_of = np.array([i.dimension for i in catalogue.indicators])
+        out = {}
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return dimension_scores(pct, catalogue).median(skipna=True)
+            warnings.simplefilter("ignore", RuntimeWarning)   # all-NaN rows and columns give NaN
+            for d in catalogue.dimensions:
+                cols = (dim_of == d.id) & indicators
+                # each peer's dimension score over these indicators, then their median (NaN-aware,
+                # as dimension_scores(...).median(skipna=True) reads it), in numpy: called per group
+                out[d.id] = float(np.nanmedian(np.nanmean(self.peer_percentiles[:, cols], axis=1))) \
+                    if cols.any() and len(self.peer_percentiles) else np.nan
+        return pd.Series(out, dtype=float)
 
     def quantiles(self) -> np.ndarray:
         """(indicators, len(QUANTILES)) with numpy's default 'linear' method; NaN where n == 0."""
