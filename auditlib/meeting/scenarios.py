@@ -23,6 +23,7 @@ from typing import Sequence
 
 import yaml
 
+from auditlib import yamlsafe
 from auditlib.catalogue import Catalogue
 from auditlib.errors import InputError, Problem
 from auditlib.files import atomic_write_text
@@ -38,11 +39,7 @@ class ScenarioError(InputError):
 
 
 def _load_yaml(text: str, source: str):
-    try:
-        from auditlib import yamlsafe           # bounded alias expansion where the project has it
-        return yamlsafe.load(text, source)
-    except ImportError:                          # pragma: no cover - older trees
-        return yaml.safe_load(text)
+    return yamlsafe.load(text, source)           # bounded alias expansion, like every user file
 
 
 def valid_name(name: str) -> bool:
