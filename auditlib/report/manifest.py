@@ -91,8 +91,6 @@ def code_hash() -> str:
     return _CODE_HASH[key]
 
 
-
-
 def manifest(client_id: str, engagement: str, params: Mapping[str, Any], formats: Sequence[str],
               checked: ReportParameters, info: Mapping[str, Any], build: Path, timings: Mapping) -> dict:
     from auditlib import __version__
