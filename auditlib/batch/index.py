@@ -50,7 +50,7 @@ def write_portfolio_index(results: Iterable[ClientResult], *, settings, outputs_
             rows.append(PortfolioRow(res.client_id, res.status, res.engagement, round(res.seconds, 1), None,
                                      figures, report_links(res.out_dir, outputs_dir), None, {}, updated))
         else:
-            last = last_good_report(outputs_dir, res.client_id)
+            last = last_good_report(outputs_dir, res.client_id, lang)
             failed_nb = None
             if res.failed_notebook is not None and whole_notebook(res.failed_notebook):
                 failed_nb = relative_link(res.failed_notebook, outputs_dir)

@@ -40,7 +40,8 @@ def remove_temp_leftovers(outputs_dir: str | Path, client_ids: Iterable[str] | N
     for p in temp_leftovers(outputs_dir, client_ids):
         try:
             if p.name.endswith(".old") and p.is_dir():
-                engagement = str(read_manifest(p).get("engagement") or "")
+                kept = read_manifest(p)        # "folder": the engagement's folder in its language (2026.nl)
+                engagement = str(kept.get("folder") or kept.get("engagement") or "")
                 target = p.parent / engagement
                 if engagement and "/" not in engagement and not engagement.startswith(".") and not target.exists():
                     os.replace(p, target)     # the good report whose replacement never arrived
@@ -80,7 +81,9 @@ def _salvage_failed(res: ClientResult, outputs_dir: Path) -> Path | None:
         if failed.exists():
             shutil.rmtree(failed)
         os.replace(keep, failed)
-        res.engagement = res.engagement or engagement
+        from auditlib.report.paths import report_dir_language
+
+        res.engagement = res.engagement or report_dir_language(engagement)[0]   # '2026.nl' -> '2026'
         return failed / "report.ipynb"
     except Exception:
         return None

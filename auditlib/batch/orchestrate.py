@@ -23,6 +23,7 @@ from auditlib.batch.leftovers import _salvage_failed, remove_temp_leftovers
 from auditlib.batch.local import _child_main, warm_up
 from auditlib.batch.model import DEFAULT_FORMATS, BatchResult, ClientResult, Job
 from auditlib.batch.selection import unchanged_report
+from auditlib.report.paths import report_dir_language
 from auditlib.errors import AuditError
 from auditlib.files import outputs_lock, reserved_name_problem, writable_dir
 
@@ -112,7 +113,7 @@ def _run_batch(clients: Sequence[str | Path], *, settings, workers: int | None, 
             last = unchanged_report(d, settings, outputs_dir, lang=lang, formats=formats, groups=groups)
             if last is not None:
                 results[d.name] = ClientResult(d.name, d, "skipped", reason="unchanged since the last good report",
-                                               engagement=last.name, out_dir=last)
+                                               engagement=report_dir_language(last.name)[0], out_dir=last)
                 continue
         todo.append(Job(d, settings, lang, formats, outputs_dir, float(cell_timeout or 0),
                         tuple(groups) if groups else None, extra_parameters, warm, logs / f"{d.name}.log"))

@@ -64,12 +64,19 @@ def manifest_hashes(manifest: dict) -> dict | None:
     return value if isinstance(value, dict) and value else None
 
 
-def last_good_report(outputs_dir: str | Path, client_id: str) -> Path | None:
-    """The client's most recent complete report folder under outputs/<client>/ (None if none)."""
+def last_good_report(outputs_dir: str | Path, client_id: str, lang: str | None = None) -> Path | None:
+    """The client's most recent complete report folder under outputs/<client>/ (None if none).
+
+    With `lang`, only that language's reports count (outputs/<client>/<engagement>[.<lang>]/):
+    an English report is never taken for the Dutch one, nor the other way round.
+    """
+    from auditlib.report.paths import report_dir_language
+
     base = Path(outputs_dir) / client_id
     if not base.is_dir():
         return None
-    reports = [p for p in base.iterdir() if _is_report_dir(p)]
+    reports = [p for p in base.iterdir() if _is_report_dir(p)
+               and (lang is None or report_dir_language(p.name)[1] == lang)]
     if not reports:
         return None
     return max(reports, key=lambda p: ((p / "manifest.json").stat().st_mtime_ns, p.name))
@@ -85,7 +92,7 @@ def unchanged_report(client_dir: Path, settings, outputs_dir: Path, *, lang: str
     from auditlib.portfolio import REPORT_FILES
     from auditlib.report import input_hashes, split_groups
 
-    last = last_good_report(outputs_dir, client_dir.name)
+    last = last_good_report(outputs_dir, client_dir.name, lang)
     if last is None:
         return None
     manifest = read_manifest(last)

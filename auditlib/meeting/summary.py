@@ -97,5 +97,8 @@ def write_summary(session, fmt: str, today: _dt.date) -> Path:
     text = summary_markdown(session, today)
     if fmt == "html":
         text = _markdown_to_html(text, t(session.lang, "summary_title", name=session.result.client.name))
-    out = Path(session.outputs_dir) / session.result.client.client_id / f"meeting-{today.isoformat()}.{fmt}"
+    from auditlib.report.paths import report_dir_name
+
+    name = report_dir_name(f"meeting-{today.isoformat()}", session.lang)   # languages apart: meeting-<date>.nl.md
+    out = Path(session.outputs_dir) / session.result.client.client_id / f"{name}.{fmt}"
     return atomic_write_text(out, text)

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from auditlib.config import Settings
 from auditlib.report.parameters import ReportParameters
-from auditlib.report.paths import REPORT_TEMPLATE_DIRS, TEMPLATES
+from auditlib.report.paths import REPORT_TEMPLATE_DIRS, TEMPLATES, report_dir_name
 
 
 def _notebook() -> Path:
@@ -106,6 +106,8 @@ def manifest(client_id: str, engagement: str, params: Mapping[str, Any], formats
         "manifest_version": 1,
         "client_id": client_id,
         "engagement": engagement,
+        "lang": str(params.get("lang", "en")),
+        "folder": report_dir_name(engagement, str(params.get("lang", "en"))),   # outputs/<client>/<folder>/
         "status": "ok",
         "generated_utc": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
         "parameters": shown,

@@ -22,7 +22,34 @@ HANDLES_SHOWN = 10                        # handles in the report's table (all a
 # The kernel's own log (transport warnings, the interrupt at shutdown) is noise for the CLI user;
 # a failing cell or a dead kernel is reported through the outcome, not this log.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+# Languages apart: the default language's report keeps outputs/<client>/<engagement>/, another
+# language's goes to outputs/<client>/<engagement>.<lang>/, so `run --lang nl` never replaces
+# the English report (and a failed Dutch run is kept at <engagement>.nl.failed/).
+DEFAULT_LANGUAGE = "en"
+
+
+def report_dir_name(engagement: str, lang: str) -> str:
+    """The report folder's name under outputs/<client>/ for one engagement in one language."""
+    return engagement if lang == DEFAULT_LANGUAGE else f"{engagement}.{lang}"
+
+
+def report_dir_language(name: str) -> tuple[str, str]:
+    """(engagement, language) of a report folder's name: '2026.nl' -> ('2026', 'nl'), '2026' -> ('2026', 'en')."""
+    stem, dot, suffix = name.rpartition(".")
+    if dot and stem and suffix in LANGUAGES and suffix != DEFAULT_LANGUAGE:
+        return stem, suffix
+    return name, DEFAULT_LANGUAGE
+
+
+def language_suffix_problem(engagement: str) -> str | None:
+    """An engagement name that ends like another language's folder ('2026.nl') would collide with it."""
+    suffix = engagement.rpartition(".")[2].lower()
+    if "." in engagement and suffix in LANGUAGES:
+        return (f"refused engagement name {engagement!r}: it ends in '.{suffix}', the suffix of a report "
+                f"language's folder (outputs/<client>/<engagement>.<lang>/)")
+    return None
 
 __all__ = ["LANGUAGES", "FORMATS", "CLIENT_ID", "NOTEBOOK", "TEMPLATES", "TEMPLATE_DIR", "RUN_INFO",
            "REPORT_TEMPLATE_DIRS", "OUTPUT_FILES", "REMOVE_INPUT_TAGS", "REMOVE_CELL_TAGS", "HANDLES_SHOWN",
-           "KERNEL_ARGUMENTS"]
+           "KERNEL_ARGUMENTS", "DEFAULT_LANGUAGE", "report_dir_name", "report_dir_language",
+           "language_suffix_problem"]

@@ -21,7 +21,9 @@ How a run works:
        URIs, no script, no external URL) and render report.pdf from that HTML with WeasyPrint;
     4. write manifest.json last (auditlib.report.manifest), then swap the build folder into
        outputs/<client>/<engagement>/ (old one renamed aside, new one renamed in, old one
-       deleted), so a good report is never replaced by a partial one.
+       deleted), so a good report is never replaced by a partial one. A report in another
+       language than English goes to outputs/<client>/<engagement>.<lang>/ (paths.report_dir_name),
+       so the languages never overwrite each other.
 
 A failing run keeps its notebook, with papermill's error cell, in
 outputs/<client>/<engagement>.failed/report.ipynb (replaced by the next failure, removed by
@@ -50,7 +52,8 @@ from auditlib.present import words
 from auditlib.report.finalise import export_html, export_pdf
 from auditlib.report.manifest import _notebook, manifest as _manifest
 from auditlib.report.parameters import split_groups, validate_parameters
-from auditlib.report.paths import CLIENT_ID, FORMATS, KERNEL_ARGUMENTS, OUTPUT_FILES, RUN_INFO
+from auditlib.report.paths import (CLIENT_ID, FORMATS, KERNEL_ARGUMENTS, OUTPUT_FILES, RUN_INFO,
+                                   language_suffix_problem, report_dir_name)
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class RunOutcome:
     client_id: str
     engagement: str
     status: str                      # "ok" | "failed" | "skipped"
-    out_dir: Path | None = None      # outputs/<client>/<engagement>/ when ok
+    out_dir: Path | None = None      # outputs/<client>/<engagement>[.<lang>]/ when ok (paths.report_dir_name)
     failed_notebook: Path | None = None
     error: str | None = None         # one line: which cell failed and why, or what was refused
     seconds: float = 0.0
@@ -317,11 +320,15 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
         # outputs/<client>/<x>.failed holds x's failed run: a good run of x would delete this report
         raise ParameterError(f"refused engagement name {engagement!r}: it ends like a working folder of the "
                              "outputs (.failed, .tmp, .old, .lock)")
-    target = client_out / engagement
-    failed_dir = client_out / f"{engagement}.failed"
+    suffix_problem = language_suffix_problem(engagement)
+    if suffix_problem:
+        raise ParameterError(suffix_problem)
+    folder = report_dir_name(engagement, lang)      # languages apart: 2026/ (en), 2026.nl/ (nl)
+    target = client_out / folder
+    failed_dir = client_out / f"{folder}.failed"
     writable_dir(outputs)
     writable_dir(client_out, "client's outputs folder")
-    build = Path(tempfile.mkdtemp(prefix=f".{engagement}.", suffix=".tmp", dir=client_out))
+    build = Path(tempfile.mkdtemp(prefix=f".{folder}.", suffix=".tmp", dir=client_out))
     os.chmod(build, 0o777 & ~_umask())          # mkdtemp makes it private; the report folder is not
     params["export_dir"] = str(build)
     params["excel"] = "xlsx" in formats
