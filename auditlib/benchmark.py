@@ -32,7 +32,7 @@ import pandas as pd
 import yaml
 
 from auditlib import yamlsafe
-from auditlib.errors import BenchmarkError, Problem
+from auditlib.errors import BenchmarkError, Problem, ProblemCode, code_for_exception
 
 if TYPE_CHECKING:
     from auditlib.catalogue import Catalogue
@@ -88,9 +88,11 @@ def load_benchmark(path: str | Path | None = None, catalogue: "Catalogue | None"
     except OSError:
         raise BenchmarkError([Problem(str(path), "file", "the benchmark file does not exist",
                                       expected="a CSV or .xlsx export of the benchmark database "
-                                               "(set AUDITLIB_BENCHMARK or pass --benchmark)")]) from None
+                                               "(set AUDITLIB_BENCHMARK or pass --benchmark)",
+                                      code=ProblemCode.FILE_MISSING)]) from None
     if not path.is_file():
-        raise BenchmarkError([Problem(str(path), "file", "not a file", expected="a CSV or .xlsx file")])
+        raise BenchmarkError([Problem(str(path), "file", "not a file", expected="a CSV or .xlsx file",
+                                      code=ProblemCode.WRONG_FILE_TYPE)])
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, catalogue.version, _catalogue_key(catalogue))
     if key in _CACHE:
         return _CACHE[key]
@@ -98,7 +100,8 @@ def load_benchmark(path: str | Path | None = None, catalogue: "Catalogue | None"
         data = path.read_bytes()
     except OSError as exc:
         raise BenchmarkError([Problem(str(path), "file", f"the file cannot be read: {exc.strerror or exc}",
-                                      expected="a readable file")]) from None
+                                      expected="a readable file",
+                                      code=ProblemCode.FILE_UNREADABLE)]) from None
     raw = _read(path, data)
     frame = _validate(raw, path, catalogue)
     sha = hashlib.sha256(data).hexdigest()
@@ -137,9 +140,11 @@ def _read(path: Path, data: bytes) -> pd.DataFrame:
     The index is the 0-based data row: file line / sheet row = index + 2.
     """
     suffix = path.suffix.lower()
-    fail = lambda msg, expected: BenchmarkError([Problem(str(path), "file", msg, expected=expected)])  # noqa: E731
+    def fail(msg: str, expected: str, code: ProblemCode = ProblemCode.PARSE_ERROR) -> BenchmarkError:
+        return BenchmarkError([Problem(str(path), "file", msg, expected=expected, code=code)])
+
     if suffix not in EXCEL_SUFFIXES | CSV_SUFFIXES:
-        raise fail(f"unsupported file type '{path.suffix}'", "a .csv or .xlsx file")
+        raise fail(f"unsupported file type '{path.suffix}'", "a .csv or .xlsx file", ProblemCode.WRONG_FILE_TYPE)
     try:
         if suffix in EXCEL_SUFFIXES:
             raw = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=str, engine="openpyxl",
@@ -150,9 +155,10 @@ def _read(path: Path, data: bytes) -> pd.DataFrame:
                 raw = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, index_col=False,
                                   skip_blank_lines=False, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
-        raise fail("the file is empty", "a header line and one row per organisation") from None
+        raise fail("the file is empty", "a header line and one row per organisation", ProblemCode.FILE_EMPTY) from None
     except UnicodeDecodeError:
-        raise fail("the file is not UTF-8 text", "a UTF-8 encoded CSV (or an .xlsx workbook)") from None
+        raise fail("the file is not UTF-8 text", "a UTF-8 encoded CSV (or an .xlsx workbook)",
+                   ProblemCode.ENCODING) from None
     except pd.errors.ParserWarning:
         raise fail("the file is not valid CSV: some lines have more cells than the header",
                    "the same number of cells on every line as in the header") from None
@@ -165,7 +171,7 @@ def _read(path: Path, data: bytes) -> pd.DataFrame:
     raw.columns = [str(c).strip() for c in raw.columns]
     if len(set(raw.columns)) < len(raw.columns):
         dup = sorted({c for c in raw.columns if list(raw.columns).count(c) > 1})
-        raise fail(f"duplicate column name(s) {dup}", "each column once")
+        raise fail(f"duplicate column name(s) {dup}", "each column once", ProblemCode.DUPLICATE_COLUMN)
     for col in TEXT_COLUMNS & set(raw.columns):
         raw[col] = raw[col].str.strip()
     blank = raw.isna() | raw.eq("")
@@ -263,6 +269,10 @@ def _schema(catalogue: "Catalogue"):
     return schema
 
 
+# Problems with the file's columns: the file was made for another catalogue version.
+_COLUMN_CODES = frozenset({ProblemCode.MISSING_COLUMN, ProblemCode.UNKNOWN_COLUMN, ProblemCode.DUPLICATE_COLUMN})
+
+
 def _validate(raw: pd.DataFrame, path: Path, catalogue: "Catalogue") -> pd.DataFrame:
     import pandera.pandas as pa
 
@@ -271,11 +281,10 @@ def _validate(raw: pd.DataFrame, path: Path, catalogue: "Catalogue") -> pd.DataF
     try:
         _schema(catalogue).validate(raw, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        problems = _problems(exc.failure_cases, raw, path, catalogue)
-        column_level = any(p.place.startswith("column") for p in problems)
-        total = len(problems)
-        if total > MAX_PROBLEMS:
-            problems = _truncate(problems, path)
+        found = _problems(exc.failure_cases, raw, path, catalogue)
+        column_level = any(p.code in _COLUMN_CODES for _, p in found)
+        total = len(found)
+        problems = _truncate(found, path) if total > MAX_PROBLEMS else [p for _, p in found]
         summary = (f"{path} does not fit the catalogue '{catalogue.name}' version {catalogue.version}"
                    if column_level else f"{path} is not a valid benchmark database")
         raise BenchmarkError(problems, summary=f"{summary} ({total} problem(s))") from None
@@ -283,49 +292,55 @@ def _validate(raw: pd.DataFrame, path: Path, catalogue: "Catalogue") -> pd.DataF
         _NUMERIC.reset(token)
     if raw.empty:
         raise BenchmarkError([Problem(str(path), "file", "the file holds no organisations",
-                                      expected="one row per benchmarked organisation")])
+                                      expected="one row per benchmarked organisation",
+                                      code=ProblemCode.FILE_EMPTY)])
     return _frame(raw, nums, catalogue)
 
 
-def _problems(fc: pd.DataFrame, raw: pd.DataFrame, path: Path, catalogue: "Catalogue") -> list[Problem]:
-    """One Problem per pandera failure case (per row for the cross-column check)."""
+def _problems(fc: pd.DataFrame, raw: pd.DataFrame, path: Path,
+              catalogue: "Catalogue") -> list[tuple[str, Problem]]:
+    """One Problem per pandera failure case (per row for the cross-column check), each with
+    the column it is about (what `_truncate` counts by), file order: columns first, then rows."""
     file = str(path)
     version = f"the file does not fit the catalogue version {catalogue.version}"
     expected_columns = f"{ID_COLUMN}, {', '.join(META_COLUMNS)} and the {len(catalogue.ids)} indicator ids"
     order = {c: n for n, c in enumerate([ID_COLUMN, *META_COLUMNS, *catalogue.ids])}
-    problems: list[tuple[tuple, Problem]] = []
+    problems: list[tuple[tuple, str, Problem]] = []
     seen_rows: set = set()
     for rec in fc.to_dict("records"):
         check, col, value, idx = str(rec["check"]), rec["column"], rec["failure_case"], rec["index"]
         col = None if col is None or col != col else str(col)
         if check == "column_in_schema":
             base = re.sub(r"\.\d+$", "", str(value))
-            msg = (f"a second column named '{base}'" if base != value and base in order
-                   else "unknown column") + f": {version}"
-            problems.append(((0, 1, str(value)), Problem(file, f"column '{value}'", msg,
-                                                          expected=f"only the columns {expected_columns}")))
+            second = base != value and base in order
+            msg = (f"a second column named '{base}'" if second else "unknown column") + f": {version}"
+            problems.append(((0, 1, str(value)), str(value), Problem(
+                file, f"column '{value}'", msg, expected=f"only the columns {expected_columns}",
+                code=ProblemCode.DUPLICATE_COLUMN if second else ProblemCode.UNKNOWN_COLUMN)))
         elif check == "column_in_dataframe":
             is_ind = value in catalogue.by_id
             what = "indicator column" if is_ind else "column"
-            problems.append(((0, 0, order.get(value, 0)), Problem(
+            problems.append(((0, 0, order.get(value, 0)), str(value), Problem(
                 file, f"column '{value}'", f"missing {what}: {version}",
-                expected=f"the columns {expected_columns}")))
+                expected=f"the columns {expected_columns}", code=ProblemCode.MISSING_COLUMN)))
         elif check == "year_order":
             if idx in seen_rows or idx is None:
                 continue
             seen_rows.add(idx)
             fy, by = raw.at[idx, "founding_year"], raw.at[idx, "benchmark_year"]
-            problems.append(((1, int(idx), order["benchmark_year"]), Problem(
+            problems.append(((1, int(idx), order["benchmark_year"]), "benchmark_year", Problem(
                 file, f"row {int(idx) + 2}", f"column 'benchmark_year': the benchmark year lies before "
-                f"the founding year ({fy})", value=by, expected=f"a year >= founding_year ({fy})")))
+                f"the founding year ({fy})", value=by, expected=f"a year >= founding_year ({fy})",
+                                                                                               code=ProblemCode.INCONSISTENT)))
         elif idx is None or idx != idx or col is None:
-            problems.append(((0, 2, 0), Problem(file, f"column '{col}'" if col else "file",
-                                                f"check {check} could not run: {value}")))
+            problems.append(((0, 2, 0), col or "file", Problem(file, f"column '{col}'" if col else "file",
+                                                f"check {check} could not run: {value}",
+                                                               code=ProblemCode.CHECK_FAILED)))
         else:
-            problems.append(((1, int(idx), order.get(col, 0)), _cell_problem(file, int(idx), col, check, value,
+            problems.append(((1, int(idx), order.get(col, 0)), col, _cell_problem(file, int(idx), col, check, value,
                                                                              raw, catalogue)))
     problems.sort(key=lambda p: p[0])
-    return [p for _, p in problems]
+    return [(column, p) for _, column, p in problems]
 
 
 def _cell_problem(file: str, idx: int, col: str, check: str, value: Any, raw: pd.DataFrame,
@@ -334,57 +349,65 @@ def _cell_problem(file: str, idx: int, col: str, check: str, value: Any, raw: pd
     ind = catalogue.by_id.get(col)
     if ind is not None:
         rng = f"{ind.min:g} to {ind.max:g}"
-        msg, expected = {
-            "number": ("not a number", f"a number (decimal point), {rng}, or empty when not answered"),
-            "in_range": ("outside the indicator's range", f"a value from {rng} ({ind.unit.en})"),
-            "integer": ("not a whole number", f"a whole number from {rng} ({ind.kind})"),
-        }.get(check, (f"failed check {check}", ""))
-        return Problem(file, place, msg, expected=expected, value=value, indicator=col)
+        msg, expected, code = {
+            "number": ("not a number", f"a number (decimal point), {rng}, or empty when not answered",
+                       ProblemCode.WRONG_TYPE),
+            "in_range": ("outside the indicator's range", f"a value from {rng} ({ind.unit.en})",
+                         ProblemCode.OUT_OF_RANGE),
+            "integer": ("not a whole number", f"a whole number from {rng} ({ind.kind})", ProblemCode.NOT_INTEGER),
+        }.get(check, (f"failed check {check}", "", ProblemCode.CHECK_FAILED))
+        return Problem(file, place, msg, expected=expected, value=value, indicator=col, code=code)
     prefix = f"column '{col}': "
     if check == "id_not_empty":
-        return Problem(file, place, prefix + "the organisation id is empty", expected="an anonymised id, unique")
+        return Problem(file, place, prefix + "the organisation id is empty", expected="an anonymised id, unique",
+                       code=ProblemCode.MISSING_VALUE)
     if check == "id_unique":
         first = raw.index[raw[ID_COLUMN].eq(value)][0]
         return Problem(file, place, prefix + "duplicate organisation id", value=value,
-                       expected=f"a unique id (already used on row {int(first) + 2})")
+                       expected=f"a unique id (already used on row {int(first) + 2})",
+                       code=ProblemCode.DUPLICATE)
     if check == "country":
         hint = COUNTRY_HINTS.get(str(value).upper(), str(value).upper() if isinstance(value, str) else "")
         expected = "an ISO 3166-1 alpha-2 country code such as 'DE'"
         if hint and hint != value and len(hint) == 2:
             expected += f" (did you mean '{hint}'?)"
-        return Problem(file, place, prefix + "unknown country code", value=_blank(value), expected=expected)
+        return Problem(file, place, prefix + "unknown country code", value=_blank(value), expected=expected,
+                       code=ProblemCode.UNKNOWN_VALUE)
     if check == "field":
         expected = "a field id of the catalogue: " + ", ".join(catalogue.fields)
         guess = catalogue.field_id(value) if isinstance(value, str) else None
         if guess:
             expected = f"the field id '{guess}' rather than its name"
-        return Problem(file, place, prefix + "unknown technology field", value=_blank(value), expected=expected)
+        return Problem(file, place, prefix + "unknown technology field", value=_blank(value), expected=expected,
+                       code=ProblemCode.UNKNOWN_VALUE)
     if check == "label":
         return Problem(file, place, prefix + "unknown label", value=_blank(value),
-                       expected="one of " + ", ".join(LABELS))
+                       expected="one of " + ", ".join(LABELS), code=ProblemCode.UNKNOWN_VALUE)
     if check == "year_integer":
-        return Problem(file, place, prefix + "not a whole year", value=_blank(value), expected="a year such as 2015")
+        return Problem(file, place, prefix + "not a whole year", value=_blank(value), expected="a year such as 2015",
+                       code=ProblemCode.NOT_INTEGER)
     if check == "year_range":
         return Problem(file, place, prefix + "implausible year", value=value,
-                       expected=f"a year from {YEAR_RANGE[0]} to {YEAR_RANGE[1]}")
-    return Problem(file, place, prefix + f"failed check {check}", value=value)
+                       expected=f"a year from {YEAR_RANGE[0]} to {YEAR_RANGE[1]}",
+                       code=ProblemCode.OUT_OF_RANGE)
+    return Problem(file, place, prefix + f"failed check {check}", value=value, code=ProblemCode.CHECK_FAILED)
 
 
 def _blank(value: Any) -> Any:
     return "(empty)" if value is None or value == "" or value != value else value
 
 
-def _truncate(problems: list[Problem], path: Path) -> list[Problem]:
+def _truncate(problems: list[tuple[str, Problem]], path: Path) -> list[Problem]:
     """The first MAX_PROBLEMS, then one line counting the rest per column."""
     rest = problems[MAX_PROBLEMS:]
     per_column: dict[str, int] = {}
-    for p in rest:
-        key = p.indicator or (p.message.split("'")[1] if p.message.startswith("column '") else p.place)
-        per_column[key] = per_column.get(key, 0) + 1
+    for column, _ in rest:
+        per_column[column] = per_column.get(column, 0) + 1
     top = sorted(per_column.items(), key=lambda kv: -kv[1])
     detail = ", ".join(f"{k}: {v}" for k, v in top[:8]) + (", ..." if len(top) > 8 else "")
-    return [*problems[:MAX_PROBLEMS],
-            Problem(str(path), "file", f"... and {len(rest)} more problem(s) ({detail})")]
+    return [*(p for _, p in problems[:MAX_PROBLEMS]),
+            Problem(str(path), "file", f"... and {len(rest)} more problem(s) ({detail})",
+                    code=ProblemCode.MORE)]
 
 
 def _frame(raw: pd.DataFrame, nums: dict[str, pd.Series], catalogue: "Catalogue") -> pd.DataFrame:

@@ -44,6 +44,7 @@ class ProblemCode(str, enum.Enum):
     MERGED_CELLS = "merged_cells"
     MISSING_COLUMN = "missing_column"
     UNKNOWN_COLUMN = "unknown_column"
+    DUPLICATE_COLUMN = "duplicate_column"  # two columns with the same name
     MISSING_KEY = "missing_key"            # a required key, section or entry is absent
     UNKNOWN_KEY = "unknown_key"            # a key or section that is not part of the format
     STRUCTURE = "structure"                # wrong shape: not a mapping, nested value, schema error
@@ -58,7 +59,10 @@ class ProblemCode(str, enum.Enum):
     FORMULA = "formula"                    # an Excel formula without a saved result, or client text starting with '='
     INVALID_TEXT = "invalid_text"          # control characters, lone surrogates
     DUPLICATE = "duplicate"                # given twice: key, row, id, scenario name, earlier-audit year
+    BAD_NAME = "bad_name"                  # a file, client or engagement name that breaks the naming rule
     INCONSISTENT = "inconsistent"          # values disagree with each other (years, organisation age)
+    OUT_OF_ORDER = "out_of_order"          # dates that must follow each other do not (label history)
+    UNCHANGED = "unchanged"                # a prefilled questionnaire returned without a change (warning)
     # run parameters
     INVALID_PARAMETER = "invalid_parameter"
     REFUSED = "refused"                    # the anonymity floor or the disclosure rules refuse it
@@ -100,6 +104,39 @@ class Problem:
         if details:
             text += " (" + "; ".join(details) + ")"
         return text
+
+
+def code_for_exception(exc: BaseException) -> ProblemCode:
+    """The code of a failure to read a file: missing, unreadable, not UTF-8, or not parseable."""
+    if isinstance(exc, FileNotFoundError):
+        return ProblemCode.FILE_MISSING
+    if isinstance(exc, OSError):
+        return ProblemCode.FILE_UNREADABLE
+    if isinstance(exc, UnicodeError):
+        return ProblemCode.ENCODING
+    return ProblemCode.PARSE_ERROR
+
+
+_PYDANTIC_CODES = {
+    "missing": ProblemCode.MISSING_KEY,
+    "extra_forbidden": ProblemCode.UNKNOWN_KEY,
+    "greater_than": ProblemCode.OUT_OF_RANGE,
+    "greater_than_equal": ProblemCode.OUT_OF_RANGE,
+    "less_than": ProblemCode.OUT_OF_RANGE,
+    "less_than_equal": ProblemCode.OUT_OF_RANGE,
+    "literal_error": ProblemCode.UNKNOWN_VALUE,
+    "enum": ProblemCode.UNKNOWN_VALUE,
+    "int_from_float": ProblemCode.NOT_INTEGER,
+}
+
+
+def code_for_pydantic(error_type: str) -> ProblemCode:
+    """The code of one pydantic validation error (its ``type``), for catalogue-style files."""
+    if error_type in _PYDANTIC_CODES:
+        return _PYDANTIC_CODES[error_type]
+    if error_type.endswith(("_type", "_parsing")):
+        return ProblemCode.WRONG_TYPE
+    return ProblemCode.STRUCTURE
 
 
 class AuditError(Exception):

@@ -24,7 +24,7 @@ import yaml
 
 from auditlib import yamlsafe
 from auditlib.catalogue import Catalogue
-from auditlib.errors import NotesError, Problem
+from auditlib.errors import NotesError, Problem, ProblemCode, code_for_exception
 from auditlib.files import atomic_write_text
 
 ANCHOR = re.compile(r"^(overall|dimension:\s*([a-z0-9_]+)|indicator:\s*([a-z0-9_]+))$")
@@ -63,13 +63,15 @@ def _check_anchor(anchor: str, catalogue: Catalogue, path: Path, place: str, pro
     dims = [d.id for d in catalogue.dimensions]
     if not m:
         problems.append(Problem(str(path), place, "unknown anchor", value=anchor,
-                                expected="'overall', 'dimension:<id>' or 'indicator:<id>'"))
+                                expected="'overall', 'dimension:<id>' or 'indicator:<id>'",
+                                code=ProblemCode.UNKNOWN_ID))
     elif m.group(2) and m.group(2) not in dims:
         problems.append(Problem(str(path), place, "unknown dimension in anchor", value=anchor,
-                                expected=f"one of {', '.join(dims)}"))
+                                expected=f"one of {', '.join(dims)}", code=ProblemCode.UNKNOWN_ID))
     elif m.group(3) and m.group(3) not in catalogue.by_id:
         problems.append(Problem(str(path), place, "unknown indicator in anchor", value=anchor,
-                                expected="an indicator id of the catalogue", indicator=m.group(3)))
+                                expected="an indicator id of the catalogue", indicator=m.group(3),
+                                code=ProblemCode.UNKNOWN_ID))
 
 
 def _parse_markdown(text: str) -> dict:
@@ -107,20 +109,23 @@ def load_notes(path: str | Path | None, catalogue: Catalogue) -> AuditorNotes:
         data = _parse_markdown(text) if path.suffix.lower() == ".md" else (yamlsafe.load(text, str(path)) or {})
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise NotesError([Problem(str(path), "file", f"cannot be read: {exc}",
-                                  expected="a UTF-8 YAML or Markdown file")]) from None
+                                  expected="a UTF-8 YAML or Markdown file",
+                                  code=code_for_exception(exc))]) from None
     if not isinstance(data, dict):
         raise NotesError([Problem(str(path), "file", "the notes are not a mapping",
-                                  expected="keys 'notes' and 'improvement_areas'")])
+                                  expected="keys 'notes' and 'improvement_areas'",
+                                  code=ProblemCode.STRUCTURE)])
     unknown_keys = set(data) - {"notes", "improvement_areas", "language"}
     for key in sorted(unknown_keys):
         problems.append(Problem(str(path), f"key {key}", "unknown key",
-                                expected="'notes', 'improvement_areas' or 'language'"))
+                                expected="'notes', 'improvement_areas' or 'language'",
+                                code=ProblemCode.UNKNOWN_KEY))
     notes = []
     for n, item in enumerate(data.get("notes") or []):
         place = f"key notes.{n}"
         if not isinstance(item, dict) or "anchor" not in item or "text" not in item:
             problems.append(Problem(str(path), place, "a note needs an anchor and a text", value=item,
-                                    expected="{anchor: ..., text: ...}"))
+                                    expected="{anchor: ..., text: ...}", code=ProblemCode.STRUCTURE))
             continue
         anchor = _normalise(item["anchor"])
         _check_anchor(anchor, catalogue, path, place, problems)
@@ -129,7 +134,8 @@ def load_notes(path: str | Path | None, catalogue: Catalogue) -> AuditorNotes:
     for n, area in enumerate(areas):
         if area not in catalogue.by_id:
             problems.append(Problem(str(path), f"key improvement_areas.{n}", "unknown indicator", value=area,
-                                    expected="an indicator id of the catalogue", indicator=area))
+                                    expected="an indicator id of the catalogue", indicator=area,
+                                    code=ProblemCode.UNKNOWN_ID))
     if problems:
         raise NotesError(problems)
     return AuditorNotes(tuple(notes), tuple(areas), path)

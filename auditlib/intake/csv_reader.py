@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditlib import localnum
-from auditlib.errors import Problem
+from auditlib.errors import Problem, ProblemCode
 from auditlib.intake.model import QUESTIONNAIRE_STEM
 from auditlib.intake.raw import _add_answer, _add_profile, _blank, _Entry, _header_index, _Raw, _read_table, _read_text
 
@@ -65,7 +65,7 @@ def _csv_rows(path: Path, required: tuple[str, ...], problems: list[Problem]
         delimiter, rows, header = _csv_parse(text, required)
     except csv.Error as exc:
         problems.append(Problem(str(path), "file", f"not valid CSV: {exc}",
-                                expected="comma- or semicolon-separated rows"))
+                                expected="comma- or semicolon-separated rows", code=ProblemCode.PARSE_ERROR))
         return None, ","
     if header is not None:
         width = len(rows[header])
@@ -76,7 +76,8 @@ def _csv_rows(path: Path, required: tuple[str, ...], problems: list[Problem]
                 problems.append(Problem(str(path), f"row {number}", f"more values than columns "
                                         f"({len(row)} for {width})", value=delimiter.join(row),
                                         expected=f"{width} {shown}-separated values; a value with a "
-                                                 f"{shown} in it (such as a decimal comma) in double quotes"))
+                                                 f"{shown} in it (such as a decimal comma) in double quotes",
+                                        code=ProblemCode.PARSE_ERROR))
     return _read_table(rows, str(path), "file", required, problems), delimiter
 
 
@@ -89,7 +90,8 @@ def _read_csv(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Raw
         raw.number_style, raw.number_why = localnum.NL, "a semicolon-separated file (decimal comma)"
     if not profile_path.is_file():
         problems.append(Problem(str(profile_path), "file", "the profile file is missing",
-                                expected=f"{profile_path.name} next to {path.name} (columns key,value)"))
+                                expected=f"{profile_path.name} next to {path.name} (columns key,value)",
+                                code=ProblemCode.FILE_MISSING))
         profile = None
     else:
         profile, _ = _csv_rows(profile_path, ("key", "value"), problems)
@@ -98,14 +100,16 @@ def _read_csv(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Raw
         place = f"row {number}"
         if _blank(row["key"]):
             problems.append(Problem(str(profile_path), place, "a value without a key",
-                                    value=row["value"], expected="a profile key in column 'key'"))
+                                    value=row["value"], expected="a profile key in column 'key'",
+                                    code=ProblemCode.MISSING_VALUE))
             continue
         _add_profile(raw, row["key"], _Entry(str(profile_path), place, row["value"]), problems)
     for number, row in answers or []:
         place = f"row {number}"
         if _blank(row["indicator_id"]):
             problems.append(Problem(str(path), place, "an answer without an indicator id",
-                                    value=row["answer"], expected="an indicator id in column 'indicator_id'"))
+                                    value=row["answer"], expected="an indicator id in column 'indicator_id'",
+                                    code=ProblemCode.MISSING_VALUE))
             continue
         _add_answer(raw, row["indicator_id"], _Entry(str(path), place, row["answer"]), catalogue, problems)
     if profile is None and answers is None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from auditlib.errors import Problem
+from auditlib.errors import Problem, ProblemCode
 from auditlib.intake.model import PROFILE_KEYS
 
 if TYPE_CHECKING:
@@ -44,12 +44,13 @@ class _Raw:
 
 
 class _Bad(ValueError):
-    """A value that cannot be accepted: what is wrong and what was expected."""
+    """A value that cannot be accepted: what is wrong, what was expected, and its code."""
 
-    def __init__(self, message: str, expected: str):
+    def __init__(self, message: str, expected: str, code: ProblemCode = ProblemCode.WRONG_TYPE):
         super().__init__(message)
         self.message = message
         self.expected = expected
+        self.code = code
 
 
 # Beyond this many problems, no "did you mean" (difflib is slow, and nobody reads that far).
@@ -67,11 +68,12 @@ def _add_profile(raw: _Raw, key: Any, entry: _Entry, problems: list[Problem]) ->
     key = str(key).strip().lower()
     if key not in PROFILE_KEYS:
         problems.append(Problem(entry.file, entry.place, "unknown profile key", value=key,
-                                expected="one of " + ", ".join(PROFILE_KEYS) + _suggest(key, PROFILE_KEYS, problems)))
+                                expected="one of " + ", ".join(PROFILE_KEYS) + _suggest(key, PROFILE_KEYS, problems),
+                                code=ProblemCode.UNKNOWN_KEY))
     elif key in raw.profile:
         problems.append(Problem(entry.file, entry.place, f"profile key '{key}' given twice "
                                 f"(first at {raw.profile[key].place})", value=entry.value,
-                                expected="each profile key once"))
+                                expected="each profile key once", code=ProblemCode.DUPLICATE))
     else:
         raw.profile[key] = entry
 
@@ -82,11 +84,11 @@ def _add_answer(raw: _Raw, key: Any, entry: _Entry, catalogue: Catalogue,
     if key not in catalogue.by_id:
         problems.append(Problem(entry.file, entry.place, "unknown indicator id", value=key,
                                 indicator=key, expected="an indicator id of the catalogue"
-                                + _suggest(key, catalogue.ids, problems)))
+                                + _suggest(key, catalogue.ids, problems), code=ProblemCode.UNKNOWN_ID))
     elif key in raw.answers:
         problems.append(Problem(entry.file, entry.place, "duplicate row for this indicator "
                                 f"(first at {raw.answers[key].place})", value=entry.value,
-                                indicator=key, expected="one row per indicator"))
+                                indicator=key, expected="one row per indicator", code=ProblemCode.DUPLICATE))
     else:
         raw.answers[key] = entry
 
@@ -98,16 +100,17 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
         data = path.read_bytes()
     except OSError as exc:
         problems.append(Problem(file, "file", f"cannot be read: {exc.strerror or exc}",
-                                expected="a readable file"))
+                                expected="a readable file", code=ProblemCode.FILE_UNREADABLE))
         return None
     if not data.strip():
-        problems.append(Problem(file, "file", "the file is empty", expected="a filled-in questionnaire"))
+        problems.append(Problem(file, "file", "the file is empty", expected="a filled-in questionnaire",
+                                code=ProblemCode.FILE_EMPTY))
         return None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         problems.append(Problem(file, "file", f"not UTF-8 text (byte {exc.start})",
-                                expected="a file saved as UTF-8"))
+                                expected="a file saved as UTF-8", code=ProblemCode.ENCODING))
         return None
 
 
@@ -147,7 +150,7 @@ def _read_table(rows: Iterable[tuple], file: str, where: str, required: tuple[st
         out.append((number, values))
     if header is None:
         problems.append(Problem(file, where, "no header row", expected="a row with the column names "
-                                + ", ".join(required)))
+                                + ", ".join(required), code=ProblemCode.MISSING_COLUMN))
         return None
     return out
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditlib import localnum
 from auditlib.intake.model import EXPECTED_COUNTRY, NO, NON_ISO_CODES, NOT_ANSWERED, YES
+from auditlib.errors import ProblemCode
 from auditlib.intake.raw import FORMULA_EXPECTED, Formula, _Bad
 
 if TYPE_CHECKING:
@@ -50,28 +51,31 @@ def _to_number(value: Any, ind: Indicator, convention: localnum.Convention | Non
         try:
             number = localnum.read(text, whole=ind.kind == "count", convention=convention)
         except localnum.NumberTextError as exc:
-            raise _Bad(exc.message, expected + (f"; {exc.hint}" if exc.hint else "")) from None
+            raise _Bad(exc.message, expected + (f"; {exc.hint}" if exc.hint else ""),
+                       ProblemCode.AMBIGUOUS_NUMBER if exc.readings else ProblemCode.WRONG_TYPE) from None
     elif isinstance(value, (_dt.date, _dt.time)):
         raise _Bad("a date in a number field (Excel may have converted the entry)", expected)
     else:
         raise _Bad(f"not a number ({type(value).__name__})", expected)
     if not math.isfinite(number):
-        raise _Bad("not a finite number", expected)
+        raise _Bad("not a finite number", expected, ProblemCode.OUT_OF_RANGE)
     return number
 
 
 def _check_range(number: float, ind: Indicator) -> float:
     expected = expected_text(ind)
     if ind.kind in ("count", "ordinal") and not number.is_integer():
-        raise _Bad("not a whole number", expected)
+        raise _Bad("not a whole number", expected, ProblemCode.NOT_INTEGER)
     if number < ind.min:
         if ind.kind == "share":
-            raise _Bad("a share below 0%" if ind.min == 0 else "a share below the minimum", expected)
-        raise _Bad("a negative value" if ind.min == 0 else f"below the minimum of {_fmt(ind.min)}", expected)
+            raise _Bad("a share below 0%" if ind.min == 0 else "a share below the minimum", expected,
+                       ProblemCode.OUT_OF_RANGE)
+        raise _Bad("a negative value" if ind.min == 0 else f"below the minimum of {_fmt(ind.min)}", expected,
+                   ProblemCode.OUT_OF_RANGE)
     if number > ind.max:
         if ind.kind == "share" and ind.max == 100:
-            raise _Bad("a share above 100%", expected)
-        raise _Bad(f"above the maximum of {_fmt(ind.max)}", expected)
+            raise _Bad("a share above 100%", expected, ProblemCode.OUT_OF_RANGE)
+        raise _Bad(f"above the maximum of {_fmt(ind.max)}", expected, ProblemCode.OUT_OF_RANGE)
     return number
 
 
@@ -84,7 +88,7 @@ def parse_answer(value: Any, ind: Indicator, convention: localnum.Convention | N
     `convention`: the file's number style (`localnum.convention_of`), which settles "1.250"."""
     if isinstance(value, Formula):
         raise _Bad(f"cell {value.cell}: a formula without a saved result (the answer cannot be read)",
-                   FORMULA_EXPECTED)
+                   FORMULA_EXPECTED, ProblemCode.FORMULA)
     if _is_not_answered(value):
         return None
     if ind.kind == "yes_no":
@@ -97,7 +101,7 @@ def parse_answer(value: Any, ind: Indicator, convention: localnum.Convention | N
             return 1.0
         if text in NO:
             return 0.0
-        raise _Bad("yes/no answer not recognised", expected_text(ind))
+        raise _Bad("yes/no answer not recognised", expected_text(ind), ProblemCode.UNKNOWN_VALUE)
     if ind.kind == "ordinal" and isinstance(value, str):
         match = _LEVEL_LABEL.match(value)   # "3 - co-deciding in a board" from the dropdown
         if match:
@@ -105,7 +109,7 @@ def parse_answer(value: Any, ind: Indicator, convention: localnum.Convention | N
         try:
             number = _to_number(value, ind, convention)
         except _Bad:
-            raise _Bad("not a level", expected_text(ind)) from None
+            raise _Bad("not a level", expected_text(ind), ProblemCode.UNKNOWN_VALUE) from None
         return _check_range(number, ind)
     return _check_range(_to_number(value, ind, convention), ind)
 
@@ -131,11 +135,13 @@ def _plain_text(text: str) -> str:
         lone = _SURROGATE.search(text)
         if lone:
             raise _Bad(f"a lone surrogate escape (\\u{ord(lone.group()):04x}) at character {lone.start() + 1}, "
-                       "which is no character", "plain text (an emoji written as itself)")
+                       "which is no character", "plain text (an emoji written as itself)",
+                       ProblemCode.INVALID_TEXT)
     control = _CONTROL_CHARACTERS.search(text)
     if control:
         raise _Bad(f"a control character (\\x{ord(control.group()):02x}) at character {control.start() + 1}",
-                   "plain text, without terminal escape sequences or other control characters")
+                   "plain text, without terminal escape sequences or other control characters",
+                   ProblemCode.INVALID_TEXT)
     return text
 
 
@@ -157,7 +163,7 @@ def _country(value: Any) -> str:
 
     if isinstance(value, bool):   # YAML 1.1 reads an unquoted NO (Norway) as false
         raise _Bad("unknown country (an unquoted NO in YAML reads as 'false')",
-                   'the code in quotes, e.g. country: "NO"')
+                   'the code in quotes, e.g. country: "NO"', ProblemCode.UNKNOWN_VALUE)
     code = _text(value).upper()
     if len(code) == 2 and code.isalpha() and pycountry.countries.get(alpha_2=code) is not None:
         return code
@@ -169,4 +175,4 @@ def _country(value: Any) -> str:
             hint = f" (did you mean {pycountry.countries.lookup(_text(value)).alpha_2}?)"
         except LookupError:
             pass
-    raise _Bad("unknown country", EXPECTED_COUNTRY + hint)
+    raise _Bad("unknown country", EXPECTED_COUNTRY + hint, ProblemCode.UNKNOWN_VALUE)

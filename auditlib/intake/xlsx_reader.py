@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from auditlib.errors import Problem
+from auditlib.errors import Problem, ProblemCode
 from auditlib.intake.raw import Formula, _add_answer, _add_profile, _blank, _Entry, _Raw, _read_table
 
 if TYPE_CHECKING:
@@ -95,18 +95,21 @@ def _read_xlsx(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Ra
 
     file = str(path)
     if path.stat().st_size == 0:
-        problems.append(Problem(file, "file", "the file is empty", expected="a filled-in questionnaire"))
+        problems.append(Problem(file, "file", "the file is empty", expected="a filled-in questionnaire",
+                                code=ProblemCode.FILE_EMPTY))
         return None
     misnamed = _not_a_workbook(path)
     if misnamed is not None:
-        problems.append(Problem(file, "file", misnamed[0], expected=misnamed[1]))
+        problems.append(Problem(file, "file", misnamed[0], expected=misnamed[1],
+                                code=ProblemCode.WRONG_FILE_TYPE))
         return None
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a corrupt file
         problems.append(Problem(file, "file", f"cannot be opened as an Excel workbook "
                                 f"({type(exc).__name__}: {exc})",
-                                expected="an .xlsx file saved by Excel or LibreOffice"))
+                                expected="an .xlsx file saved by Excel or LibreOffice",
+                                code=ProblemCode.PARSE_ERROR))
         return None
     wbf = None    # the same workbook with formulas as written; only opened when a sheet has some
     try:
@@ -117,7 +120,8 @@ def _read_xlsx(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Ra
             if not names:
                 problems.append(Problem(file, f"sheet '{sheet}'", f"missing sheet '{sheet}'",
                                         value=", ".join(wb.sheetnames),
-                                        expected="the sheets 'profile' and 'answers'"))
+                                        expected="the sheets 'profile' and 'answers'",
+                                        code=ProblemCode.MISSING_SHEET))
                 continue
             if len(names) > 1:
                 shown = ", ".join(repr(n) + ("" if wb[n].sheet_state == "visible" else f" ({wb[n].sheet_state})")
@@ -125,7 +129,7 @@ def _read_xlsx(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Ra
                 problems.append(Problem(file, f"sheet '{sheet}'", f"{len(names)} sheets could be the "
                                         f"'{sheet}' sheet: {shown}", expected=f"exactly one sheet named "
                                         f"'{sheet}' (names differing only in case, spaces or hidden state "
-                                        "are not told apart)"))
+                                        "are not told apart)", code=ProblemCode.AMBIGUOUS_SHEET))
                 continue
             ws = wb[names[0]]
             xml = _sheet_xml(path, getattr(ws, "_worksheet_path", ""))
@@ -150,14 +154,15 @@ def _read_xlsx(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Ra
         place = f"sheet 'profile', row {number}"
         if _blank(row["key"]):
             problems.append(Problem(file, place, "a value without a key", value=row["value"],
-                                    expected="a profile key in column 'key'"))
+                                    expected="a profile key in column 'key'", code=ProblemCode.MISSING_VALUE))
             continue
         _add_profile(raw, row["key"], _Entry(file, place, row["value"]), problems)
     for number, row in tables["answers"] or []:
         place = f"sheet 'answers', row {number}"
         if _blank(row["indicator_id"]):
             problems.append(Problem(file, place, "an answer without an indicator id",
-                                    value=row["answer"], expected="an indicator id in column 'indicator_id'"))
+                                    value=row["answer"], expected="an indicator id in column 'indicator_id'",
+                                    code=ProblemCode.MISSING_VALUE))
             continue
         _add_answer(raw, row["indicator_id"], _Entry(file, place, row["answer"]), catalogue, problems)
     if tables["profile"] is None and tables["answers"] is None:
@@ -178,4 +183,5 @@ def _report_merged(xml: bytes, file: str, sheet: str, column: str, header: dict[
         if min_col <= col <= max_col and max_row > header.get("row", 0):
             problems.append(Problem(file, f"sheet '{sheet}', cells {ref}",
                                     f"merged cells in the '{column}' column (column {get_column_letter(col)})",
-                                    expected=f"one {column} per row: unmerge the cells"))
+                                    expected=f"one {column} per row: unmerge the cells",
+                                    code=ProblemCode.MERGED_CELLS))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditlib import yamlsafe
-from auditlib.errors import Problem
+from auditlib.errors import Problem, ProblemCode
 from auditlib.intake.raw import _add_answer, _add_profile, _Entry, _Raw, _read_text
 
 if TYPE_CHECKING:
@@ -29,19 +29,21 @@ def _read_yaml(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Ra
         if node is None:
             loader.dispose()
             problems.append(Problem(file, "file", "the file is empty (no YAML content)",
-                                    expected="sections 'profile' and 'answers'"))
+                                    expected="sections 'profile' and 'answers'", code=ProblemCode.FILE_EMPTY))
             return None
         lines = _yaml_key_lines(node)
         number_texts = _yaml_number_texts(node)
         data = yamlsafe.construct(loader, node)
     except yamlsafe.AliasBombError as exc:
-        problems.append(Problem(file, "file", exc.problem, expected="the values written out"))
+        problems.append(Problem(file, "file", exc.problem, expected="the values written out",
+                                code=ProblemCode.TOO_LARGE))
         return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
         problems.append(Problem(file, place, f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
-                                expected="well-formed YAML (check indentation, colons and quotes)"))
+                                expected="well-formed YAML (check indentation, colons and quotes)",
+                                code=ProblemCode.PARSE_ERROR))
         return None
     if isinstance(data, dict) and isinstance(data.get("answers"), dict):
         for key, text_value in number_texts.items():   # "1.250" as written, not YAML's 1.25
@@ -50,7 +52,7 @@ def _read_yaml(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Ra
     if not isinstance(data, dict):
         problems.append(Problem(file, "file", "the top level is not a mapping",
                                 value=type(data).__name__,
-                                expected="sections 'profile:' and 'answers:'"))
+                                expected="sections 'profile:' and 'answers:'", code=ProblemCode.STRUCTURE))
         return None
     raw = _Raw(profile_file=file, answers_file=file)
     raw.have_profile = isinstance(data.get("profile"), (dict, type(None))) and "profile" in data
@@ -58,18 +60,20 @@ def _read_yaml(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Ra
     for key in data:
         if key not in ("profile", "answers"):
             problems.append(Problem(file, f"key {key}", "unknown section", value=key,
-                                    expected="only the sections 'profile' and 'answers'"))
+                                    expected="only the sections 'profile' and 'answers'",
+                                    code=ProblemCode.UNKNOWN_KEY))
     for section in ("profile", "answers"):
         if section not in data:
             problems.append(Problem(file, f"key {section}", f"missing section '{section}'",
-                                    expected=f"a mapping under '{section}:'"))
+                                    expected=f"a mapping under '{section}:'", code=ProblemCode.MISSING_KEY))
             continue
         body = data[section]
         if body is None:
             body = {}
         if not isinstance(body, dict):
             problems.append(Problem(file, f"key {section}", f"section '{section}' is not a mapping",
-                                    value=type(body).__name__, expected="key: value lines"))
+                                    value=type(body).__name__, expected="key: value lines",
+                                    code=ProblemCode.STRUCTURE))
             continue
         for key, value in body.items():
             line = lines.get((section, str(key)), [])
@@ -77,7 +81,7 @@ def _read_yaml(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Ra
             if isinstance(value, (dict, list)):
                 problems.append(Problem(file, where, "a nested value", value=type(value).__name__,
                                         indicator=key if section == "answers" else None,
-                                        expected="a single value"))
+                                        expected="a single value", code=ProblemCode.STRUCTURE))
                 continue
             entry = _Entry(file, where, value)
             if section == "profile":
@@ -90,7 +94,8 @@ def _read_yaml(path: Path, catalogue: Catalogue, problems: list[Problem]) -> _Ra
                 indicator = key if section == "answers" else None
                 problems.append(Problem(file, f"key {section}.{key} (line {found[1]})",
                                         f"duplicate key (first at line {found[0]})",
-                                        indicator=indicator, expected="each key once"))
+                                        indicator=indicator, expected="each key once",
+                                        code=ProblemCode.DUPLICATE))
     return raw
 
 

@@ -25,7 +25,7 @@ import yaml
 
 from auditlib import yamlsafe
 from auditlib.catalogue import Catalogue
-from auditlib.errors import InputError, Problem
+from auditlib.errors import InputError, Problem, ProblemCode, code_for_exception
 from auditlib.files import atomic_write_text
 from auditlib.meeting.whatif import AnswerError, Scenario, check_answer
 
@@ -55,36 +55,39 @@ def load_scenarios(client_dir: str | Path, catalogue: Catalogue) -> list[Scenari
         data = _load_yaml(path.read_text(encoding="utf-8"), str(path)) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ScenarioError([Problem(str(path), "file", f"cannot be read: {exc}",
-                                     expected="a UTF-8 YAML file")]) from None
+                                     expected="a UTF-8 YAML file", code=code_for_exception(exc))]) from None
     problems: list[Problem] = []
     items = data.get("scenarios") if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise ScenarioError([Problem(str(path), "key scenarios", "missing or not a list",
-                                     expected="scenarios: [{name, answers}, ...]")])
+                                     expected="scenarios: [{name, answers}, ...]",
+                                     code=ProblemCode.STRUCTURE)])
     out: list[Scenario] = []
     for k, item in enumerate(items):
         place = f"key scenarios.{k}"
         if not isinstance(item, dict) or not valid_name(str(item.get("name", ""))) \
                 or not isinstance(item.get("answers"), dict):
             problems.append(Problem(str(path), place, "a scenario needs a name and answers", value=item,
-                                    expected="{name: ..., answers: {indicator_id: value}}"))
+                                    expected="{name: ..., answers: {indicator_id: value}}",
+                                    code=ProblemCode.STRUCTURE))
             continue
         answers = {}
         for iid, raw in item["answers"].items():
             if iid not in catalogue.by_id:
                 problems.append(Problem(str(path), f"{place}.answers.{iid}", "unknown indicator",
-                                        expected="an indicator id of the catalogue", indicator=str(iid)))
+                                        expected="an indicator id of the catalogue", indicator=str(iid),
+                                        code=ProblemCode.UNKNOWN_ID))
                 continue
             try:
                 answers[iid] = check_answer(catalogue.indicator(iid), raw)
             except AnswerError as exc:
                 problems.append(Problem(str(path), f"{place}.answers.{iid}", exc.message, value=raw,
-                                        expected=exc.expected, indicator=iid))
+                                        expected=exc.expected, indicator=iid, code=exc.code))
         out.append(Scenario(str(item["name"]).strip(), answers, bool(item.get("in_report", False))))
     names = [s.name for s in out]
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(Problem(str(path), "key scenarios", "two scenarios share a name", value=name,
-                                expected="unique names"))
+                                expected="unique names", code=ProblemCode.DUPLICATE))
     if problems:
         raise ScenarioError(problems)
     return out

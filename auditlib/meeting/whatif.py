@@ -29,16 +29,18 @@ import pandas as pd
 from auditlib.audit import AuditResult
 from auditlib.catalogue import Catalogue, Indicator
 from auditlib.disclosure import whatif_percentile
-from auditlib.errors import AuditError
+from auditlib.errors import AuditError, Problem, ProblemCode
 from auditlib.intake import expected_text, parse_answer
 from auditlib.scoring import strengths_weaknesses
 
 class AnswerError(AuditError):
     """A what-if answer that the intake would refuse."""
 
-    def __init__(self, indicator: str, message: str, expected: str):
+    def __init__(self, indicator: str, message: str, expected: str,
+                 code: ProblemCode = ProblemCode.WRONG_TYPE):
         super().__init__(f"{indicator}: {message} (expected {expected})")
-        self.indicator, self.message, self.expected = indicator, message, expected
+        self.indicator, self.message, self.expected, self.code = indicator, message, expected, code
+        self.problems = [Problem("", "", message, expected=expected, indicator=indicator, code=code)]
 
 
 def check_answer(ind: Indicator, raw: object) -> float | None:
@@ -47,7 +49,8 @@ def check_answer(ind: Indicator, raw: object) -> float | None:
         return parse_answer(raw, ind)
     except ValueError as exc:   # intake's _Bad: message + expected
         raise AnswerError(ind.id, getattr(exc, "message", str(exc)),
-                          getattr(exc, "expected", expected_text(ind))) from None
+                          getattr(exc, "expected", expected_text(ind)),
+                          getattr(exc, "code", ProblemCode.WRONG_TYPE)) from None
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,12 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from auditlib.config import Settings
-from auditlib.errors import ParameterError
+from auditlib.errors import ParameterError, Problem, ProblemCode
 from auditlib.report.paths import CLIENT_ID, LANGUAGES
 
 PARAMETERS: dict[str, tuple[tuple[type, ...], Any, str]] = {
@@ -80,7 +80,7 @@ def split_groups(value: str | Sequence[str]) -> list[str]:
     return out
 
 
-def _check_groups(groups: list[str], problems: list[str]) -> None:
+def _check_groups(groups: list[str], problems: list[Problem]) -> None:
     from auditlib.peers import BUILT_IN, parse_custom
 
     seen = set()
@@ -90,16 +90,17 @@ def _check_groups(groups: list[str], problems: list[str]) -> None:
             try:
                 parse_custom(g)
             except ParameterError as exc:
-                problems.append(f"peer_groups: {exc}")
+                problems.extend(replace(q, place="peer_groups") for q in exc.problems)
         elif g not in BUILT_IN:
-            problems.append(f"peer_groups: unknown peer group '{g}' (expected one of {', '.join(BUILT_IN)} "
-                            f"or a custom group 'name=column:value[|value],...')")
+            problems.append(_problem("peer_groups", ProblemCode.UNKNOWN_ID,
+                                     f"unknown peer group '{g}' (expected one of {', '.join(BUILT_IN)} "
+                                     f"or a custom group 'name=column:value[|value],...')"))
         if key in seen:
-            problems.append(f"peer_groups: '{key}' is asked for twice")
+            problems.append(_problem("peer_groups", ProblemCode.DUPLICATE, f"'{key}' is asked for twice"))
         seen.add(key)
 
 
-def _earlier_choice(value: str, client_dir: Path, problems: list[str]) -> None:
+def _earlier_choice(value: str, client_dir: Path, problems: list[Problem]) -> None:
     if value in ("", "none"):
         return
     if re.fullmatch(r"\d{4}", value):
@@ -108,11 +109,13 @@ def _earlier_choice(value: str, client_dir: Path, problems: list[str]) -> None:
         if not found:
             have = sorted(p.stem for p in (client_dir / "earlier").glob("*.*")
                           if re.fullmatch(r"\d{4}", p.stem)) if (client_dir / "earlier").is_dir() else []
-            problems.append(f"earlier_audit: no earlier audit of {value} in {client_dir / 'earlier'} "
-                            f"(found: {', '.join(have) or 'none'})")
+            problems.append(_problem("earlier_audit", ProblemCode.FILE_MISSING,
+                                     f"no earlier audit of {value} in {client_dir / 'earlier'} "
+                                     f"(found: {', '.join(have) or 'none'})"))
         return
     if not Path(value).is_file():
-        problems.append(f"earlier_audit: '{value}' is neither a year, 'none', nor an existing file")
+        problems.append(_problem("earlier_audit", ProblemCode.INVALID_PARAMETER,
+                                 f"'{value}' is neither a year, 'none', nor an existing file"))
 
 
 def validate_parameters(namespace: Mapping[str, Any], *, check_client: bool = True) -> ReportParameters:
@@ -124,14 +127,15 @@ def validate_parameters(namespace: Mapping[str, Any], *, check_client: bool = Tr
     parameters.
     """
     values = {name: default for name, (_types, default, _doc) in PARAMETERS.items()}
-    problems: list[str] = []
+    problems: list[Problem] = []
     for name, value in namespace.items():
         if name.startswith("_") or name in _IPYTHON_NAMES or isinstance(value, types.ModuleType):
             continue
         if not isinstance(value, _LITERAL_TYPES):
             continue
         if name not in PARAMETERS:
-            problems.append(f"unknown parameter '{name}' (known: {', '.join(PARAMETERS)})")
+            problems.append(_problem("", ProblemCode.UNKNOWN_KEY,
+                                     f"unknown parameter '{name}' (known: {', '.join(PARAMETERS)})"))
             continue
         values[name] = value
     for name, (accepted, _default, doc) in PARAMETERS.items():
@@ -139,39 +143,47 @@ def validate_parameters(namespace: Mapping[str, Any], *, check_client: bool = Tr
         ok = isinstance(value, accepted) and not (isinstance(value, bool) and bool not in accepted)
         if not ok:
             kinds = " or ".join(t.__name__ for t in accepted)
-            problems.append(f"{name}: expected {kinds}, got {type(value).__name__} {value!r} ({doc})")
+            problems.append(_problem(name, ProblemCode.WRONG_TYPE,
+                                     f"expected {kinds}, got {type(value).__name__} {value!r} ({doc})"))
             values[name] = _default          # the value checks below then see the default
 
     lang = values["lang"]
     if lang not in LANGUAGES:
-        problems.append(f"lang: '{lang}' is not a report language (expected one of {', '.join(LANGUAGES)})")
+        problems.append(_problem("lang", ProblemCode.UNKNOWN_VALUE,
+                                 f"'{lang}' is not a report language (expected one of {', '.join(LANGUAGES)})"))
     client_id = values["client_id"]
     if not CLIENT_ID.fullmatch(client_id or ""):
-        problems.append(f"client_id: '{client_id}' is not a client id (letters, digits, '.', '_', '-'; "
-                        f"starting with a letter or digit)")
+        problems.append(_problem("client_id", ProblemCode.BAD_NAME,
+                                 f"'{client_id}' is not a client id (letters, digits, '.', '_', '-'; "
+                                 f"starting with a letter or digit)"))
     engagement = values["engagement_id"]
     if engagement and not CLIENT_ID.fullmatch(engagement):
-        problems.append(f"engagement_id: '{engagement}' is not a usable folder name (letters, digits, "
-                        f"'.', '_', '-')")
+        problems.append(_problem("engagement_id", ProblemCode.BAD_NAME,
+                                 f"'{engagement}' is not a usable folder name (letters, digits, "
+                                 f"'.', '_', '-')"))
     date = values["engagement_date"]
     if date:
         try:
             _dt.date.fromisoformat(date)
         except ValueError:
-            problems.append(f"engagement_date: '{date}' is not a date (expected YYYY-MM-DD)")
+            problems.append(_problem("engagement_date", ProblemCode.WRONG_TYPE,
+                                     f"'{date}' is not a date (expected YYYY-MM-DD)"))
     floor = values["anonymity_floor"]
     from auditlib.catalogue import MIN_ANONYMITY_FLOOR
 
     if floor and floor < MIN_ANONYMITY_FLOOR:
-        problems.append(f"anonymity_floor: {floor} is below the minimum of {MIN_ANONYMITY_FLOOR} "
-                        f"(0 = the catalogue's floor)")
+        problems.append(_problem("anonymity_floor", ProblemCode.OUT_OF_RANGE,
+                                 f"{floor} is below the minimum of {MIN_ANONYMITY_FLOOR} "
+                                 f"(0 = the catalogue's floor)"))
     for name in ("data_dir", "catalogue_dir", "clients_dir"):
         if values[name] and not Path(values[name]).is_dir():
-            problems.append(f"{name}: no such folder '{values[name]}'")
+            problems.append(_problem(name, ProblemCode.FILE_MISSING, f"no such folder '{values[name]}'"))
     if values["benchmark"] and not Path(values["benchmark"]).is_file():
-        problems.append(f"benchmark: no such file '{values['benchmark']}'")
+        problems.append(_problem("benchmark", ProblemCode.FILE_MISSING,
+                                 f"no such file '{values['benchmark']}'"))
     if values["export_dir"] and not Path(values["export_dir"]).is_dir():
-        problems.append(f"export_dir: no such folder '{values['export_dir']}'")
+        problems.append(_problem("export_dir", ProblemCode.FILE_MISSING,
+                                 f"no such folder '{values['export_dir']}'"))
     groups = split_groups(values["peer_groups"])
     _check_groups(groups, problems)
     settings = Settings.from_env(data_dir=values["data_dir"] or None,
@@ -184,8 +196,9 @@ def validate_parameters(namespace: Mapping[str, Any], *, check_client: bool = Tr
             known = sorted(p.name for p in settings.clients_dir.iterdir()
                            if p.is_dir() and not p.name.startswith((".", "_"))) \
                 if settings.clients_dir.is_dir() else []
-            problems.append(f"client_id: no client '{client_id}' in {settings.clients_dir}"
-                            + (f" (known: {', '.join(known)})" if known else ""))
+            problems.append(_problem("client_id", ProblemCode.FILE_MISSING,
+                                     f"no client '{client_id}' in {settings.clients_dir}"
+                            + (f" (known: {', '.join(known)})" if known else "")))
         else:
             _earlier_choice(str(values["earlier_audit"]).strip(), client_dir, problems)
     if problems:
@@ -198,8 +211,13 @@ def validate_parameters(namespace: Mapping[str, Any], *, check_client: bool = Tr
         raw=dict(values), exclude_id=str(values["exclude_id"]).strip() or None)
 
 
-def _raise(problems: list[str]) -> None:
+def _problem(name: str, code: ProblemCode, message: str) -> Problem:
+    """One refused parameter: `name` is the parameter (its place), `message` what is wrong."""
+    return Problem("", name, message, code=code)
+
+
+def _raise(problems: list[Problem]) -> None:
     n = len(problems)
-    raise ParameterError(f"{n} invalid report parameter{'s' if n > 1 else ''}: " + "; ".join(problems))
+    raise ParameterError(problems, summary=f"{n} invalid report parameter{'s' if n > 1 else ''}")
 
 
