@@ -1,9 +1,16 @@
 """The indicator catalogue: versioned data, never hard-coded.
 
-`data/catalogue/` holds four YAML files: the indicators (`indicators.yaml`), the technology
-fields and EU members (`fields.yaml`), the label criteria (`labels.yaml`) and the peer-group
-settings (`peer_groups.yaml`). An auditor with the licensed indicator set swaps these files;
-a malformed file is refused with every problem listed (`CatalogueError`).
+`data/catalogue/` holds six YAML files, and the folder the auditor names is the whole set:
+the indicators (`indicators.yaml`), the technology fields and EU members (`fields.yaml`), the
+label criteria (`labels.yaml`), the peer-group settings (`peer_groups.yaml`), the commentary
+rules and handle weights (`commentary_rules.yaml`) and the improvement actions
+(`actions.yaml`). Every file is required: nothing falls back to the shipped copy, so a report
+never mixes the licensed indicators with our modelled rules. A malformed folder is refused
+with every problem of every file at once (`CatalogueError`), each named by file, indicator
+(or criterion, dimension) id and key.
+
+Indicators the code needs for a purpose are found by a declared `role` (ROLES), never by id;
+a renamed indicator lists its former ids in `old_ids`, so earlier audits and notes still load.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from auditlib import yamlsafe
-from auditlib.errors import CatalogueError, Problem
+from auditlib.errors import CatalogueError, Problem, ProblemCode, code_for_exception, code_for_pydantic
 
 Kind = Literal["count", "share", "amount", "ordinal", "yes_no"]
 Direction = Literal["higher", "lower", "context"]
@@ -29,6 +36,13 @@ FILES = {
     "fields": "fields.yaml",
     "labels": "labels.yaml",
     "peer_groups": "peer_groups.yaml",
+    "commentary_rules": "commentary_rules.yaml",
+    "actions": "actions.yaml",
+}
+# Roles an indicator can declare (`role: org_age`); the code finds these indicators by role.
+ROLES = {
+    "org_age": "the organisation's age in years: derived from the founding and benchmark year "
+               "when blank, checked against them when given",
 }
 
 
@@ -56,6 +70,7 @@ class Indicator(_Model):
     dimension: str
     name: Text
     unit: Text
+    unit_one: Text | None = None     # the unit after the number 1 ("year" beside "years"); default: unit
     kind: Kind
     min: float
     max: float
@@ -64,6 +79,8 @@ class Indicator(_Model):
     question: Text
     description: Text
     levels: dict[int, Text] | None = None
+    role: str | None = None                     # one of ROLES: what the code needs it for
+    old_ids: list[str] = []                     # former ids: earlier files under them still load
 
     @model_validator(mode="after")
     def _consistent(self) -> "Indicator":
@@ -80,6 +97,8 @@ class Indicator(_Model):
                 raise ValueError(f"ordinal levels must be exactly {int(self.min)}..{int(self.max)}")
         elif self.levels:
             raise ValueError("only ordinal indicators have levels")
+        if self.role is not None and self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r}; known roles: {', '.join(sorted(ROLES))}")
         return self
 
     @property
@@ -102,6 +121,12 @@ class IndicatorFile(_Model):
         dims = [d.id for d in self.dimensions]
         _no_duplicates(dims, "dimension")
         _no_duplicates([i.id for i in self.indicators], "indicator")
+        ids = {i.id for i in self.indicators}
+        clash = sorted({o for i in self.indicators for o in i.old_ids if o in ids})
+        if clash:
+            raise ValueError(f"old id(s) {clash} are also current indicator ids")
+        _no_duplicates([o for i in self.indicators for o in i.old_ids], "old")
+        _no_duplicates([i.role for i in self.indicators if i.role], "role (one indicator per role),")
         unknown = sorted({i.dimension for i in self.indicators} - set(dims))
         if unknown:
             raise ValueError(f"indicators refer to unknown dimension(s) {unknown}; known: {dims}")
@@ -152,10 +177,19 @@ class Criterion(_Model):
         return max(gap, 0.0)
 
 
+class GapYears(_Model):
+    """A span in years (halves allowed: 1.5); the journey reads it in whole months."""
+
+    min: float = Field(ge=0)
+    max: float = Field(ge=0)
+
+
 class BronzeRules(_Model):
     name: Text
     motto: Text
     minimums: list[Criterion]
+    valid_years: float = Field(default=2, gt=0)             # from the benchmark interview month
+    renewal_window_years: float = Field(default=1, ge=0)    # a renewal this close to expiry extends it
 
 
 class GoldRules(_Model):
@@ -163,6 +197,8 @@ class GoldRules(_Model):
     motto: Text
     total_score_min: float = Field(ge=0, le=100)
     score_at_threshold: float = Field(gt=0, lt=100)
+    valid_years: float = Field(default=2, gt=0)
+    reassessment_years: GapYears = GapYears(min=2, max=3)   # the public rhythm of reassessment
     minimums: list[Criterion]
     quality: list[Criterion] = Field(min_length=1)
 
@@ -177,17 +213,13 @@ class GoldRules(_Model):
         return self
 
 
-class GapYears(_Model):
-    min: int = Field(ge=0)
-    max: int = Field(ge=0)
-
-
 class SilverRules(_Model):
     name: Text
     motto: Text
     improvement_areas: int = Field(ge=1)
     areas_must_be_quality_indicators: bool = True
     earlier_audit_gap_years: GapYears
+    valid_years: float = Field(default=2, gt=0)
     min_areas_improved: int = Field(ge=0)
 
 
@@ -248,13 +280,16 @@ class Catalogue:
     """The loaded, validated catalogue: indicators, fields, label criteria, peer settings."""
 
     def __init__(self, directory: Path, indicators: IndicatorFile, fields: FieldFile,
-                 labels: LabelFile, peers: PeerGroupFile, hashes: dict[str, str]):
+                 labels: LabelFile, peers: PeerGroupFile, hashes: dict[str, str],
+                 rules=None, actions=None):
         self.directory = directory
         self._file = indicators
         self.fields_file = fields
         self.labels = labels
         self.peers = peers
         self.hashes = hashes
+        self.rules = rules          # commentary_rules.CommentaryRules, validated with the rest
+        self.actions = actions      # handles.ActionFile
 
     @property
     def name(self) -> str:
@@ -286,6 +321,21 @@ class Catalogue:
 
     def indicator(self, indicator_id: str) -> Indicator:
         return self.by_id[indicator_id]
+
+    def role(self, role: str) -> Indicator | None:
+        """The indicator that declares this role (e.g. 'org_age'), or None when none does."""
+        return next((i for i in self._file.indicators if i.role == role), None)
+
+    @cached_property
+    def renamed(self) -> dict[str, str]:
+        """Former id -> current id, from every indicator's `old_ids`."""
+        return {old: i.id for i in self._file.indicators for old in i.old_ids}
+
+    def current_id(self, indicator_id: str) -> str | None:
+        """The current id for a current or former id; None when the catalogue knows neither."""
+        if indicator_id in self.by_id:
+            return indicator_id
+        return self.renamed.get(indicator_id)
 
     def dimension(self, dimension_id: str) -> Dimension:
         return next(d for d in self._file.dimensions if d.id == dimension_id)
@@ -340,7 +390,8 @@ class Catalogue:
 
 def _read_yaml(path: Path, problems: list[Problem]) -> object | None:
     if not path.is_file():
-        problems.append(Problem(str(path), "file", "the file is missing", expected="a YAML file"))
+        problems.append(Problem(str(path), "file", "the file is missing", expected="a YAML file",
+                                code=ProblemCode.FILE_MISSING))
         return None
     try:
         return yamlsafe.load_path(path)
@@ -348,10 +399,11 @@ def _read_yaml(path: Path, problems: list[Problem]) -> object | None:
         mark = getattr(exc, "problem_mark", None)
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
         problems.append(Problem(str(path), place, f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                                expected="well-formed YAML"))
+                                expected="well-formed YAML", code=ProblemCode.PARSE_ERROR))
         return None
     except UnicodeDecodeError:
-        problems.append(Problem(str(path), "file", "not UTF-8 text", expected="a UTF-8 YAML file"))
+        problems.append(Problem(str(path), "file", "not UTF-8 text", expected="a UTF-8 YAML file",
+                                code=ProblemCode.ENCODING))
         return None
 
 
@@ -360,11 +412,41 @@ def _validate(model: type[_Model], data: object, path: Path, problems: list[Prob
         return model.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            place, indicator = located(err["loc"], data)
             value = err.get("input") if not isinstance(err.get("input"), (dict, list)) else None
-            problems.append(Problem(str(path), f"key {loc}", err["msg"], value=value,
-                                    expected=_expected(err)))
+            problems.append(Problem(str(path), place, err["msg"], value=value, indicator=indicator,
+                                    expected=_expected(err), code=code_for_pydantic(err["type"])))
         return None
+
+
+def located(loc: tuple, data: object) -> tuple[str, str | None]:
+    """A pydantic location in the author's terms: list items by their id, not their position.
+
+    ('indicators', 25, 'kind') -> 'indicator sme_share, key kind'; ('gold', 'quality', 3,
+    'target') -> 'key gold.quality[q04].target'. Returns the place and the indicator id, if any.
+    """
+    parts: list[str] = []
+    node, indicator, owner = data, None, None
+    for step in loc:
+        item = node[step] if isinstance(node, list) and isinstance(step, int) and -len(node) <= step < len(node) \
+            else (node.get(step) if isinstance(node, dict) else None)
+        if isinstance(step, int) and isinstance(item, dict) and isinstance(item.get("id"), str) and parts:
+            name = item["id"]
+            if len(parts) == 1 and parts[0] in ("indicators", "dimensions"):
+                owner = f"{parts[0][:-1]} {name}"
+                indicator = name if parts[0] == "indicators" else None
+                parts = []
+            else:
+                parts[-1] += f"[{name}]"
+        elif isinstance(step, int) and parts:
+            parts[-1] += f"[{step}]"
+        else:
+            parts.append(str(step))
+        node = item
+    key = ".".join(parts)
+    if owner:
+        return (f"{owner}, key {key}" if key else owner), indicator
+    return f"key {key or '(top level)'}", indicator
 
 
 def _expected(err: dict) -> str:
@@ -378,27 +460,47 @@ def _expected(err: dict) -> str:
     return ""
 
 
-def _cross_checks(ind: IndicatorFile, labels: LabelFile, peers: PeerGroupFile,
-                  directory: Path, problems: list[Problem]) -> None:
+def _label_checks(ind: IndicatorFile, labels: LabelFile, path: str, problems: list[Problem]) -> None:
     by_id = {i.id: i for i in ind.indicators}
-    path = str(directory / FILES["labels"])
+    renamed = {o: i.id for i in ind.indicators for o in i.old_ids}
     for group, criteria in (("bronze.minimums", labels.bronze.minimums),
                             ("gold.minimums", labels.gold.minimums),
                             ("gold.quality", labels.gold.quality)):
-        for n, c in enumerate(criteria):
+        for c in criteria:
+            place = f"key {group}[{c.id}].indicator"
             if c.indicator not in by_id:
-                problems.append(Problem(path, f"key {group}.{n}.indicator", "unknown indicator",
-                                        value=c.indicator, expected="an indicator id of indicators.yaml"))
+                hint = f" (renamed to {renamed[c.indicator]})" if c.indicator in renamed else ""
+                problems.append(Problem(path, place, "unknown indicator" + hint, value=c.indicator,
+                                        indicator=c.indicator, expected="an indicator id of indicators.yaml",
+                                        code=ProblemCode.UNKNOWN_ID))
             elif by_id[c.indicator].direction == "context":
-                problems.append(Problem(path, f"key {group}.{n}.indicator",
-                                        "a context-only indicator cannot be a label criterion",
-                                        value=c.indicator, expected="a scored indicator"))
+                problems.append(Problem(path, place, "a context-only indicator cannot be a label criterion",
+                                        value=c.indicator, indicator=c.indicator, expected="a scored indicator",
+                                        code=ProblemCode.INCONSISTENT))
+    quality = {c.indicator for c in labels.gold.quality}
+    if labels.silver.areas_must_be_quality_indicators and labels.silver.improvement_areas > len(quality):
+        problems.append(Problem(path, "key silver.improvement_areas", "more Silver improvement areas than "
+                                "Gold quality indicators to choose them from", value=labels.silver.improvement_areas,
+                                expected=f"at most {len(quality)}", code=ProblemCode.INCONSISTENT))
+    if labels.silver.min_areas_improved > labels.silver.improvement_areas:
+        problems.append(Problem(path, "key silver.min_areas_improved", "more areas must improve than are named",
+                                value=labels.silver.min_areas_improved,
+                                expected=f"at most silver.improvement_areas ({labels.silver.improvement_areas})",
+                                code=ProblemCode.INCONSISTENT))
+    gap = labels.silver.earlier_audit_gap_years
+    if gap.min > gap.max:
+        problems.append(Problem(path, "key silver.earlier_audit_gap_years", "min is above max",
+                                value=f"{gap.min}-{gap.max}", expected="min <= max",
+                                code=ProblemCode.INCONSISTENT))
+
+
+def _peer_checks(peers: PeerGroupFile, path: str, problems: list[Problem]) -> None:
     known_groups = {"all", "field", "country", "eu", "age_band", "gold"}
-    ppath = str(directory / FILES["peer_groups"])
     for key in [peers.primary_group, *peers.default_groups]:
         if key not in known_groups:
-            problems.append(Problem(ppath, "key default_groups/primary_group", "unknown peer group",
-                                    value=key, expected=f"one of {sorted(known_groups)}"))
+            problems.append(Problem(path, "key default_groups/primary_group", "unknown peer group",
+                                    value=key, expected=f"one of {sorted(known_groups)}",
+                                    code=ProblemCode.UNKNOWN_ID))
 
 
 _CACHE: dict[tuple, Catalogue] = {}
@@ -433,27 +535,41 @@ def load_catalogue(directory: str | Path | None = None) -> Catalogue:
 
 
 def _load(directory: Path) -> Catalogue:
+    """Every file read and checked, each on its own and against the others, before any problem is raised."""
+    from auditlib.commentary_rules import CommentaryRules, rule_problems
+    from auditlib.handles import ActionFile, action_problems
+
     problems: list[Problem] = []
     if not directory.is_dir():
         raise CatalogueError([Problem(str(directory), "folder", "the catalogue folder does not exist",
-                                      expected="a folder with " + ", ".join(FILES.values()))])
+                                      expected="a folder with " + ", ".join(FILES.values()),
+                                      code=ProblemCode.FILE_MISSING)])
     models = {"indicators": IndicatorFile, "fields": FieldFile, "labels": LabelFile,
-              "peer_groups": PeerGroupFile}
+              "peer_groups": PeerGroupFile, "commentary_rules": CommentaryRules, "actions": ActionFile}
     loaded, hashes = {}, {}
     for key, filename in FILES.items():
         path = directory / filename
         data = _read_yaml(path, problems)
         if path.is_file():
             hashes[filename] = hashlib.sha256(path.read_bytes()).hexdigest()
-        if data is not None:
-            loaded[key] = _validate(models[key], data, path, problems)
-    for extra in sorted(directory.glob("*.yaml")):      # commentary rules, actions: provenance too
+        loaded[key] = None if data is None else _validate(models[key], data, path, problems)
+    for extra in sorted(directory.glob("*.yaml")):      # anything else beside them: provenance too
         if extra.name not in hashes:
             hashes[extra.name] = hashlib.sha256(extra.read_bytes()).hexdigest()
-    if not problems:
-        _cross_checks(loaded["indicators"], loaded["labels"], loaded["peer_groups"], directory, problems)
+    # Checks across files run for every file that is valid on its own, so all problems come at once.
+    ind = loaded["indicators"]
+    if loaded["peer_groups"] is not None:
+        _peer_checks(loaded["peer_groups"], str(directory / FILES["peer_groups"]), problems)
+    if ind is not None:
+        if loaded["labels"] is not None:
+            _label_checks(ind, loaded["labels"], str(directory / FILES["labels"]), problems)
+        if loaded["commentary_rules"] is not None:
+            problems += rule_problems(loaded["commentary_rules"], directory / FILES["commentary_rules"], ind)
+        if loaded["actions"] is not None:
+            problems += action_problems(loaded["actions"], directory / FILES["actions"], ind)
     if problems:
         raise CatalogueError(problems, summary=f"the catalogue in {directory} is not valid "
-                                               f"({len(problems)} problem(s))")
-    return Catalogue(directory, loaded["indicators"], loaded["fields"], loaded["labels"],
-                     loaded["peer_groups"], hashes)
+                                               f"({len(problems)} problem(s) in "
+                                               f"{len({p.file for p in problems})} file(s))")
+    return Catalogue(directory, ind, loaded["fields"], loaded["labels"], loaded["peer_groups"], hashes,
+                     rules=loaded["commentary_rules"], actions=loaded["actions"])

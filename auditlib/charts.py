@@ -168,23 +168,53 @@ def dimension_profile(result: AuditResult, lang: str = "en", group: str | None =
     return fig
 
 
-@_style
-def percentile_bars(result: AuditResult, lang: str = "en", group: str | None = None) -> Figure:
-    """Every ranked indicator's percentile in one group, grouped by dimension."""
-    w = words(lang)
-    cat = result.catalogue
-    pos = result.positions_in(group).set_index("indicator")
-    rows: list[tuple[str, object]] = []           # ("dim", Dimension) | ("ind", Indicator)
-    for d in cat.dimensions:
-        inds = [i for i in cat.in_dimension(d.id) if i.scored]
+# The tallest figure that fits an A4 page under its heading (16 + 18 mm margins, 263 mm of
+# text height; report.css never lets a chart break across pages). Longer charts are split.
+PAGE_HEIGHT = 8.8
+BAR_ROW = 0.19                   # inches per row of the positions chart
+BAR_FRAME = 0.85                 # its axis, tick labels and margins
+
+
+def _position_rows(result: AuditResult) -> list[list[tuple[str, object]]]:
+    """The positions chart's rows as blocks, one per dimension: its header, then its ranked indicators."""
+    blocks = []
+    for d in result.catalogue.dimensions:
+        inds = [i for i in result.catalogue.in_dimension(d.id) if i.scored]
         if inds:
-            rows.append(("dim", d))
-            rows += [("ind", i) for i in inds]
+            blocks.append([("dim", d)] + [("ind", i) for i in inds])
+    return blocks
+
+
+def _page_rows(blocks: list[list[tuple[str, object]]], max_rows: int) -> list[list[tuple[str, object]]]:
+    """Whole dimensions per page while they fit; a dimension taller than a page is cut, its header repeated."""
+    pages: list[list[tuple[str, object]]] = [[]]
+    for block in blocks:
+        head, body = block[0], block[1:]
+        pieces = [[head] + body[k:k + max_rows - 1] for k in range(0, len(body), max_rows - 1)]
+        for piece in pieces:
+            if pages[-1] and len(pages[-1]) + len(piece) > max_rows:
+                pages.append([])
+            pages[-1] += piece
+    return [p for p in pages if p]
+
+
+@_style
+def percentile_bars(result: AuditResult, lang: str = "en", group: str | None = None,
+                    rows: list[tuple[str, object]] | None = None) -> Figure:
+    """Every ranked indicator's percentile in one group, grouped by dimension (or the `rows` given).
+
+    One figure however many indicators; the report uses `percentile_pages`, which splits them
+    so each figure fits a page.
+    """
+    w = words(lang)
+    pos = result.positions_in(group).set_index("indicator")
+    if rows is None:
+        rows = [r for block in _position_rows(result) for r in block]
     labels = [item.name[lang] if kind == "dim" else _label(item.name[lang]) for kind, item in rows]
     left = max(text_width([t for (k, _), t in zip(rows, labels) if k == "dim"], FONT_SIZE, "bold"),
                text_width([t for (k, _), t in zip(rows, labels) if k == "ind"], FONT_SIZE - 1)) + 0.12
     n = len(rows)
-    fig = Figure(figsize=(WIDTH, 0.19 * n + 0.85), facecolor="white")
+    fig = Figure(figsize=(WIDTH, BAR_ROW * n + BAR_FRAME), facecolor="white")
     ax = _axes(fig, left, 0.15, 0.5, 0.3)
     for k, (kind, item) in enumerate(rows):
         y = n - 1 - k
@@ -214,6 +244,13 @@ def percentile_bars(result: AuditResult, lang: str = "en", group: str | None = N
     return fig
 
 
+def percentile_pages(result: AuditResult, lang: str = "en", group: str | None = None,
+                     page_height: float = PAGE_HEIGHT) -> list[Figure]:
+    """The positions chart as one figure per page: whole dimensions while they fit (36 or 60 indicators alike)."""
+    max_rows = max(2, int((page_height - BAR_FRAME) / BAR_ROW))
+    return [percentile_bars(result, lang, group, rows=page) for page in _page_rows(_position_rows(result), max_rows)]
+
+
 def _limits(values: list[float], ind) -> tuple[float, float]:
     """The x range of one indicator's row: the peers' p10-p90 and the client, padded."""
     if ind.kind == "ordinal":
@@ -227,10 +264,29 @@ def _limits(values: list[float], ind) -> tuple[float, float]:
 
 ROW = 0.62        # inches per indicator with a spread
 ROW_SHORT = 0.32  # inches per indicator without one (yes/no, no statistics)
+LEGEND = 0.37     # the legend strip and top margin of a distributions figure
+
+
+def distribution_pages(result: AuditResult, dimension: str, lang: str = "en", group: str | None = None,
+                       page_height: float = PAGE_HEIGHT) -> list[Figure]:
+    """One dimension's distributions as one figure per page (a dimension of 15 indicators takes two)."""
+    pos = result.positions_in(group).set_index("indicator")
+    inds = [i for i in result.catalogue.in_dimension(dimension) if i.scored]
+    pages: list[list] = [[]]
+    used = 0.0
+    for ind in inds:
+        h = ROW if (pos.loc[ind.id, "median"] == pos.loc[ind.id, "median"] and ind.kind != "yes_no") else ROW_SHORT
+        if pages[-1] and used + h + LEGEND > page_height:
+            pages.append([])
+            used = 0.0
+        pages[-1].append(ind)
+        used += h
+    return [distributions(result, dimension, lang, group, indicators=page) for page in pages if page]
 
 
 @_style
-def distributions(result: AuditResult, dimension: str, lang: str = "en", group: str | None = None) -> Figure:
+def distributions(result: AuditResult, dimension: str, lang: str = "en", group: str | None = None,
+                  indicators: list | None = None) -> Figure:
     """Per ranked indicator of one dimension: the peer spread (p10-p90, p25-p75, median) and the client.
 
     One row per indicator, each on its own scale (its p10 and p90 are labelled); drawn from
@@ -246,7 +302,7 @@ def distributions(result: AuditResult, dimension: str, lang: str = "en", group: 
     pos = result.positions_in(group).set_index("indicator")
     # One artist per kind of mark for the whole chart (hundreds of single Line2D are slow to build).
     baselines, whiskers, medians, boxes, clients = [], [], [], [], []
-    inds = [i for i in cat.in_dimension(dimension) if i.scored]
+    inds = indicators if indicators is not None else [i for i in cat.in_dimension(dimension) if i.scored]
     spread = {i.id: (pos.loc[i.id, "median"] == pos.loc[i.id, "median"] and i.kind != "yes_no") for i in inds}
     heights = [ROW if spread[i.id] else ROW_SHORT for i in inds]
     legend_h = 0.32
@@ -340,7 +396,8 @@ def evolution_chart(result: AuditResult, lang: str = "en") -> Figure | None:
     moved = moved.assign(_o=moved["indicator"].map(order)).sort_values("_o")
     n = len(moved)
     names = [_label(cat.indicator(i).name[lang]) for i in moved["indicator"]]
-    fig = Figure(figsize=(WIDTH, 0.2 * n + 0.95), facecolor="white")
+    # 0.2 inch per row, closer together when that would not fit one page (rows stay readable to ~80)
+    fig = Figure(figsize=(WIDTH, min(0.2 * n + 0.95, PAGE_HEIGHT)), facecolor="white")
     ax = _axes(fig, text_width(names, FONT_SIZE - 1) + 0.15, 0.15, 0.5, 0.35)
     y = list(range(n))[::-1]
     for yi, r in zip(y, moved.itertuples()):

@@ -32,12 +32,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any
 
-from auditlib import yamlsafe
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from auditlib.catalogue import Catalogue, Indicator, Text
-from auditlib.errors import CatalogueError, Problem
+from auditlib.errors import CatalogueError, Problem, ProblemCode
 
 RULES_FILE = "commentary_rules.yaml"
 ACTIONS_FILE = "actions.yaml"
@@ -58,8 +58,15 @@ class HandleSettings(_Model):
     label_weight: float = Field(ge=0, default=1.0)
     include_below_percentile: float = Field(ge=0, le=100, default=75)
     unanswered_next_label_only: bool = True
-    silver_areas: int = Field(ge=1, default=3)
     markdown_top: int = Field(ge=1, default=10)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "silver_areas" in data:
+            raise ValueError("silver_areas has moved: the number of Silver improvement areas is set once, "
+                             "in labels.yaml (silver.improvement_areas); remove it here")
+        return data
 
 
 class ActionFile(_Model):
@@ -75,64 +82,34 @@ class ActionFile(_Model):
 
 
 def data_path(catalogue: Catalogue, name: str) -> Path:
-    """A data file beside the catalogue, else the shipped one (a licensed catalogue may lack it)."""
-    path = Path(catalogue.directory) / name
-    if path.is_file():
-        return path
-    from auditlib.config import REPO_ROOT
-
-    return REPO_ROOT / "data" / "catalogue" / name
+    """A data file of the catalogue folder (never the shipped copy: the folder is the whole set)."""
+    return Path(catalogue.directory) / name
 
 
-_PARSED: dict[tuple, object] = {}
-
-
-def read_data(path: Path) -> object:
-    """The parsed YAML file, kept per process while the file is unchanged (every report reads it).
-
-    Callers validate it into frozen models and must not mutate what they get.
-    """
-    try:
-        stat = path.stat()
-        key = (str(path), stat.st_mtime_ns, stat.st_size)
-        if key not in _PARSED:
-            _PARSED[key] = yamlsafe.load_path(path)
-        return _PARSED[key]
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise CatalogueError([Problem(str(path), "file", f"cannot be read: {exc}",
-                                      expected="a UTF-8 YAML file")]) from None
-
-
-def validation_problems(exc: ValidationError, path: Path) -> list[Problem]:
-    return [Problem(str(path), "key " + (".".join(str(p) for p in e["loc"]) or "(top level)"), e["msg"])
-            for e in exc.errors()]
-
-
-def load_model(path: Path, model, data: object = None):
-    """A data file (or the part of it given as `data`) validated into its pydantic model;
-    every problem names the file and the key."""
-    try:
-        return model.model_validate(read_data(path) if data is None else data)
-    except ValidationError as exc:
-        raise CatalogueError(validation_problems(exc, path)) from None
+def action_problems(actions: ActionFile, path: Path, indicators) -> list[Problem]:
+    """Actions for indicators the catalogue lacks (`indicators`: its IndicatorFile), all together."""
+    ids = {i.id for i in indicators.indicators}
+    renamed = {o: i.id for i in indicators.indicators for o in i.old_ids}
+    return [Problem(str(path), f"key actions.{u}", "unknown indicator"
+                    + (f" (renamed to {renamed[u]}: use the new id)" if u in renamed else ""),
+                    value=u, expected="an indicator id of indicators.yaml", indicator=u,
+                    code=ProblemCode.UNKNOWN_ID)
+            for u in sorted(set(actions.actions) - ids)]
 
 
 def load_actions(catalogue: Catalogue) -> ActionFile:
-    """Read actions.yaml; an action for an indicator the catalogue lacks is refused."""
-    path = data_path(catalogue, ACTIONS_FILE)
-    actions = load_model(path, ActionFile)
-    unknown = sorted(set(actions.actions) - set(catalogue.by_id))
-    if unknown:
-        raise CatalogueError([Problem(str(path), f"key actions.{u}", "unknown indicator",
-                                      expected="an indicator id of indicators.yaml", indicator=u)
-                              for u in unknown])
-    return actions
+    """The catalogue folder's actions.yaml, validated when the catalogue was loaded."""
+    if catalogue.actions is None:      # a Catalogue built by hand, not by load_catalogue
+        raise CatalogueError([Problem(str(data_path(catalogue, ACTIONS_FILE)), "file", "no actions loaded",
+                                      expected="a catalogue loaded with load_catalogue",
+                                      code=ProblemCode.FILE_MISSING)])
+    return catalogue.actions
 
 
 def load_handle_settings(catalogue: Catalogue) -> HandleSettings:
-    path = data_path(catalogue, RULES_FILE)
-    data = read_data(path) or {}
-    return load_model(path, HandleSettings, data.get("handles") or {} if isinstance(data, dict) else {})
+    from auditlib.commentary_rules import load_rules
+
+    return load_rules(catalogue).handles
 
 
 def _nan(x) -> bool:

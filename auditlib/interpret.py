@@ -9,7 +9,7 @@ CONTRACT (implemented by the interpretation work; the report, meeting and export
     Section.statements           list[Statement]  (generated text and auditor's notes)
     Statement.text / .source     str / "generated" | "auditor"
     Interpretation.handles       pandas DataFrame, one row per improvement handle, priority order
-    Interpretation.silver_areas  list[str] the top three handles' indicator ids
+    Interpretation.silver_areas  list[str] the top handles' indicator ids (labels.yaml silver.improvement_areas of them)
     Interpretation.to_markdown() str  the whole interpretation as Markdown (text escaped)
 
 Additions: an evolution section (anchor "evolution") follows the dimensions when there is an
@@ -283,7 +283,7 @@ class _Writer:
                             areas=[self.name(a) for a in areas],
                             documented=[self.name(a) for a in self.r.notes.improvement_areas
                                         if a in self.cat.by_id],
-                            count=self.rules.handles.silver_areas))
+                            count=self.cat.labels.silver.improvement_areas))
         out += self.context_overall()
         return out
 
@@ -370,8 +370,9 @@ class _Writer:
                     name=self.name(iid), field=medians[0], reference=medians[1],
                     higher=f["median"] > a["median"]))
         # strong structure, weak services: a service gap
-        gap = rules.service_gap
-        strong, weak = self.dimension(self.primary, gap.strong_dimension), self.dimension(self.primary, gap.weak_dimension)
+        gap = rules.service_gap          # a disabled rule's ids are not checked: never look them up
+        strong, weak = (self.dimension(self.primary, gap.strong_dimension),
+                        self.dimension(self.primary, gap.weak_dimension)) if gap.enabled else (None, None)
         if gap.enabled and strong and weak:
             raw_s = self.dims[(self.primary, gap.strong_dimension)]["score"]
             raw_w = self.dims[(self.primary, gap.weak_dimension)]["score"]
@@ -382,7 +383,8 @@ class _Writer:
                                     strong=strong, weak=weak, group=self.group_fact(self.primary)))
         # high dependence on public money from few sources
         dep = rules.public_dependence
-        pub, src = c.answers.get(dep.public_indicator), c.answers.get(dep.sources_indicator)
+        pub, src = (c.answers.get(dep.public_indicator), c.answers.get(dep.sources_indicator)) if dep.enabled \
+            else (None, None)
         if dep.enabled and pub is not None and src is not None and pub >= dep.public_min and src <= dep.sources_max:
             values = [{"indicator": dep.public_indicator, "value": float(pub), "text": self.value(dep.public_indicator, pub)},
                       {"indicator": dep.sources_indicator, "value": float(src), "text": self.value(dep.sources_indicator, src)}]
@@ -391,7 +393,8 @@ class _Writer:
                                 public=values[0], sources=values[1]))
         # many members, few of them active
         pas = rules.passive_membership
-        members, active = self.position(self.primary, pas.members_indicator), self.position(self.primary, pas.active_indicator)
+        members, active = (self.position(self.primary, pas.members_indicator),
+                           self.position(self.primary, pas.active_indicator)) if pas.enabled else (None, None)
         if pas.enabled and members and active:
             m_raw = self.rows[(self.primary, pas.members_indicator)]["percentile"]
             a_raw = self.rows[(self.primary, pas.active_indicator)]["percentile"]
@@ -533,7 +536,7 @@ def interpret(result, lang: str = "en") -> Interpretation:
     cat = result.catalogue
     rules = load_rules(cat)
     handles = improvement_handles(result, lang, rules.handles, load_actions(cat))
-    areas = silver_areas(handles, rules.handles.silver_areas)
+    areas = silver_areas(handles, cat.labels.silver.improvement_areas)
     w = _Writer(result, lang, rules)
     notes = _note_statements(result, lang)
     overall = Section("overall", str(w.ph.title_overall()), w.overall(areas) + notes.get("overall", []))

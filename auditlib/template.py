@@ -24,8 +24,8 @@ _WORDS = {
         "profile_intro": "Fill in column 'value' for every key. country: ISO 3166 alpha-2 code "
                          "(NL, DE, FR...); field: choose from the list; years as four digits.",
         "answers_intro": "Answer in column 'answer', one per row. Leave it blank when not answered "
-                         "(blank is not 0). Pick yes/no and levels from the dropdown. org_age may "
-                         "stay blank: it follows from the years.",
+                         "(blank is not 0). Pick yes/no and levels from the dropdown.",
+        "age_blank": " {age} may stay blank: it follows from the years.",
         "help": {
             "name": "Name of the cluster organisation",
             "country": "Country: ISO 3166 alpha-2 code, e.g. NL, DE, FR, ES, NO",
@@ -43,8 +43,8 @@ _WORDS = {
         "profile_intro": "Vul kolom 'value' in voor elke sleutel. country: ISO 3166 alpha-2-code "
                          "(NL, DE, FR...); field: kies uit de lijst; jaartallen met vier cijfers.",
         "answers_intro": "Antwoord in kolom 'answer', een per rij. Laat leeg als er geen antwoord is "
-                         "(leeg is niet 0). Kies ja/nee en niveaus uit de keuzelijst. org_age mag "
-                         "leeg blijven: die volgt uit de jaartallen.",
+                         "(leeg is niet 0). Kies ja/nee en niveaus uit de keuzelijst.",
+        "age_blank": " {age} mag leeg blijven: die volgt uit de jaartallen.",
         "help": {
             "name": "Naam van de clusterorganisatie",
             "country": "Land: ISO 3166 alpha-2-code, bijv. NL, BE, DE, FR",
@@ -159,7 +159,8 @@ def _build_template(catalogue: Catalogue, lang: str):
     profile.freeze_panes = "A3"
 
     # answers sheet: an instructions line, the header, one row per indicator
-    answers.append([words["answers_intro"]])
+    age = catalogue.role("org_age")        # the age indicator, whatever the catalogue calls it
+    answers.append([words["answers_intro"] + (words["age_blank"].format(age=age.id) if age else "")])
     answers.append(list(ANSWER_COLUMNS))
     for cell in answers[2]:
         cell.font = bold

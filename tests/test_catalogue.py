@@ -66,13 +66,13 @@ def refused(directory: Path) -> CatalogueError:
 BREAKS: dict[str, tuple[Callable[[Path], None], str, list[str]]] = {
     "unknown kind": (
         lambda d: edit(d, "indicators.yaml", lambda y: y["indicators"][1].update(kind="percentage")),
-        "indicators.yaml", ["key indicators.1.kind", "percentage"]),
+        "indicators.yaml", ["indicator committed_members, key kind", "percentage"]),
     "duplicate id": (
         lambda d: edit(d, "indicators.yaml", lambda y: y["indicators"][2].update(id="committed_members")),
         "indicators.yaml", ["duplicate indicator id", "committed_members"]),
     "min not below max": (
         lambda d: edit(d, "indicators.yaml", lambda y: y["indicators"][3].update(min=100)),
-        "indicators.yaml", ["key indicators.3", "must be below max"]),
+        "indicators.yaml", ["indicator sme_share", "must be below max"]),
     "missing file": (
         lambda d: (d / "labels.yaml").unlink(),
         "labels.yaml", ["file", "missing"]),
@@ -81,7 +81,7 @@ BREAKS: dict[str, tuple[Callable[[Path], None], str, list[str]]] = {
         "fields.yaml", ["line 2", "not valid YAML"]),
     "criterion on unknown indicator": (
         lambda d: edit(d, "labels.yaml", lambda y: y["gold"]["quality"][0].update(indicator="nonexistent")),
-        "labels.yaml", ["key gold.quality.0.indicator", "unknown indicator", "nonexistent"]),
+        "labels.yaml", ["key gold.quality[q01].indicator", "unknown indicator", "nonexistent"]),
     "anonymity floor below 5": (
         lambda d: edit(d, "peer_groups.yaml", lambda y: y.update(anonymity_floor=3)),
         "peer_groups.yaml", ["key anonymity_floor", "greater than or equal to 5"]),

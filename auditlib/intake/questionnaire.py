@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from auditlib import localnum
-from auditlib.errors import Problem, QuestionnaireError
+from auditlib.errors import Problem, ProblemCode, QuestionnaireError
 from auditlib.intake import csv_reader, xlsx_reader, yaml_reader
 from auditlib.intake.model import (
     EARLIEST_YEAR, EXPECTED_COUNTRY, FORMATS, ORG_AGE, REQUIRED_PROFILE_KEYS, ClientProfile, _this_year,
@@ -103,23 +103,28 @@ def _check_answers(raw: _Raw, profile: Mapping[str, Any], catalogue: Catalogue,
 
 def _check_org_age(raw: _Raw, profile: Mapping[str, Any], catalogue: Catalogue,
                    answers: dict[str, float | None], problems: list[Problem]) -> None:
-    """org_age follows from the years: derive it when blank, report it when it disagrees."""
-    if ORG_AGE not in catalogue.by_id or ORG_AGE not in answers:
+    """The age follows from the years: derive it when blank, report it when it disagrees.
+
+    The age indicator is the one with `role: org_age` in the catalogue, whatever its id.
+    """
+    ind = catalogue.role(ORG_AGE)
+    if ind is None or ind.id not in answers:
         return
+    age_id = ind.id
     founded, year = profile.get("founding_year"), profile.get("benchmark_year")
     if founded is None or year is None:
         return
     derived = float(year - founded)
-    given = answers[ORG_AGE]
+    given = answers[age_id]
     if given is None:
-        answers[ORG_AGE] = derived
+        answers[age_id] = derived
     elif abs(given - derived) > 1:
-        entry = raw.answers[ORG_AGE]
+        entry = raw.answers[age_id]
         problems.append(Problem(entry.file, entry.place, "does not agree with the founding and "
-                                "benchmark years", value=entry.value, indicator=ORG_AGE,
+                                "benchmark years", value=entry.value, indicator=age_id,
                                 expected=f"{_fmt(derived)} (benchmark_year {year} - founding_year "
-                                         f"{founded}), give or take 1, or blank"))
-
+                                         f"{founded}), give or take 1, or blank",
+                                code=ProblemCode.INCONSISTENT))
 
 
 def _collect(path: Path, catalogue: Catalogue, client_id: str) -> tuple[ClientProfile | None, list[Problem]]:
