@@ -15,7 +15,7 @@ import yaml
 
 from auditlib.benchmark import LABELS, META_COLUMNS, BenchmarkDB, load_benchmark
 from auditlib.catalogue import load_catalogue
-from auditlib.errors import AuditError, BenchmarkError
+from auditlib.errors import AuditError, BenchmarkError, ProblemCode
 
 from conftest import DATA
 
@@ -296,6 +296,7 @@ def test_missing_file_is_refused(tmp_path, catalogue):
     err = refused(tmp_path / "nowhere.csv", catalogue)
     assert isinstance(err, AuditError)
     assert "does not exist" in str(err) and "nowhere.csv" in str(err)
+    assert err.codes == [ProblemCode.FILE_MISSING]
 
 
 def test_missing_indicator_column(tmp_path, raw_text, catalogue):
@@ -303,12 +304,14 @@ def test_missing_indicator_column(tmp_path, raw_text, catalogue):
     assert len(err.problems) == 1
     p = err.problems[0]
     assert p.place == "column 'sme_share'" and "missing indicator column" in p.message
+    assert p.code is ProblemCode.MISSING_COLUMN
     assert f"does not fit the catalogue version {catalogue.version}" in str(err)
 
 
 def test_unknown_extra_column(tmp_path, raw_text, catalogue):
     err = refused(write(tmp_path, raw_text.assign(client_name="Acme")), catalogue)
     assert [p.place for p in err.problems] == ["column 'client_name'"]
+    assert err.codes == [ProblemCode.UNKNOWN_COLUMN]
     assert "unknown column" in str(err) and catalogue.version in str(err)
 
 
@@ -319,6 +322,7 @@ def test_value_out_of_range(tmp_path, raw_text, catalogue):
     (p,) = err.problems
     assert (p.place, p.indicator, p.value) == ("row 17", "committed_members", "6000")
     assert "outside the indicator's range" in p.message and "0 to 5000" in p.expected
+    assert p.code is ProblemCode.OUT_OF_RANGE
 
 
 def test_text_in_a_number_column(tmp_path, raw_text, catalogue):
@@ -329,6 +333,7 @@ def test_text_in_a_number_column(tmp_path, raw_text, catalogue):
     assert [(p.place, p.indicator, p.value) for p in err.problems] == [
         ("row 2", "sme_share", "about half"), ("row 3", "total_budget", "1.200,5")]
     assert all("not a number" in p.message for p in err.problems)
+    assert err.codes == [ProblemCode.WRONG_TYPE] * 2
 
 
 def test_fraction_in_a_count_column(tmp_path, raw_text, catalogue):
@@ -336,6 +341,7 @@ def test_fraction_in_a_count_column(tmp_path, raw_text, catalogue):
     bad.loc[4, "member_types"] = "2.5"
     (p,) = refused(write(tmp_path, bad), catalogue).problems
     assert p.indicator == "member_types" and "not a whole number" in p.message and p.place == "row 6"
+    assert p.code is ProblemCode.NOT_INTEGER
 
 
 def test_unknown_country(tmp_path, raw_text, catalogue):
@@ -345,6 +351,7 @@ def test_unknown_country(tmp_path, raw_text, catalogue):
     err = refused(write(tmp_path, bad), catalogue)
     assert [p.value for p in err.problems] == ["XX", "UK"]
     assert all("unknown country code" in p.message for p in err.problems)
+    assert err.codes == [ProblemCode.UNKNOWN_VALUE] * 2
     assert "did you mean 'GB'" in err.problems[1].expected
 
 
@@ -363,6 +370,7 @@ def test_unknown_field(tmp_path, raw_text, catalogue):
     assert [(p.place, p.value) for p in err.problems] == [("row 9", "quantum"), ("row 10", "Food industry")]
     assert "unknown technology field" in str(err)
     assert "'food'" in err.problems[1].expected
+    assert err.codes == [ProblemCode.UNKNOWN_VALUE] * 2
 
 
 def test_duplicate_and_empty_org_id(tmp_path, raw_text, catalogue):
@@ -373,6 +381,7 @@ def test_duplicate_and_empty_org_id(tmp_path, raw_text, catalogue):
     dup, empty = err.problems
     assert dup.place == "row 12" and "duplicate organisation id" in dup.message and "row 5" in dup.expected
     assert empty.place == "row 13" and "empty" in empty.message
+    assert (dup.code, empty.code) == (ProblemCode.DUPLICATE, ProblemCode.MISSING_VALUE)
 
 
 def test_bad_label(tmp_path, raw_text, catalogue):
@@ -380,6 +389,7 @@ def test_bad_label(tmp_path, raw_text, catalogue):
     bad.loc[20, "label"] = "platinum"
     (p,) = refused(write(tmp_path, bad), catalogue).problems
     assert p.value == "platinum" and "unknown label" in p.message
+    assert p.code is ProblemCode.UNKNOWN_VALUE
     assert all(label in p.expected for label in LABELS)
 
 
@@ -393,6 +403,7 @@ def test_bad_years(tmp_path, raw_text, catalogue):
     assert "before the founding year" in msgs[0][1] and msgs[0][0] == "row 2"
     assert msgs[1][0] == "row 3" and "implausible year" in msgs[1][1]
     assert msgs[2][0] == "row 4" and "not a whole year" in msgs[2][1]
+    assert err.codes == [ProblemCode.INCONSISTENT, ProblemCode.OUT_OF_RANGE, ProblemCode.NOT_INTEGER]
 
 
 def test_all_problems_are_reported_together(tmp_path, raw_text, catalogue):
@@ -407,6 +418,9 @@ def test_all_problems_are_reported_together(tmp_path, raw_text, catalogue):
     assert places == ["column 'awards_recognition'", "column 'notes'",
                       "row 2", "row 3", "row 4", "row 5", "row 6"]
     assert err.to_frame().shape[0] == 7
+    assert err.to_frame()["code"].tolist() == [
+        "missing_column", "unknown_column", "unknown_value", "unknown_value", "unknown_value", "out_of_range",
+        "wrong_type"]
     assert "does not fit the catalogue" in err.summary
 
 
@@ -417,6 +431,8 @@ def test_many_problems_are_grouped(tmp_path, raw_text, catalogue):
     last = err.problems[-1]
     assert last.message.startswith(f"... and {2 * len(bad) - 50} more")
     assert "sme_share" in last.message and "eccp_profile" in last.message
+    assert last.code is ProblemCode.MORE
+    assert f"sme_share: {len(bad) - 25}" in last.message    # counted per column, not parsed back from text
 
 
 def test_blank_lines_keep_row_numbers(tmp_path, raw_text, catalogue):
@@ -431,23 +447,25 @@ def test_blank_lines_keep_row_numbers(tmp_path, raw_text, catalogue):
     assert p.place == "row 13" and p.value == "XX"
 
 
-@pytest.mark.parametrize("name, content, text", [
-    ("empty.csv", b"", "empty"),
-    ("latin1.csv", "org_id,country\nCO-1,Österreich\n".encode("latin-1"), "not UTF-8"),
-    ("ragged.csv", b"org_id,country\nCO-1,DE,extra,cells\n", "not valid CSV"),
-    ("broken.xlsx", b"this is not a workbook", "cannot be read"),
-    ("data.json", b"{}", "unsupported file type"),
+@pytest.mark.parametrize("name, content, text, code", [
+    ("empty.csv", b"", "empty", ProblemCode.FILE_EMPTY),
+    ("latin1.csv", "org_id,country\nCO-1,Österreich\n".encode("latin-1"), "not UTF-8", ProblemCode.ENCODING),
+    ("ragged.csv", b"org_id,country\nCO-1,DE,extra,cells\n", "not valid CSV", ProblemCode.PARSE_ERROR),
+    ("broken.xlsx", b"this is not a workbook", "cannot be read", ProblemCode.PARSE_ERROR),
+    ("data.json", b"{}", "unsupported file type", ProblemCode.WRONG_FILE_TYPE),
 ])
-def test_unreadable_files(tmp_path, catalogue, name, content, text):
+def test_unreadable_files(tmp_path, catalogue, name, content, text, code):
     path = tmp_path / name
     path.write_bytes(content)
     err = refused(path, catalogue)
     assert text in str(err) and name in str(err)
+    assert err.codes == [code]
 
 
 def test_header_only_file_is_refused(tmp_path, raw_text, catalogue):
     err = refused(write(tmp_path, raw_text.iloc[:0]), catalogue)
     assert "no organisations" in str(err)
+    assert err.codes == [ProblemCode.FILE_EMPTY]
 
 
 def test_na_tokens_and_spaces_in_number_columns(tmp_path, raw_text, catalogue):

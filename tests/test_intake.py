@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from auditlib import intake
-from auditlib.errors import ParameterError, Problem, QuestionnaireError
+from auditlib.errors import ParameterError, Problem, ProblemCode, QuestionnaireError
 from auditlib.intake import (
     level_choices, load_client, parse_answer, read_questionnaire, summary_line, write_template,
 )
@@ -90,6 +90,29 @@ SINGLE: dict[str, tuple[str, str | None, str]] = {
     "encrypted.xlsx": ("file", None, "the workbook is encrypted"),
     "alias_bomb.yaml": ("file", None, "YAML aliases (*name) would expand"),
 }
+# the code each problem carries: what programs (and these tests) compare, not the message
+C = ProblemCode
+CODES: dict[str, ProblemCode] = {
+    "share_above_100.yaml": C.OUT_OF_RANGE, "share_below_0.yaml": C.OUT_OF_RANGE,
+    "negative_count.yaml": C.OUT_OF_RANGE, "above_max.yaml": C.OUT_OF_RANGE,
+    "text_in_number.yaml": C.WRONG_TYPE, "text_in_number.xlsx": C.WRONG_TYPE,
+    "non_integer_count.yaml": C.NOT_INTEGER, "non_integer_ordinal.yaml": C.NOT_INTEGER,
+    "ordinal_not_a_level.yaml": C.UNKNOWN_VALUE, "yes_no_unrecognised.yaml": C.UNKNOWN_VALUE,
+    "unknown_country.yaml": C.UNKNOWN_VALUE, "unknown_field.yaml": C.UNKNOWN_VALUE,
+    "future_founding_year.yaml": C.OUT_OF_RANGE, "founding_before_1900.yaml": C.OUT_OF_RANGE,
+    "future_benchmark_year.yaml": C.OUT_OF_RANGE, "benchmark_before_founding.yaml": C.INCONSISTENT,
+    "missing_profile_key.yaml": C.MISSING_KEY, "unknown_profile_key.yaml": C.UNKNOWN_KEY,
+    "unknown_indicator.yaml": C.UNKNOWN_ID, "missing_indicator.yaml": C.MISSING_KEY,
+    "duplicate_indicator.yaml": C.DUPLICATE, "duplicate_indicator.csv": C.DUPLICATE,
+    "org_age_mismatch.yaml": C.INCONSISTENT, "malformed.yaml": C.PARSE_ERROR, "empty.yaml": C.FILE_EMPTY,
+    "not_a_mapping.yaml": C.STRUCTURE, "missing_section.yaml": C.MISSING_KEY, "not_utf8.yaml": C.ENCODING,
+    "missing_profile.csv": C.FILE_MISSING, "missing_sheet.xlsx": C.MISSING_SHEET,
+    "corrupt.xlsx": C.PARSE_ERROR, "wrong_file_type.xls": C.WRONG_FILE_TYPE,
+    "ambiguous_thousands.yaml": C.AMBIGUOUS_NUMBER, "ambiguous_thousands_unquoted.yaml": C.AMBIGUOUS_NUMBER,
+    "ambiguous_thousands.csv": C.AMBIGUOUS_NUMBER, "decimal_comma_unquoted.csv": C.PARSE_ERROR,
+    "formula_without_value.xlsx": C.FORMULA, "duplicate_sheets.xlsx": C.AMBIGUOUS_SHEET,
+    "merged_answers.xlsx": C.MERGED_CELLS, "encrypted.xlsx": C.WRONG_FILE_TYPE, "alias_bomb.yaml": C.TOO_LARGE,
+}
 # the value each problem reports (where the scenario has one)
 VALUES = {
     "share_above_100.yaml": 120, "negative_count.yaml": -3, "text_in_number.xlsx": "about two",
@@ -104,6 +127,7 @@ def test_each_malformed_file_gives_its_specific_problem(catalogue, name):
     assert len(problems) == 1, "\n".join(map(str, problems))
     problem = problems[0]
     place, indicator, message = SINGLE[name]
+    assert problem.code is CODES[name], (problem.code, problem.message)
     assert place in problem.place
     assert problem.indicator == indicator
     assert message in problem.message
@@ -111,6 +135,10 @@ def test_each_malformed_file_gives_its_specific_problem(catalogue, name):
     assert problem.expected, "every problem says what was expected"
     if name in VALUES:
         assert problem.value == VALUES[name]
+
+
+def test_every_single_problem_fixture_names_its_code():
+    assert set(CODES) == set(SINGLE)
 
 
 def test_every_fixture_is_tested_and_listed_in_the_readme():
@@ -359,7 +387,9 @@ def test_template_has_data_validation_on_every_answer(catalogue, tmp_path, lang,
         assert dv.allow_blank
     profile = wb["profile"]
     keys = {profile.cell(row=r, column=1).value: r for r in range(3, profile.max_row + 1)}
-    assert set(intake.PROFILE_KEYS) <= set(keys)
+    # every profile key but the prefill marker, which only a prefilled file carries
+    assert set(intake.PROFILE_KEYS) - set(intake.PREFILL_KEYS) <= set(keys)
+    assert not set(intake.PREFILL_KEYS) & set(keys)
     pdvs = validations(profile)
     assert pdvs[f"B{keys['field']}"].type == "list"
     assert [c.value for c in lists["A"][1:15]] == [f.name[lang] for f in catalogue.fields.values()]
