@@ -211,13 +211,21 @@ def cmd_batch(args) -> int:
     result = run_batch(paths, settings=settings, workers=args.workers or os.cpu_count(),
                        cell_timeout=args.timeout or 600, lang=args.lang, formats=formats,
                        outputs_dir=settings.outputs_dir, changed_only=args.changed_only,
-                       extra_parameters=extra)
+                       extra_parameters=extra, **_executor(getattr(args, "scheduler", None)))
     print(summary_table(result.results))
     if result.index is not None:
         print(f"portfolio: {result.index}")
     if result.interrupted:
         print("interrupted: the finished reports are kept; nothing half-written was left", file=sys.stderr)
     return result.exit_code
+
+
+def _executor(scheduler: str | None) -> dict:
+    """run_batch's executor arguments for --scheduler (none: the local executor)."""
+    from auditlib.batch.executors import executor_for
+
+    name, options = executor_for(scheduler)
+    return {"executor": name, "executor_options": options}
 
 
 def cmd_meeting(args) -> int:
@@ -320,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outputs", help="outputs folder (default: ./outputs or $AUDITLIB_OUTPUTS)")
     p.add_argument("--exclude-id", help="the client's own record id in the benchmark database "
                                         "(one client only; otherwise set benchmark_id in each profile)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on a Dask cluster: its scheduler's address (tcp://host:8786), or 'local' for a "
+                        "LocalCluster on this machine (default: this machine's warm worker processes)")
     p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("run", parents=[common], help="write one engagement's report (HTML, PDF, Excel)")

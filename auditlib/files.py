@@ -173,3 +173,50 @@ def trim_outputs(nb, max_chars: int = MAX_OUTPUT_CHARS) -> int:
                     if len(tb) > 6 else [cut("\n".join(tb))]
                 count += 1
     return count
+
+
+# --- a whole folder, swapped in at once -----------------------------------------------------------
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def write_folder(target: str | Path, files: dict[str, bytes]) -> Path:
+    """Write `files` (flat names -> bytes) as the folder `target`, swapped in at once.
+
+    Why: a report made elsewhere (a Dask worker) arrives as bytes; its folder must appear whole
+    or not at all, and a good earlier one is only replaced by a complete new one. The files go
+    into `.<name>.<random>.tmp` beside the target, then the old folder is renamed aside
+    (`.<name>.<random>.old`), the new one renamed in and the old one deleted: the names a killed
+    batch's clean-up knows (batch/leftovers.py). Names must be plain file names (no path, no '..').
+    """
+    import shutil
+
+    target = Path(target)
+    bad = [n for n in list(files) + [target.name] if not _SAFE_NAME.fullmatch(n) or n in (".", "..")]
+    if bad:
+        raise ValueError(f"refused file or folder name(s) {', '.join(repr(b) for b in bad[:5])}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+    mask = os.umask(0o022)
+    os.umask(mask)
+    try:
+        os.chmod(build, 0o777 & ~mask)
+        for name, data in files.items():
+            (build / name).write_bytes(data)
+            os.chmod(build / name, 0o666 & ~mask)
+        old = None
+        if target.exists():
+            old = target.with_name(f".{target.name}.{build.name.strip('.')}.old")
+            os.replace(target, old)
+        try:
+            os.replace(build, target)
+        except BaseException:
+            if old is not None:
+                os.replace(old, target)
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if build.exists():
+            shutil.rmtree(build, ignore_errors=True)
+    return target

@@ -34,8 +34,11 @@ Progress (tqdm) shows done, failed and left, and the time remaining; the summary
 
 The package, by concern (every name stays importable from `auditlib.batch`):
 
-    orchestrate.py  run_batch: checks, the outputs lock, scheduling, watching, Ctrl-C, the summary
-    local.py        the local executor's workers: the warm zygote (warm_up) and the child
+    orchestrate.py  run_batch: checks, the outputs lock, which clients, progress, the summary, the index
+    executors.py    the executor registry (get_executor, register_executor): local, dask
+    local.py        the local executor: the warm zygote (warm_up), the child, scheduling and watching
+    dask_executor.py  the Dask executor: worker plugin, tasks with files as bytes, atomic write-back
+    zygote.py       a Dask worker's warm fork server (the local executor's child, forked per report)
     kernel.py       the in-process kernel and papermill engine (WarmEngine), the per-cell alarm
     selection.py    which clients, and which changed since their last good report
     leftovers.py    what a killed run leaves under outputs/
@@ -45,12 +48,13 @@ The package, by concern (every name stays importable from `auditlib.batch`):
 
 from __future__ import annotations
 
+from auditlib.batch.executors import executor_names, get_executor, register_executor
 from auditlib.batch.index import summary_table, whole_notebook, write_portfolio_index
 from auditlib.batch.kernel import (
     INLINE_BACKEND, WARM_ENGINE, CellTimeout, kernel_manager_class, use_warm_engine, warm_engine,
 )
 from auditlib.batch.leftovers import remove_temp_leftovers, temp_leftovers
-from auditlib.batch.local import WARM_BY_FORMAT, WARM_MODULES, warm_up
+from auditlib.batch.local import WARM_BY_FORMAT, WARM_MODULES, LocalExecutor, warm_up
 from auditlib.batch.model import DEFAULT_FORMATS, BatchResult, ClientResult, Job
 from auditlib.batch.orchestrate import KILL_GRACE, QUIET_LIMIT_MIN, STOP_GRACE, run_batch
 from auditlib.batch.selection import (
@@ -60,8 +64,9 @@ from auditlib.errors import AuditError
 
 __all__ = [
     "DEFAULT_FORMATS", "INLINE_BACKEND", "KILL_GRACE", "QUIET_LIMIT_MIN", "STOP_GRACE", "WARM_BY_FORMAT",
-    "WARM_ENGINE", "WARM_MODULES", "AuditError", "BatchResult", "CellTimeout", "ClientResult", "Job",
-    "client_folders", "figures_from_manifest", "kernel_manager_class", "last_good_report", "manifest_hashes",
+    "WARM_ENGINE", "WARM_MODULES", "AuditError", "BatchResult", "LocalExecutor", "CellTimeout", "ClientResult", "Job",
+    "client_folders", "executor_names", "figures_from_manifest", "get_executor", "kernel_manager_class",
+    "last_good_report", "manifest_hashes", "register_executor",
     "read_manifest", "remove_temp_leftovers", "run_batch", "summary_table", "temp_leftovers", "unchanged_report",
     "use_warm_engine", "warm_engine", "warm_up", "whole_notebook", "write_portfolio_index",
 ]

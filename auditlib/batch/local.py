@@ -5,15 +5,18 @@ runs in a process forked from it (`_child_main`, or spawned where fork is not po
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import signal
 import sys
 import time
+from dataclasses import dataclass, replace
+from multiprocessing.connection import wait as _wait_ready
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from auditlib.batch.kernel import _CHILD, _sigmask, kernel_manager_class, use_warm_engine, warm_engine
-from auditlib.batch.model import DEFAULT_FORMATS, Job
+from auditlib.batch.model import DEFAULT_FORMATS, ClientResult, Job
 from auditlib.batch.selection import figures_from_manifest
 from auditlib.errors import AuditError
 
@@ -199,3 +202,187 @@ def _catalogue_changed(catalogue, directory: Path) -> bool:
     except OSError:
         return True
     return now != dict(catalogue.hashes)
+
+
+# --- the executor: schedule the children, watch them, Ctrl-C ------------------------------------------
+
+@dataclass
+class _Running:
+    job: Job
+    process: Any
+    conn: Any
+    started: float
+    in_cell: bool = False
+    last: float = 0.0
+    cells: int = 0
+    message: Any = None
+    killed: str | None = None
+
+
+class LocalExecutor:
+    """The default executor: one child per client, forked from this warm process (spawned without fork).
+
+    At most `ctx.workers` children at a time. The parent watches each child's cell messages and
+    kills one that stays in a cell longer than the timeout plus a grace period, or is silent for
+    too long between cells. Ctrl-C: children get SIGTERM (acted on only inside a cell), a report
+    being exported is finished within STOP_GRACE, then the rest is killed.
+    """
+
+    def __init__(self, **options: Any):
+        if options:
+            raise AuditError(f"the local batch executor takes no options (got {', '.join(sorted(options))})")
+
+    def run(self, jobs, ctx, sink) -> bool:
+        from auditlib.batch.leftovers import _salvage_failed
+        from auditlib.batch.orchestrate import QUIET_LIMIT_MIN, STOP_GRACE, _inside_ipython, _log_tail
+
+        can_fork = "fork" in mp.get_all_start_methods() and hasattr(signal, "setitimer")
+        warm = (can_fork and not _inside_ipython()) if ctx.warm is None else (ctx.warm and can_fork)
+        mpctx = mp.get_context("fork" if warm else "spawn")
+        jobs = [replace(j, warm=warm) for j in jobs]
+        cell_timeout, kill_grace = ctx.cell_timeout, ctx.kill_grace
+        if warm and jobs and ctx.runner is None:
+            sink.status("loading libraries and data once for every worker")
+            warm_up(ctx.settings, sample=jobs[0].client_dir, lang=ctx.lang, formats=ctx.formats)
+        running: dict[int, _Running] = {}
+        pending = list(jobs)
+        stopping = False
+        reported: set[str] = set()
+        quiet_limit = max(QUIET_LIMIT_MIN, float(cell_timeout or 0)) + kill_grace
+
+        def launch(job: Job) -> None:
+            # Ctrl-C waits until the child is registered (no untracked child can be left behind).
+            blocked = _sigmask("block", {signal.SIGINT, signal.SIGTERM})
+            try:
+                reader, writer = mpctx.Pipe(duplex=False)
+                proc = mpctx.Process(target=_child_main, args=(job, writer, ctx.runner),
+                                     name=f"auditlib-{job.client_dir.name}", daemon=False)
+                proc.start()
+                writer.close()
+                now = time.monotonic()
+                running[proc.sentinel] = _Running(job, proc, reader, now, last=now)
+            finally:
+                if blocked is not None:
+                    _sigmask("set", blocked)
+
+        def drain(r: _Running, now: float) -> None:
+            """Read every message the child has sent so far."""
+            while True:
+                try:
+                    if not r.conn.poll():
+                        return
+                    msg = r.conn.recv()
+                except (EOFError, OSError):
+                    return
+                if msg[0] == "cell":
+                    r.in_cell = msg[1] == "start"
+                    r.cells += msg[1] == "start"
+                    r.last = now
+                else:
+                    r.message = msg
+
+        def finish(r: _Running, *, interrupted_now: bool = False) -> None:
+            r.process.join()
+            r.conn.close()
+            secs = time.monotonic() - r.started
+            res = result_from_message(r.job, r.message, secs)
+            if res is None and (interrupted_now or (stopping and not r.killed)):
+                res = ClientResult(r.job.client_dir.name, r.job.client_dir, "interrupted", secs,
+                                   "stopped by Ctrl-C before it finished")
+            elif res is None:
+                reason = r.killed or child_error(r.message) or (
+                    f"the worker process died (exit code {r.process.exitcode})" + _log_tail(r.job.log_path))
+                res = ClientResult(r.job.client_dir.name, r.job.client_dir, "failed", secs, reason)
+                res.failed_notebook = _salvage_failed(res, ctx.outputs_dir)
+            reported.add(res.client_id)
+            sink.done(res)
+
+        def poll(timeout: float) -> None:
+            if not running:
+                return
+            _wait_ready([r.conn for r in running.values()] + list(running), timeout=timeout)
+            now = time.monotonic()
+            for key, r in list(running.items()):
+                drain(r, now)
+                if not r.process.is_alive():
+                    drain(r, now)          # what it sent just before it exited
+                    del running[key]
+                    finish(r)
+                    continue
+                if not r.job.warm:
+                    continue   # a regular kernel: nbclient's own timeout interrupts it
+                killed = backstop(r.in_cell, r.cells, now - r.last, cell_timeout, kill_grace, quiet_limit)
+                if killed and r.killed is None:
+                    r.killed = killed
+                    r.process.kill()
+
+        try:
+            try:
+                while pending or running:
+                    while pending and len(running) < ctx.workers:
+                        launch(pending.pop(0))
+                    poll(0.5)
+            except KeyboardInterrupt:
+                stopping = True
+                sink.note("interrupted: stopping the workers; finished reports stay")
+                for r in running.values():
+                    _signal(r.process, signal.SIGTERM)
+                deadline = time.monotonic() + STOP_GRACE
+                try:
+                    while running and time.monotonic() < deadline:
+                        poll(0.2)
+                except KeyboardInterrupt:
+                    pass
+                for r in running.values():
+                    _signal(r.process, _SIGKILL)
+                pending.clear()
+                for key, r in list(running.items()):
+                    del running[key]
+                    r.process.join()
+                    drain(r, time.monotonic())    # a report that finished before the signal still counts
+                    finish(r, interrupted_now=True)
+        finally:
+            for r in running.values():
+                _signal(r.process, _SIGKILL)
+                r.process.join()
+        return stopping
+
+
+def backstop(in_cell: bool, cells: int, quiet: float, cell_timeout: float, kill_grace: float,
+             quiet_limit: float) -> str | None:
+    """Why a warm child must be killed (its own alarm could not stop it), or None."""
+    limit = (float(cell_timeout) + kill_grace) if (in_cell and cell_timeout) else quiet_limit
+    if quiet <= limit:
+        return None
+    where = f"code cell {cells}" if in_cell else "between cells"
+    return (f"no progress for {quiet:.0f} s ({where}); the per-cell timeout of {cell_timeout:g} s could not "
+            f"stop it, so the worker was killed")
+
+
+def child_error(msg: Any) -> str | None:
+    """The reason a child gave when its report maker raised (its "error" message), else None."""
+    return f"the worker failed: {msg[1]}" if msg is not None and msg[0] == "error" else None
+
+
+def result_from_message(job: Job, msg: Any, seconds: float) -> ClientResult | None:
+    """The ClientResult of a child's "done" message; None when it sent none."""
+    cid = job.client_dir.name
+    if msg is not None and msg[0] == "done":
+        payload = msg[1]
+        outcome = payload["outcome"] if isinstance(payload, dict) else payload
+        return ClientResult(cid, job.client_dir, outcome.status, seconds=outcome.seconds or seconds,
+                            reason=outcome.error, engagement=outcome.engagement, out_dir=outcome.out_dir,
+                            failed_notebook=outcome.failed_notebook,
+                            figures=payload.get("figures") if isinstance(payload, dict) else None)
+    return None
+
+
+_SIGKILL = getattr(signal, "SIGKILL", signal.SIGTERM)
+
+
+def _signal(process, signum) -> None:
+    try:
+        if process.pid is not None and process.exitcode is None:
+            os.kill(process.pid, signum)
+    except (ProcessLookupError, OSError):
+        pass

@@ -1,31 +1,31 @@
-"""`run_batch`: the public batch entry. Checks, the outputs folder's lock, then the parent's loop:
-schedule the children (one per worker), watch them (progress bar, per-cell backstop, Ctrl-C),
-collect their results and write the portfolio index."""
+"""`run_batch`: the public batch entry and the orchestration every executor shares.
+
+Checks, the outputs folder's lock, which clients (`--changed-only`), the progress bar and the
+counts, then the chosen executor makes the reports (auditlib/batch/executors.py: the warm local
+fork by default, Dask with `--scheduler`), then leftovers are removed and the portfolio index
+written. Ctrl-C: the executor stops its workers; finished reports stay."""
 
 from __future__ import annotations
 
 import math
-import multiprocessing as mp
 import os
 import shutil
 import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, replace
-from multiprocessing.connection import wait as _wait_ready
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from auditlib.batch.executors import BatchContext, get_executor, unfinished
 from auditlib.batch.index import write_portfolio_index
-from auditlib.batch.kernel import _sigmask
-from auditlib.batch.leftovers import _salvage_failed, remove_temp_leftovers
-from auditlib.batch.local import _child_main, warm_up
+from auditlib.batch.leftovers import remove_temp_leftovers
 from auditlib.batch.model import DEFAULT_FORMATS, BatchResult, ClientResult, Job
 from auditlib.batch.selection import unchanged_report
-from auditlib.report.paths import report_dir_language
 from auditlib.errors import AuditError
 from auditlib.files import outputs_lock, reserved_name_problem, writable_dir
+from auditlib.report.paths import report_dir_language
 
 # The parent kills a child this long after a cell should have been stopped by its own alarm.
 KILL_GRACE = 10.0
@@ -33,20 +33,6 @@ KILL_GRACE = 10.0
 QUIET_LIMIT_MIN = 300.0
 # After Ctrl-C, how long the children being exported get to finish before they are killed.
 STOP_GRACE = 60.0
-_SIGKILL = getattr(signal, "SIGKILL", signal.SIGTERM)
-
-
-@dataclass
-class _Running:
-    job: Job
-    process: Any
-    conn: Any
-    started: float
-    in_cell: bool = False
-    last: float = 0.0
-    cells: int = 0
-    message: Any = None
-    killed: str | None = None
 
 
 def _progress_bar(total: int, enabled: bool | None):
@@ -64,13 +50,31 @@ def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | No
               outputs_dir: str | Path | None = None, changed_only: bool = False, groups: Sequence[str] | None = None,
               extra_parameters: dict | None = None, progress: bool | None = None, warm: bool | None = None,
               write_index: bool = True, runner: Callable[[Job], Any] | None = None,
-              kill_grace: float = KILL_GRACE) -> BatchResult:
+              kill_grace: float = KILL_GRACE, executor: str = "local",
+              executor_options: dict | None = None) -> BatchResult:
     """Make every client's report in parallel processes; write outputs/index.html; never raise for a client.
 
-    `runner` replaces the report maker in the children (tests); `warm=False` uses a regular
-    kernel per report in spawned processes. Raises AuditError before any work for what the
-    caller must fix: an outputs folder that cannot be written, one another batch or run holds
-    (`files.outputs_lock`), a reserved client id, a per-cell timeout that is not positive.
+    Parameters
+    ----------
+    executor, executor_options
+        Which executor makes the reports (`executors.get_executor`): "local" (default), or
+        "dask" with {"scheduler": "tcp://host:8786" or "local"}.
+    runner
+        Replaces the report maker in the children (tests, local executor).
+    warm
+        False: a regular kernel per report in spawned processes (local executor).
+
+    Returns
+    -------
+    BatchResult
+        Every client's result, the index's path, and the exit code (0, 1 if any failed, 130 on Ctrl-C).
+
+    Raises
+    ------
+    AuditError
+        Before any work, for what the caller must fix: an outputs folder that cannot be written,
+        one another batch or run holds (`files.outputs_lock`), a reserved client id, a per-cell
+        timeout that is not positive, an unknown executor or one that cannot start.
     """
     from auditlib.config import Settings
 
@@ -81,26 +85,29 @@ def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | No
     reserved = [problem for c in clients if (problem := reserved_name_problem(Path(c).name))]
     if reserved:
         raise AuditError("; ".join(reserved))
+    if runner is None:      # the catalogue and benchmark, once, before any client: every problem at once
+        from auditlib.preflight import require_shared
+
+        require_shared(settings.catalogue_dir, settings.benchmark_path)
     writable_dir(outputs_dir)
     with outputs_lock(outputs_dir):
         return _run_batch(clients, settings=replace(settings, outputs_dir=outputs_dir), workers=workers,
                           cell_timeout=cell_timeout, lang=lang, formats=formats, outputs_dir=outputs_dir,
                           changed_only=changed_only, groups=groups, extra_parameters=extra_parameters,
                           progress=progress, warm=warm, write_index=write_index, runner=runner,
-                          kill_grace=kill_grace)
+                          kill_grace=kill_grace, executor=executor, executor_options=executor_options)
 
 
 def _run_batch(clients: Sequence[str | Path], *, settings, workers: int | None, cell_timeout: float, lang: str,
                formats: Sequence[str], outputs_dir: Path, changed_only: bool, groups: Sequence[str] | None,
                extra_parameters: dict | None, progress: bool | None, warm: bool | None, write_index: bool,
-               runner: Callable[[Job], Any] | None, kill_grace: float) -> BatchResult:
+               runner: Callable[[Job], Any] | None, kill_grace: float, executor: str = "local",
+               executor_options: dict | None = None) -> BatchResult:
     """run_batch under the outputs folder's lock."""
     start_wall = time.monotonic()
     formats = tuple(dict.fromkeys(formats))
     workers = max(1, int(workers or os.cpu_count() or 1))
-    can_fork = "fork" in mp.get_all_start_methods() and hasattr(signal, "setitimer")
-    warm = (can_fork and not _inside_ipython()) if warm is None else (warm and can_fork)
-    ctx = mp.get_context("fork" if warm else "spawn")
+    chosen = get_executor(executor, **dict(executor_options or {}))   # an unknown one: before any work
     client_dirs = [Path(c) for c in clients]
     ids = [d.name for d in client_dirs]
     remove_temp_leftovers(outputs_dir, ids)     # from an earlier run of these clients that was killed
@@ -116,110 +123,17 @@ def _run_batch(clients: Sequence[str | Path], *, settings, workers: int | None, 
                                                engagement=report_dir_language(last.name)[0], out_dir=last)
                 continue
         todo.append(Job(d, settings, lang, formats, outputs_dir, float(cell_timeout or 0),
-                        tuple(groups) if groups else None, extra_parameters, warm, logs / f"{d.name}.log"))
+                        tuple(groups) if groups else None, extra_parameters, True, logs / f"{d.name}.log"))
 
     bar = _progress_bar(len(client_dirs), progress)
-    counts = {"ok": 0, "failed": 0, "skipped": len(results)}
-
-    def show(refresh: bool = True):
-        left = len(client_dirs) - sum(counts.values())
-        bar.set_postfix_str(f"ok={counts['ok']} failed={counts['failed']} skipped={counts['skipped']} left={left}",
-                            refresh=refresh)
-
-    if warm and todo and runner is None:
-        bar.set_postfix_str("loading libraries and data once for every worker", refresh=True)
-        warm_up(settings, sample=todo[0].client_dir, lang=lang, formats=formats)
-    show(refresh=False)
+    sink = _BarSink(bar, results, len(client_dirs))
+    sink.show(refresh=False)
     bar.update(len(results))
     bar.refresh()
-    running: dict[int, _Running] = {}
-    pending = list(todo)
-    interrupted = stopping = False
-    quiet_limit = max(QUIET_LIMIT_MIN, float(cell_timeout or 0)) + kill_grace
-
-    def launch(job: Job) -> None:
-        # Ctrl-C waits until the child is registered (no untracked child can be left behind).
-        blocked = _sigmask("block", {signal.SIGINT, signal.SIGTERM})
-        try:
-            reader, writer = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child_main, args=(job, writer, runner),
-                               name=f"auditlib-{job.client_dir.name}", daemon=False)
-            proc.start()
-            writer.close()
-            now = time.monotonic()
-            running[proc.sentinel] = _Running(job, proc, reader, now, last=now)
-        finally:
-            if blocked is not None:
-                _sigmask("set", blocked)
-
-    def drain(r: _Running, now: float) -> None:
-        """Read every message the child has sent so far."""
-        while True:
-            try:
-                if not r.conn.poll():
-                    return
-                msg = r.conn.recv()
-            except (EOFError, OSError):
-                return
-            if msg[0] == "cell":
-                r.in_cell = msg[1] == "start"
-                r.cells += msg[1] == "start"
-                r.last = now
-            else:
-                r.message = msg
-
-    def finish(r: _Running, *, interrupted_now: bool = False) -> None:
-        r.process.join()
-        r.conn.close()
-        cid = r.job.client_dir.name
-        secs = time.monotonic() - r.started
-        msg = r.message
-        if msg is not None and msg[0] == "done":
-            payload = msg[1]
-            outcome = payload["outcome"] if isinstance(payload, dict) else payload
-            res = ClientResult(cid, r.job.client_dir, outcome.status, seconds=outcome.seconds or secs,
-                               reason=outcome.error, engagement=outcome.engagement, out_dir=outcome.out_dir,
-                               failed_notebook=outcome.failed_notebook,
-                               figures=payload.get("figures") if isinstance(payload, dict) else None)
-        elif interrupted_now or (stopping and not r.killed):
-            res = ClientResult(cid, r.job.client_dir, "interrupted", secs, "stopped by Ctrl-C before it finished")
-        else:
-            if r.killed:
-                reason = r.killed
-            elif msg is not None and msg[0] == "error":
-                reason = f"the worker failed: {msg[1]}"
-            else:
-                reason = f"the worker process died (exit code {r.process.exitcode})" + _log_tail(r.job.log_path)
-            res = ClientResult(cid, r.job.client_dir, "failed", secs, reason)
-            res.failed_notebook = _salvage_failed(res, outputs_dir)
-        results[cid] = res
-        if res.status in counts:
-            counts[res.status] += 1
-        show(refresh=False)
-        if res.status != "interrupted":
-            bar.update(1)
-        bar.refresh()
-
-    def poll(timeout: float) -> None:
-        if not running:
-            return
-        _wait_ready([r.conn for r in running.values()] + list(running), timeout=timeout)
-        now = time.monotonic()
-        for key, r in list(running.items()):
-            drain(r, now)
-            if not r.process.is_alive():
-                drain(r, now)          # what it sent just before it exited
-                del running[key]
-                finish(r)
-                continue
-            if not r.job.warm:
-                continue   # a regular kernel: nbclient's own timeout interrupts it
-            limit = (float(cell_timeout) + kill_grace) if (r.in_cell and cell_timeout) else quiet_limit
-            if now - r.last > limit and r.killed is None:
-                where = f"code cell {r.cells}" if r.in_cell else "between cells"
-                r.killed = (f"no progress for {now - r.last:.0f} s ({where}); the per-cell timeout of "
-                            f"{cell_timeout:g} s could not stop it, so the worker was killed")
-                r.process.kill()
+    ctx = BatchContext(settings=settings, outputs_dir=outputs_dir, cell_timeout=float(cell_timeout),
+                       lang=lang, formats=formats, workers=workers, kill_grace=kill_grace, runner=runner,
+                       warm=warm, options=dict(executor_options or {}))
+    interrupted = False
 
     def on_term(signum, frame):
         raise KeyboardInterrupt
@@ -227,36 +141,12 @@ def _run_batch(clients: Sequence[str | Path], *, settings, workers: int | None, 
     old_term = signal.signal(signal.SIGTERM, on_term) if _main_thread() else None
     try:
         try:
-            while pending or running:
-                while pending and len(running) < workers:
-                    launch(pending.pop(0))
-                poll(0.5)
-        except KeyboardInterrupt:
-            interrupted = stopping = True
-            bar.write("interrupted: stopping the workers; finished reports stay", file=sys.stderr)
-            for r in running.values():
-                _signal(r.process, signal.SIGTERM)
-            deadline = time.monotonic() + STOP_GRACE
-            try:
-                while running and time.monotonic() < deadline:
-                    poll(0.2)
-            except KeyboardInterrupt:
-                pass
-            for r in running.values():
-                _signal(r.process, _SIGKILL)
-            for job in pending:
-                results[job.client_dir.name] = ClientResult(job.client_dir.name, job.client_dir, "interrupted",
-                                                            reason="not started (Ctrl-C)")
-            pending.clear()
-            for key, r in list(running.items()):
-                del running[key]
-                r.process.join()
-                drain(r, time.monotonic())    # a report that finished before the signal still counts
-                finish(r, interrupted_now=True)
+            interrupted = bool(chosen.run(todo, ctx, sink)) if todo else False
+        except KeyboardInterrupt:      # an executor that did not stop by itself
+            interrupted = True
+        for res in unfinished(todo, set(results)):
+            results[res.client_id] = res
     finally:
-        for r in running.values():
-            _signal(r.process, _SIGKILL)
-            r.process.join()
         bar.close()
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
@@ -270,6 +160,35 @@ def _run_batch(clients: Sequence[str | Path], *, settings, workers: int | None, 
     return BatchResult(ordered, index, interrupted, time.monotonic() - start_wall)
 
 
+class _BarSink:
+    """The orchestration's side of an executor: results kept, counts and the progress bar updated."""
+
+    def __init__(self, bar, results: dict[str, ClientResult], total: int):
+        self.bar, self.results, self.total = bar, results, total
+        self.counts = {"ok": 0, "failed": 0, "skipped": len(results)}
+
+    def show(self, refresh: bool = True) -> None:
+        c = self.counts
+        left = self.total - sum(c.values())
+        self.bar.set_postfix_str(f"ok={c['ok']} failed={c['failed']} skipped={c['skipped']} left={left}",
+                                 refresh=refresh)
+
+    def status(self, text: str) -> None:
+        self.bar.set_postfix_str(text, refresh=True)
+
+    def note(self, text: str) -> None:
+        self.bar.write(text, file=sys.stderr)
+
+    def done(self, result: ClientResult) -> None:
+        self.results[result.client_id] = result
+        if result.status in self.counts:
+            self.counts[result.status] += 1
+        self.show(refresh=False)
+        if result.status != "interrupted":
+            self.bar.update(1)
+        self.bar.refresh()
+
+
 def _inside_ipython() -> bool:
     """True in a Jupyter/IPython session: its shell singleton and threads rule out the warm fork."""
     shell = sys.modules.get("IPython") and getattr(sys.modules["IPython"], "get_ipython", lambda: None)()
@@ -280,14 +199,6 @@ def _main_thread() -> bool:
     import threading
 
     return threading.current_thread() is threading.main_thread()
-
-
-def _signal(process, signum) -> None:
-    try:
-        if process.pid is not None and process.exitcode is None:
-            os.kill(process.pid, signum)
-    except (ProcessLookupError, OSError):
-        pass
 
 
 def _log_tail(path: Path | None, lines: int = 3) -> str:

@@ -1,0 +1,85 @@
+"""The warm fork server of one Dask worker: `python -m auditlib.batch.zygote FD`.
+
+A Dask worker is a multi-threaded (and usually daemonic) process: forking it is unsafe and it
+may not start multiprocessing children. So each worker starts this small single-threaded
+process once (auditlib/batch/dask_executor.py). It warms up exactly as the local executor's
+parent does (`local.warm_up`: imports, catalogue and benchmark loaded once, first-call caches),
+then forks one fresh child per report, which runs the local executor's `_child_main`: the same
+in-process kernel, per-cell alarm, SIGTERM only inside a cell, and nothing passed from one client
+to the next.
+
+Protocol on the socket FD (multiprocessing Connection messages):
+    <- ("warm", settings, sample_client_dir, lang, formats, notebook)   once
+    -> ("ready", error_or_None)
+    <- ("run", job) followed by one file descriptor (send_handle): the child's message pipe
+    -> ("pid", pid)
+End of file on the socket (the worker is gone): the children are killed and the server exits.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from multiprocessing.connection import Connection
+from multiprocessing.reduction import recv_handle
+from pathlib import Path
+
+
+def serve(conn: Connection) -> None:
+    """Warm up, then fork a child per "run" request until the worker closes the socket."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)       # Ctrl-C in the terminal is the submitting side's
+    kind, settings, sample, lang, formats, notebook = conn.recv()
+    error = None
+    try:
+        if notebook:
+            import auditlib.report
+
+            auditlib.report.NOTEBOOK = Path(notebook)  # the submitting side's notebook, shipped as bytes
+        from auditlib.batch.local import warm_up
+
+        warm_up(settings, sample=Path(sample) if sample else None, lang=lang, formats=formats)
+    except Exception as exc:   # noqa: BLE001 - every report will then say what is wrong itself
+        error = f"{type(exc).__name__}: {exc}"
+    conn.send(("ready", error))
+    children: set[int] = set()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)      # children are reaped by the system
+    try:
+        while True:
+            try:
+                msg = conn.recv()
+            except (EOFError, OSError):
+                break
+            if msg[0] != "run":
+                continue
+            fd = recv_handle(conn)
+            pid = os.fork()
+            if pid == 0:                               # the child: one report, then os._exit
+                conn.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                from auditlib.batch.local import _child_main
+
+                _child_main(msg[1], Connection(fd))
+                os._exit(1)                            # not reached: _child_main always exits
+            os.close(fd)
+            children.add(pid)
+            conn.send(("pid", pid))
+            children = {p for p in children if _alive(p)}
+    finally:
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+if __name__ == "__main__":
+    serve(Connection(int(sys.argv[1])))
