@@ -8,6 +8,7 @@ same AuditResult, so no figure is computed twice.
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
@@ -22,6 +23,7 @@ from auditlib.disclosure import (DisclosureLedger, DisclosureSummary, Rules, pro
 from auditlib.errors import ParameterError
 from auditlib.evolution import Evolution, compare
 from auditlib.intake import ClientFolder, ClientProfile
+from auditlib.journey import Journey, Month, client_journey
 from auditlib.labels import LabelReadiness, evaluate
 from auditlib.notes import AuditorNotes, load_notes
 from auditlib.peers import (GroupSpec, PeerGroup, Reference, built_in_spec, check_floor, client_exclusion,
@@ -49,6 +51,7 @@ class AuditResult:
     benchmark_sha256: str = ""
     anonymity_floor: int = 10
     disclosure: DisclosureSummary = field(default_factory=DisclosureSummary)   # what the rules withheld
+    journey: Journey | None = None   # the label journey as of the interview month (label history)
 
     @property
     def catalogue_version(self) -> str:
@@ -139,11 +142,13 @@ def analyse(client: ClientFolder | ClientProfile | str | Path, *, catalogue: Cat
             benchmark: BenchmarkDB | str | Path | None = None,
             groups: Sequence[str | GroupSpec] | None = None, primary_group: str | None = None,
             anonymity_floor: int | None = None, notes: AuditorNotes | None = None,
-            exclude_id: str | None = None, ledger: DisclosureLedger | None = None) -> AuditResult:
+            exclude_id: str | None = None, ledger: DisclosureLedger | None = None,
+            as_of: _dt.date | None = None) -> AuditResult:
     """Analyse one engagement. `exclude_id` names the client's own record in the database (only
     that one: see peers.client_exclusion). Every disclosure rule is applied here, once.
     `ledger`: what was shown before in the same session (the meeting keeps one; default: a fresh
-    one per result), so a group conflicting with an earlier one is the one refused."""
+    one per result), so a group conflicting with an earlier one is the one refused.
+    `as_of`: the date of the label journey (default: the first day of the interview month)."""
     catalogue = catalogue or load_catalogue()
     if not isinstance(benchmark, BenchmarkDB):
         from auditlib.benchmark import load_benchmark
@@ -156,10 +161,12 @@ def analyse(client: ClientFolder | ClientProfile | str | Path, *, catalogue: Cat
     if isinstance(client, ClientFolder):
         folder = client
         profile, earlier = folder.profile, tuple(folder.earlier)
+        # as of the interview month: the report describes that benchmark, and reads the same tomorrow
+        journey = client_journey(folder, catalogue, as_of or Month(*profile.interview).first_day)
         if notes is None:
             notes = load_notes(folder.notes_path, catalogue)
     else:
-        profile, earlier = client, ()
+        profile, earlier, journey = client, (), None
     notes = notes or AuditorNotes()
     floor = check_floor(anonymity_floor, catalogue)
     ref = reference_for(benchmark, catalogue)
@@ -185,6 +192,7 @@ def analyse(client: ClientFolder | ClientProfile | str | Path, *, catalogue: Cat
     labels = evaluate(catalogue, profile.answers, benchmark_year=profile.benchmark_year,
                       earlier=last.answers if last else None,
                       earlier_year=last.benchmark_year if last else None,
+                      interview=profile.interview, earlier_interview=last.interview if last else None,
                       improvement_areas=notes.improvement_areas)
     evolution = None
     if last is not None:
@@ -196,4 +204,4 @@ def analyse(client: ClientFolder | ClientProfile | str | Path, *, catalogue: Cat
         evolution = replace(evolution, changes=protect_evolution(evolution.changes, per_group[primary]))
     return AuditResult(profile, earlier, resolved, primary, positions, dims, strengths, weaknesses,
                        labels, evolution, notes, catalogue, benchmark.version, benchmark.sha256, floor,
-                       disclosure)
+                       disclosure, journey)

@@ -63,6 +63,7 @@ class ProblemCode(str, enum.Enum):
     INCONSISTENT = "inconsistent"          # values disagree with each other (years, organisation age)
     OUT_OF_ORDER = "out_of_order"          # dates that must follow each other do not (label history)
     UNCHANGED = "unchanged"                # a prefilled questionnaire returned without a change (warning)
+    RENAMED_ID = "renamed_id"              # a former indicator id (catalogue old_ids), read as the new one (warning)
     # run parameters
     INVALID_PARAMETER = "invalid_parameter"
     REFUSED = "refused"                    # the anonymity floor or the disclosure rules refuse it

@@ -118,8 +118,14 @@ def _improved(catalogue: Catalogue, indicator: str, now: float | None, then: flo
 
 def evaluate(catalogue: Catalogue, answers: Mapping[str, float | None], *, benchmark_year: int,
              earlier: Mapping[str, float | None] | None = None, earlier_year: int | None = None,
+             interview: tuple[int, int] | None = None, earlier_interview: tuple[int, int] | None = None,
              improvement_areas: Sequence[str] = ()) -> LabelReadiness:
-    """Apply the label criteria to one questionnaire's answers."""
+    """Apply the label criteria to one questionnaire's answers.
+
+    The Silver timing compares the interview months (`interview`, `earlier_interview`, as
+    (year, month)); without them both audits count from the same month of their benchmark
+    year. The criterion's value is the gap in years (22 months = 1.83).
+    """
     rules = catalogue.labels
     rows = _rows("bronze", "minimum", rules.bronze.minimums, answers)
     rows += _rows("gold", "minimum", rules.gold.minimums, answers)
@@ -164,8 +170,12 @@ def evaluate(catalogue: Catalogue, answers: Mapping[str, float | None], *, bench
                         "target": None, "value": float(len(valid_areas)),
                         "passed": len(valid_areas) >= silver.improvement_areas,
                         "distance": float(max(silver.improvement_areas - len(valid_areas), 0)), "score": None})
-    gap = None if earlier_year is None else benchmark_year - earlier_year
-    gap_ok = gap is not None and silver.earlier_audit_gap_years.min <= gap <= silver.earlier_audit_gap_years.max
+    gap = None
+    if earlier_year is not None:
+        now, then = interview or (benchmark_year, 6), earlier_interview or (earlier_year, 6)
+        gap = ((now[0] - then[0]) * 12 + now[1] - then[1]) / 12
+    span = silver.earlier_audit_gap_years     # compared in whole months: 1.5 years = 18 months
+    gap_ok = gap is not None and round(span.min * 12) <= round(gap * 12) <= round(span.max * 12)
     silver_rows.append({"label": "silver", "part": "timing", "criterion": "silver_second_benchmark",
                         "indicator": None, "op": "in",
                         "threshold": float(silver.earlier_audit_gap_years.min),

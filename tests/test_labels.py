@@ -116,7 +116,12 @@ def test_silver_areas_must_be_quality_indicators(catalogue):
 
 def test_silver_needs_second_benchmark_in_window(catalogue):
     assert not _silver_case(catalogue, earlier_year=2021).verdicts["silver"].ready
-    assert _silver_case(catalogue, earlier_year=2025).verdicts["silver"].ready
+    # year-only audits count from the same month: one year apart is below the 1.5 years
+    assert not _silver_case(catalogue, earlier_year=2025).verdicts["silver"].ready
+    # with interview months the gap is exact: 18 and 24 months pass, 17 and 25 do not
+    for then, ready in (((2024, 9), True), ((2024, 3), True), ((2024, 10), False), ((2024, 2), False)):
+        case = _silver_case(catalogue, earlier_year=then[0], interview=(2026, 3), earlier_interview=then)
+        assert case.verdicts["silver"].ready is ready, then
     no_earlier = _silver_case(catalogue, earlier=None, earlier_year=None).verdicts["silver"]
     assert not no_earlier.ready and "silver_second_benchmark" in no_earlier.failed
 

@@ -52,7 +52,7 @@ from auditlib.intake.csv_reader import CSV_DELIMITERS, csv_profile_path
 from auditlib.intake.folder import load_client, summary_line
 from auditlib.intake.model import (
     EARLIEST_YEAR, EXPECTED_COUNTRY, FORMATS, NO, NON_ISO_CODES, NOT_ANSWERED, NOTES_FILES, OPTIONAL_PROFILE_KEYS,
-    ORG_AGE, PROFILE_KEYS, QUESTIONNAIRE_STEM, REQUIRED_PROFILE_KEYS, YES, ClientFolder, ClientProfile,
+    ORG_AGE, PREFILL_KEYS, PROFILE_KEYS, QUESTIONNAIRE_STEM, REQUIRED_PROFILE_KEYS, YES, ClientFolder, ClientProfile,
 )
 from auditlib.intake.questionnaire import read_questionnaire
 from auditlib.intake.raw import FORMULA_EXPECTED, SUGGEST_LIMIT, Formula
@@ -60,7 +60,7 @@ from auditlib.intake.values import expected_text, parse_answer
 
 __all__ = [
     "CSV_DELIMITERS", "EARLIEST_YEAR", "EXPECTED_COUNTRY", "FORMATS", "FORMULA_EXPECTED", "NO", "NON_ISO_CODES",
-    "NOT_ANSWERED", "NOTES_FILES", "OPTIONAL_PROFILE_KEYS", "ORG_AGE", "PROFILE_KEYS", "QUESTIONNAIRE_STEM",
+    "NOT_ANSWERED", "NOTES_FILES", "OPTIONAL_PROFILE_KEYS", "ORG_AGE", "PREFILL_KEYS", "PROFILE_KEYS", "QUESTIONNAIRE_STEM",
     "REQUIRED_PROFILE_KEYS", "SUGGEST_LIMIT", "YES", "ClientFolder", "ClientProfile", "Formula",
     "csv_profile_path", "expected_text", "load_client", "parse_answer", "read_questionnaire", "summary_line",
     "ANSWER_COLUMNS", "level_choices", "save_atomic", "write_template",

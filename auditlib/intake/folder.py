@@ -126,7 +126,8 @@ def load_client(path: str | Path, catalogue: Catalogue | None = None) -> ClientF
     notes = next((folder / n for n in NOTES_FILES if (folder / n).is_file()), None)
     return ClientFolder(client_id=client_id, path=folder, profile=current,
                         earlier=tuple(sorted(earlier, key=lambda e: e.benchmark_year)),
-                        notes_path=notes, labels=labels, warnings=prefill_warnings(current))
+                        notes_path=notes, labels=labels,
+                        warnings=prefill_warnings(current) + tuple(w for p in (*earlier, current) for w in p.warnings))
 
 
 def prefill_warnings(profile: ClientProfile) -> tuple[Problem, ...]:

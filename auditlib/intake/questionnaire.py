@@ -10,7 +10,7 @@ from auditlib import localnum
 from auditlib.errors import Problem, ProblemCode, QuestionnaireError
 from auditlib.intake import csv_reader, xlsx_reader, yaml_reader
 from auditlib.intake.model import (
-    EARLIEST_YEAR, EXPECTED_COUNTRY, FORMATS, ORG_AGE, REQUIRED_PROFILE_KEYS, ClientProfile, _this_year,
+    EARLIEST_YEAR, EXPECTED_COUNTRY, FORMATS, ORG_AGE, REQUIRED_PROFILE_KEYS, ClientProfile, Prefill, _this_year,
 )
 from auditlib.intake.raw import FORMULA_EXPECTED, Formula, _Bad, _blank, _Raw, _suggest
 from auditlib.intake.values import _country, _fmt, _plain_text, _text, _year, parse_answer
@@ -28,37 +28,43 @@ def _check_profile(raw: _Raw, catalogue: Catalogue, problems: list[Problem]) -> 
     for key in REQUIRED_PROFILE_KEYS:
         if raw.have_profile and key not in raw.profile:
             problems.append(Problem(raw.profile_file, raw.profile_missing.format(key=key),
-                                    f"missing profile key '{key}'", expected="this key with a value"))
+                                    f"missing profile key '{key}'", expected="this key with a value",
+                                    code=ProblemCode.MISSING_KEY))
     for key, entry in raw.profile.items():
         try:
             if isinstance(entry.value, Formula):
                 raise _Bad(f"cell {entry.value.cell}: a formula without a saved result (the value "
-                           "cannot be read)", FORMULA_EXPECTED)
+                           "cannot be read)", FORMULA_EXPECTED, ProblemCode.FORMULA)
             if _blank(entry.value):
                 if key in REQUIRED_PROFILE_KEYS:
-                    raise _Bad("no value", words_expected.get(key, f"the client's {key.replace('_', ' ')}"))
+                    raise _Bad("no value", words_expected.get(key, f"the client's {key.replace('_', ' ')}"),
+                               ProblemCode.MISSING_VALUE)
                 out[key] = None
             elif key in ("founding_year", "benchmark_year"):
                 out[key] = _year(entry.value)
+            elif key == "interview":
+                out[key] = _interview(entry.value)
             elif key == "country":
                 out[key] = _country(entry.value)
             elif key == "field":
                 field_id = catalogue.field_id(_text(entry.value))
                 if field_id is None:
                     raise _Bad("unknown technology field", "a field id or its English or Dutch name: "
-                               + ", ".join(catalogue.fields) + _suggest(_text(entry.value), catalogue.fields))
+                               + ", ".join(catalogue.fields) + _suggest(_text(entry.value), catalogue.fields),
+                               ProblemCode.UNKNOWN_VALUE)
                 out[key] = field_id
             else:
                 out[key] = _plain_text(_text(entry.value))
         except _Bad as bad:
             problems.append(Problem(entry.file, entry.place, bad.message, value=entry.value,
-                                    expected=bad.expected))
+                                    expected=bad.expected, code=bad.code))
     now = _this_year()
     founded, year = out.get("founding_year"), out.get("benchmark_year")
 
-    def reject(key: str, message: str, expected: str) -> None:
+    def reject(key: str, message: str, expected: str, code: ProblemCode = ProblemCode.OUT_OF_RANGE) -> None:
         entry = raw.profile[key]
-        problems.append(Problem(entry.file, entry.place, message, value=entry.value, expected=expected))
+        problems.append(Problem(entry.file, entry.place, message, value=entry.value, expected=expected,
+                                code=code))
         out.pop(key, None)
 
     if founded is not None:
@@ -74,8 +80,29 @@ def _check_profile(raw: _Raw, catalogue: Catalogue, problems: list[Problem]) -> 
     founded, year = out.get("founding_year"), out.get("benchmark_year")
     if founded is not None and year is not None and year < founded:
         reject("benchmark_year", "benchmark year before the founding year",
-               f"a year from the founding year ({founded}) on")
+               f"a year from the founding year ({founded}) on", ProblemCode.INCONSISTENT)
+    interview = out.get("interview")
+    if interview is not None and year is not None and interview[0] not in (year, year + 1):
+        reject("interview", "interview month not in (or just after) the benchmark year",
+               f"a month of {year} or {year + 1}, as YYYY-MM", ProblemCode.INCONSISTENT)
+    if bool(out.get("prefilled_from")) != bool(out.get("prefill_check")):
+        key = "prefill_check" if out.get("prefilled_from") else "prefilled_from"
+        place = raw.profile[key].place if key in raw.profile else raw.profile_missing.format(key=key)
+        problems.append(Problem(raw.profile_file, place, "prefill marker incomplete",
+                                expected="both prefilled_from and prefill_check as the template wrote them, "
+                                         "or neither", code=ProblemCode.MISSING_VALUE))
     return out
+
+
+def _interview(value: Any) -> tuple[int, int]:
+    """The interview month, 'YYYY-MM' (or a date cell) as (year, month)."""
+    from auditlib.journey import Month
+
+    try:
+        m = Month.parse(value)
+    except ValueError:
+        raise _Bad("not a month", "the interview month as YYYY-MM, e.g. 2025-05", ProblemCode.WRONG_TYPE) from None
+    return m.year, m.month
 
 
 def _check_answers(raw: _Raw, profile: Mapping[str, Any], catalogue: Catalogue,
@@ -90,13 +117,14 @@ def _check_answers(raw: _Raw, profile: Mapping[str, Any], catalogue: Catalogue,
                 continue
             problems.append(Problem(raw.answers_file, raw.answers_missing.format(key=ind.id),
                                     "no entry for this indicator", indicator=ind.id,
-                                    expected="an entry for every indicator (the answer may be blank)"))
+                                    expected="an entry for every indicator (the answer may be blank)",
+                                    code=ProblemCode.MISSING_KEY))
             continue
         try:
             answers[ind.id] = parse_answer(entry.value, ind, convention)
         except _Bad as bad:
             problems.append(Problem(entry.file, entry.place, bad.message, value=entry.value,
-                                    indicator=ind.id, expected=bad.expected))
+                                    indicator=ind.id, expected=bad.expected, code=bad.code))
     _check_org_age(raw, profile, catalogue, answers, problems)
     return answers
 
@@ -134,13 +162,15 @@ def _collect(path: Path, catalogue: Catalogue, client_id: str) -> tuple[ClientPr
     try:
         if not path.is_file():
             problems.append(Problem(file, "file", "the file does not exist",
-                                    expected="a questionnaire .xlsx, .yaml or .csv"))
+                                    expected="a questionnaire .xlsx, .yaml or .csv",
+                                    code=ProblemCode.FILE_MISSING))
             return None, problems
         kind = FORMATS.get(path.suffix.lower())
         if kind is None:
             hint = " (save an .xls workbook as .xlsx)" if path.suffix.lower() == ".xls" else ""
             problems.append(Problem(file, "file", f"unsupported file type '{path.suffix}'",
-                                    value=path.name, expected=".xlsx, .yaml or .csv" + hint))
+                                    value=path.name, expected=".xlsx, .yaml or .csv" + hint,
+                                    code=ProblemCode.WRONG_FILE_TYPE))
             return None, problems
         # looked up on the reader modules at call time (a test replaces one reader there)
         reader = {"xlsx": xlsx_reader._read_xlsx, "yaml": yaml_reader._read_yaml,
@@ -158,10 +188,16 @@ def _collect(path: Path, catalogue: Catalogue, client_id: str) -> tuple[ClientPr
             benchmark_year=profile["benchmark_year"], region=profile["region"],
             contact=profile["contact"], answers=answers, source=path,
             benchmark_id=profile.get("benchmark_id"),
+            interview_month=profile["interview"][1] if profile.get("interview") else None,
+            interview_year=profile["interview"][0] if profile.get("interview") else None,
+            prefill=Prefill(str(profile["prefilled_from"]), str(profile["prefill_check"]))
+            if profile.get("prefilled_from") and profile.get("prefill_check") else None,
+            warnings=tuple(raw.renamed),
         ), problems
     except Exception as exc:  # last resort: malformed input must never show a traceback
         problems.append(Problem(file, "file", f"could not be read ({type(exc).__name__}: {exc})",
-                                expected="a questionnaire in the documented format"))
+                                expected="a questionnaire in the documented format",
+                                code=ProblemCode.PARSE_ERROR))
         return None, problems
 
 

@@ -40,6 +40,7 @@ class _Raw:
     have_profile: bool = True    # False when the profile part could not be read at all:
     have_answers: bool = True    # then its keys are not reported one by one as missing
     number_style: str | None = None   # declared by the format (a ';' CSV is Dutch style)
+    renamed: list[Problem] = field(default_factory=list)   # former ids read as the new ones (warnings)
     number_why: str = ""
 
 
@@ -81,6 +82,12 @@ def _add_profile(raw: _Raw, key: Any, entry: _Entry, problems: list[Problem]) ->
 def _add_answer(raw: _Raw, key: Any, entry: _Entry, catalogue: Catalogue,
                 problems: list[Problem]) -> None:
     key = str(key).strip()
+    if key not in catalogue.by_id and catalogue.current_id(key):      # a former id (old_ids): map it
+        new = str(catalogue.current_id(key))
+        raw.renamed.append(Problem(entry.file, entry.place, f"former indicator id, read as '{new}'", value=key,
+                                   indicator=new, expected=f"the current id '{new}' (catalogue old_ids)",
+                                   code=ProblemCode.RENAMED_ID))
+        key = new
     if key not in catalogue.by_id:
         problems.append(Problem(entry.file, entry.place, "unknown indicator id", value=key,
                                 indicator=key, expected="an indicator id of the catalogue"

@@ -89,6 +89,7 @@ def scenario_result(result: AuditResult, answers, ref: Reference | None = None) 
     labels = result.labels if not (changed & feeds) else evaluate(
         cat, new_answers, benchmark_year=result.client.benchmark_year,
         earlier=last.answers if last else None, earlier_year=last.benchmark_year if last else None,
+        interview=result.client.interview, earlier_interview=last.interview if last else None,
         improvement_areas=result.notes.improvement_areas)
     profile = replace(result.client, answers=new_answers)
     return confine(replace(result, client=profile, positions=pos, labels=labels, evolution=None), changed)

@@ -1,0 +1,358 @@
+"""The label journey: a client's labels over the years, where it stands, and what comes next.
+
+Why a module of its own: the report, the portfolio, the overview notebook and `auditlib due`
+all answer the same questions ("which label holds now, until when, and when is the next step
+due?"), so they are answered once, here, by pure functions over the client's label history
+and an as-of date. The date is always passed in by the entry point (the CLI, the notebook,
+the batch); nothing here reads the clock, so a report or a test reads the same tomorrow.
+
+The rules come from the catalogue's `labels.yaml` (see `JourneyRules.from_catalogue`):
+
+- a label is valid `valid_years` from the month of the benchmark interview it rests on; it
+  *expires* in the month `valid_years` later (a Bronze from an interview in 2025-05 is valid
+  up to and including 2027-04-30 and expired from 2027-05-01 on);
+- a renewal of the same label whose interview falls in the `renewal_window_years` before the
+  expiry month extends the label from its old expiry; a renewal earlier than that starts a new
+  period from its own interview; one in the month of expiry or later comes after a lapse;
+- Silver needs a second benchmark `silver.earlier_audit_gap_years` after the first: its window
+  opens that minimum after the interview the Bronze rests on and closes at the maximum (both
+  months inclusive);
+- Silver and Gold are renewed (Gold reassessed) inside the renewal window before expiry.
+
+Months are whole calendar months (`Month`); a date is compared by its month, except that
+"expired" is decided on the day: from the first day of the expiry month.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Literal, Mapping, Sequence
+
+if TYPE_CHECKING:
+    from auditlib.catalogue import Catalogue
+    from auditlib.intake.model import ClientFolder
+
+LABELS = ("bronze", "silver", "gold")
+RANK = {lab: i for i, lab in enumerate(LABELS)}
+Step = Literal["first_benchmark", "silver_benchmark", "silver_or_gold", "gold_reassessment", "new_benchmark"]
+Status = Literal["none", "later", "due", "taken", "overdue", "expired"]
+STATUSES: tuple[str, ...] = ("expired", "overdue", "due", "taken", "later", "none")
+_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    """A calendar month (year, month); `str()` gives the ISO form 2027-05."""
+
+    year: int
+    month: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.month <= 12:
+            raise ValueError(f"month {self.month} is not 1-12")
+
+    @classmethod
+    def parse(cls, value: object) -> "Month":
+        """'2025-05' (or a date) as a Month; ValueError for anything else."""
+        if isinstance(value, _dt.datetime):
+            value = value.date()
+        if isinstance(value, _dt.date):
+            return cls(value.year, value.month)
+        match = _MONTH.fullmatch(str(value).strip())
+        if not match:
+            raise ValueError(f"{value!r} is not a month written as YYYY-MM")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def of(cls, day: _dt.date) -> "Month":
+        return cls(day.year, day.month)
+
+    def plus(self, months: int) -> "Month":
+        k = self.year * 12 + self.month - 1 + months
+        return Month(k // 12, k % 12 + 1)
+
+    def since(self, other: "Month") -> int:
+        """Whole months from `other` to this month."""
+        return (self.year - other.year) * 12 + self.month - other.month
+
+    @property
+    def first_day(self) -> _dt.date:
+        return _dt.date(self.year, self.month, 1)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+@dataclass(frozen=True)
+class JourneyRules:
+    """The timing rules of the labels, in months (from `labels.yaml`)."""
+
+    valid_months: Mapping[str, int]
+    renewal_window_months: int
+    silver_gap_months: tuple[int, int]          # second benchmark: min..max months after the first
+    gold_reassessment_months: tuple[int, int]   # the public rhythm, for the words only
+    improvement_areas: int
+
+    @classmethod
+    def from_catalogue(cls, catalogue: "Catalogue") -> "JourneyRules":
+        rules = catalogue.labels
+        gap = rules.silver.earlier_audit_gap_years
+        again = rules.gold.reassessment_years
+        return cls(valid_months={lab: _months(getattr(rules, lab).valid_years) for lab in LABELS},
+                   renewal_window_months=_months(rules.bronze.renewal_window_years),
+                   silver_gap_months=(_months(gap.min), _months(gap.max)),
+                   gold_reassessment_months=(_months(again.min), _months(again.max)),
+                   improvement_areas=rules.silver.improvement_areas)
+
+
+def _months(years: float) -> int:
+    return int(round(float(years) * 12))
+
+
+@dataclass(frozen=True)
+class Award:
+    """One label in the client's history: awarded in a month, resting on one benchmark."""
+
+    label: str
+    awarded: Month
+    benchmark_year: int          # the audit it rests on (its benchmark year)
+    interview: Month             # that audit's interview month
+
+
+@dataclass(frozen=True)
+class Period:
+    """A label's validity as it came out of the history."""
+
+    label: str
+    awarded: Month
+    benchmark_year: int
+    valid_from: Month            # the interview month it counts from
+    expires: Month               # the first month it is no longer valid
+    extended: bool = False       # a renewal inside the window: runs on from the old expiry
+
+    @property
+    def valid_until(self) -> Month:
+        """The last month the label is valid."""
+        return self.expires.plus(-1)
+
+    def active(self, day: _dt.date) -> bool:
+        return self.awarded.first_day <= day < self.expires.first_day
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One benchmark interview of the client (an audit of the folder)."""
+
+    year: int
+    interview: Month
+    month_recorded: bool = True  # False: a year-only file read with the default month
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of the timeline, oldest first."""
+
+    month: Month
+    kind: Literal["benchmark", "awarded", "renewed", "expired"]
+    label: str | None = None
+    until: Month | None = None   # for awarded/renewed: the last month it is valid
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What comes next, and its window (inclusive months; None = as soon as possible)."""
+
+    step: Step
+    label: str                   # the label the step leads to
+    opens: Month | None = None
+    closes: Month | None = None
+    taken: Benchmark | None = None   # a benchmark already held inside the window
+
+
+@dataclass(frozen=True)
+class Journey:
+    """A client's label journey as of one date."""
+
+    as_of: _dt.date
+    benchmarks: tuple[Benchmark, ...]
+    periods: tuple[Period, ...]
+    timeline: tuple[Event, ...]
+    current: Period | None       # the label valid on the as-of date
+    last: Period | None          # the most recent label (expired when current is None)
+    next_step: NextStep
+    status: Status
+    within_months: int
+
+    @property
+    def due_by(self) -> Month | None:
+        """The month by which the next step must be taken (the window's last month)."""
+        return self.next_step.closes
+
+
+def periods_of(awards: Sequence[Award], rules: JourneyRules) -> tuple[Period, ...]:
+    """The validity periods of a history of awards (sorted by award month).
+
+    A renewal of the same label whose interview falls inside the renewal window (from
+    `renewal_window_months` before the expiry month up to the month before it) extends the
+    earlier period from its old expiry; otherwise the new period counts from its own interview.
+    """
+    out: list[Period] = []
+    for a in sorted(awards, key=lambda a: (a.awarded, RANK.get(a.label, 0))):
+        valid = rules.valid_months[a.label]
+        same = next((p for p in reversed(out) if p.label == a.label), None)
+        if same is not None and same.expires.plus(-rules.renewal_window_months) <= a.interview < same.expires:
+            out.append(Period(a.label, a.awarded, a.benchmark_year, a.interview, same.expires.plus(valid), True))
+        else:
+            out.append(Period(a.label, a.awarded, a.benchmark_year, a.interview, a.interview.plus(valid)))
+    return tuple(out)
+
+
+def current_period(periods: Sequence[Period], as_of: _dt.date) -> Period | None:
+    """The label valid on the date: the highest of those active, the latest among equals."""
+    active = [p for p in periods if p.active(as_of)]
+    if not active:
+        return None
+    return max(active, key=lambda p: (RANK[p.label], p.awarded))
+
+
+def timeline(benchmarks: Sequence[Benchmark], periods: Sequence[Period], as_of: _dt.date) -> tuple[Event, ...]:
+    """Benchmarks, awards, renewals and expiries up to the as-of date, oldest first.
+
+    An expiry is listed only when no later period of the same or a higher label took over
+    before it (a Bronze superseded by Silver does not "expire" in the story).
+    """
+    events: list[Event] = [Event(b.interview, "benchmark") for b in benchmarks if b.interview.first_day <= as_of]
+    for i, p in enumerate(periods):
+        if p.awarded.first_day <= as_of:
+            events.append(Event(p.awarded, "renewed" if p.extended else "awarded", p.label, p.valid_until))
+        later = [q for q in periods[i + 1:] if RANK[q.label] >= RANK[p.label] and q.awarded <= p.expires]
+        if not later and p.expires.first_day <= as_of:
+            events.append(Event(p.expires, "expired", p.label))
+    order = {"benchmark": 0, "awarded": 1, "renewed": 1, "expired": 2}
+    return tuple(sorted(events, key=lambda e: (e.month, order[e.kind])))
+
+
+def next_step(periods: Sequence[Period], benchmarks: Sequence[Benchmark], rules: JourneyRules,
+              as_of: _dt.date) -> NextStep:
+    """The next step on the ladder and its window.
+
+    No label yet: a first benchmark (Bronze). A valid Bronze: the second benchmark for
+    Silver, in the window after the interview it rests on. A valid Silver: the Gold assessment
+    (or a Silver renewal), a valid Gold: its reassessment, both in the renewal window before
+    expiry. A lapsed label: a new benchmark as soon as possible.
+    """
+    current = current_period(periods, as_of)
+    if current is None:
+        step: Step = "new_benchmark" if periods else "first_benchmark"
+        since = max((p.expires for p in periods), default=None)
+        held = [b for b in benchmarks if b.interview.first_day <= as_of and (since is None or b.interview >= since)]
+        return NextStep(step, "bronze", taken=held[-1] if held else None)
+    if current.label == "bronze":
+        lo, hi = rules.silver_gap_months
+        opens, closes = current.valid_from.plus(lo), current.valid_from.plus(hi)
+        result = NextStep("silver_benchmark", "silver", opens, closes)
+    else:
+        opens = current.expires.plus(-rules.renewal_window_months)
+        closes = current.expires.plus(-1)
+        result = NextStep("silver_or_gold" if current.label == "silver" else "gold_reassessment", "gold",
+                          opens, closes)
+    taken = [b for b in benchmarks if result.opens is not None and result.closes is not None
+             and result.opens <= b.interview <= result.closes and b.interview.first_day <= as_of]
+    if taken:
+        result = NextStep(result.step, result.label, result.opens, result.closes, taken[-1])
+    return result
+
+
+def status_of(periods: Sequence[Period], step: NextStep, as_of: _dt.date, within_months: int) -> Status:
+    """expired (the last label lapsed), none (never a label), taken (a benchmark inside the
+    window already), overdue (the window has closed), due (it opens within `within_months` or
+    is open), later."""
+    if current_period(periods, as_of) is None:
+        return "expired" if periods else "none"
+    if step.taken is not None:
+        return "taken"
+    now = Month.of(as_of)
+    if step.closes is not None and now > step.closes:
+        return "overdue"
+    if step.opens is None or step.opens <= now.plus(within_months):
+        return "due"
+    return "later"
+
+
+def journey(awards: Sequence[Award], benchmarks: Sequence[Benchmark], rules: JourneyRules,
+            as_of: _dt.date, within_months: int = 6) -> Journey:
+    """The whole journey of one client as of a date (the date comes from the caller)."""
+    periods = periods_of(awards, rules)
+    bench = tuple(sorted(benchmarks, key=lambda b: b.interview))
+    step = next_step(periods, bench, rules, as_of)
+    shown = tuple(p for p in periods if p.awarded.first_day <= as_of)
+    return Journey(as_of=as_of, benchmarks=bench, periods=shown, timeline=timeline(bench, periods, as_of),
+                   current=current_period(periods, as_of), last=shown[-1] if shown else None,
+                   next_step=step, status=status_of(periods, step, as_of, within_months),
+                   within_months=within_months)
+
+
+def benchmarks_of(folder: "ClientFolder") -> tuple[Benchmark, ...]:
+    """Every audit of a client folder as a benchmark interview (earlier ones and the current)."""
+    return tuple(Benchmark(p.benchmark_year, Month(*p.interview), p.interview_month is not None)
+                 for p in (*folder.earlier, folder.profile))
+
+
+def awards_of(folder: "ClientFolder") -> tuple[Award, ...]:
+    """The folder's label history with each award's benchmark interview month."""
+    interview = {b.year: b.interview for b in benchmarks_of(folder)}
+    return tuple(Award(r.label, Month(*r.awarded), r.benchmark_year, interview[r.benchmark_year])
+                 for r in folder.labels)
+
+
+def client_journey(folder: "ClientFolder", catalogue: "Catalogue", as_of: _dt.date,
+                   within_months: int = 6) -> Journey:
+    """The journey of a loaded client folder as of a date (see `journey`)."""
+    return journey(awards_of(folder), benchmarks_of(folder), JourneyRules.from_catalogue(catalogue), as_of,
+                   within_months)
+
+
+@dataclass(frozen=True)
+class DueRow:
+    """One client in the due list."""
+
+    client_id: str
+    name: str
+    label: str | None            # the label valid now
+    expires: Month | None        # its expiry month (None without a valid label)
+    last_label: str | None       # the most recent label, valid or not
+    step: Step
+    step_label: str
+    opens: Month | None
+    closes: Month | None
+    status: Status
+
+
+def due_row(client_id: str, name: str, j: Journey) -> DueRow:
+    s = j.next_step
+    return DueRow(client_id, name, j.current.label if j.current else None,
+                  j.current.expires if j.current else None, j.last.label if j.last else None,
+                  s.step, s.label, s.opens, s.closes, j.status)
+
+
+def due_sort_key(row: DueRow) -> tuple:
+    """Soonest first: expired and overdue lead, then by the window's last month; no date last."""
+    urgency = {"expired": 0, "overdue": 1}.get(row.status, 2)
+    return (urgency, row.closes is None, row.closes or Month(9999, 12), row.client_id)
+
+
+def due_list(rows: Iterable[DueRow], *, only_due: bool = False) -> list[DueRow]:
+    """The rows sorted by due date; `only_due` keeps expired, overdue and due ones."""
+    out = sorted(rows, key=due_sort_key)
+    return [r for r in out if r.status in ("expired", "overdue", "due")] if only_due else out
+
+
+def parse_within(text: str) -> int:
+    """'6m' / '6' (months) or '1y' as a number of months; ValueError otherwise."""
+    match = re.fullmatch(r"\s*(\d{1,3})\s*([my]?)\s*", str(text).lower())
+    if not match:
+        raise ValueError(f"{text!r} is not a period such as 6m (months) or 1y (years)")
+    n = int(match.group(1))
+    return n * 12 if match.group(2) == "y" else n
