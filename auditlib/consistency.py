@@ -14,8 +14,8 @@ import math
 import re
 
 from auditlib.handles import STEPS, _reachable
-from auditlib.interpret import Interpretation, Statement, band_name, group_name, label_name, phrases, value_text
-from auditlib.present import band_id, shown_percentile as pct_int
+from auditlib.interpret import Interpretation, Statement, band_name, esc, group_name, label_name, phrases, value_text
+from auditlib.present import band_id, criterion_name, shown_percentile as pct_int
 
 
 def _close(a, b) -> bool:
@@ -109,7 +109,12 @@ class _Checker:
             passed = bool(self.criteria.loc[key, "passed"])
             if passed != c["passed"]:
                 problems.append(f"{where}: criterion {key} passed={c['passed']} but the result has {passed}")
-            self.phrase_in(st, self.ph.criterion(c["criterion"], label_name(self.cat, c["label"], self.lang),
+            name = c.get("name", "")       # the criterion's name in words; never its id (issue 15)
+            if name and name != esc(criterion_name(c["criterion"], self.cat, self.lang,
+                                                   self.criteria.loc[key, "indicator"]
+                                                   if isinstance(self.criteria.loc[key, "indicator"], str) else None)):
+                problems.append(f"{where}: criterion {key} is named '{name}', which is not its name")
+            self.phrase_in(st, self.ph.criterion(name, label_name(self.cat, c["label"], self.lang),
                                                  c["passed"]), where, problems)
 
         for lab in f.get("labels", []):

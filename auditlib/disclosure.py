@@ -47,14 +47,14 @@ REASONS: dict[str, dict[str, str]] = {
     "differencing_group": {
         "en": "not shown: this group differs from '{other}' by fewer than {floor} organisations, "
               "so together the two could reveal single organisations' answers",
-        "nl": "niet getoond: deze groep verschilt van '{other}' in minder dan {floor} organisaties, "
+        "nl": "niet getoond: deze groep verschilt van '{other}' met minder dan {floor} organisaties, "
               "zodat de twee samen antwoorden van afzonderlijke organisaties kunnen onthullen",
     },
     "differencing_indicator": {
         "en": "not shown: the organisations answering this indicator here differ from those in "
               "'{other}' by fewer than {floor}, so together the two could reveal single answers",
         "nl": "niet getoond: de organisaties die deze indicator hier beantwoorden verschillen van die "
-              "in '{other}' in minder dan {floor}, zodat de twee samen afzonderlijke antwoorden "
+              "in '{other}' met minder dan {floor}, zodat de twee samen afzonderlijke antwoorden "
               "kunnen onthullen",
     },
     "tail_quantile": {

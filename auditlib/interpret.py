@@ -95,6 +95,7 @@ def commentary_env(lang: str) -> Environment:
     env.filters["num"] = lambda x, decimals=None: present.number(x, lang, decimals)
     env.filters["gold"] = lambda x: present.gold_total(x, lang)
     env.filters["pct"] = lambda x: present.percentile_number(x, lang)
+    env.filters["plural"] = present.plural          # {{ n | plural("indicator", "indicators") }}
     return env
 
 
@@ -117,7 +118,7 @@ def value_text(ind: Indicator, value: float | None, lang: str) -> str:
         return str(ph.yes() if value >= 0.5 else ph.no())
     if ind.kind == "ordinal" and ind.levels and float(value).is_integer() and int(value) in ind.levels:
         return str(ph.level(esc(ind.levels[int(value)][lang]), int(value), int(ind.max)))
-    return str(ph.quantity(present.number(value, lang), esc(ind.unit[lang])))
+    return str(ph.quantity(present.number(value, lang), esc(present.unit(ind, value, lang))))
 
 
 def band_name(catalogue: Catalogue, band: str, lang: str) -> str:
@@ -300,14 +301,15 @@ class _Writer:
                 open_.append({"criterion": row["criterion"], "label": label, "passed": False,
                               "label_name": label_name(self.cat, label, self.lang), "part": row["part"],
                               "name": self.name(ind) if ind else "",
-                              "part_text": esc(present.criterion_name(row["criterion"], self.cat, self.lang)),
+                              "part_text": esc(present.criterion_name(row["criterion"], self.cat, self.lang, ind)),
                               "value": self.value(ind, row["value"]) if ind else "",
                               "threshold": self.value(ind, row["threshold"]) if ind else ""})
             gold = self.cat.labels.gold
             quality_open = int(((crit["label"] == "gold") & (crit["part"] == "quality") & ~crit["passed"]).sum())
             out.append(self.say("label.j2", "overall",
                                 {"labels": [{"label": label, "ready": verdict.ready}],
-                                 "criteria": [{k: o[k] for k in ("criterion", "label", "passed")} for o in open_]},
+                                 "criteria": [{"criterion": o["criterion"], "label": o["label"], "passed": o["passed"],
+                                               "name": o["part_text"]} for o in open_]},
                                 label={"id": label, "name": label_name(self.cat, label, self.lang),
                                        "ready": verdict.ready, "passed": verdict.passed, "total": verdict.total,
                                        "score": verdict.total_score if verdict.total_score is not None else 0.0,
@@ -459,8 +461,10 @@ class _Writer:
                                  "threshold": self.value(ind.id, thr)})
             if near:
                 out.append(self.say("criterion_near.j2", anchor,
-                                    {"criteria": [{k: n[k] for k in ("criterion", "label", "passed")} for n in near]},
-                                    name=self.name(ind.id), value=self.value(ind.id, value), crits=near,
+                                    {"criteria": [{"criterion": n["criterion"], "label": n["label"],
+                                                   "passed": n["passed"], "name": ""} for n in near]},
+                                    name=self.name(ind.id), value=self.value(ind.id, value),
+                                    crits=list({(n["label"], n["passed"], n["threshold"]): n for n in near}.values()),
                                     any_open=any(not n["passed"] for n in near)))
         return out
 

@@ -104,17 +104,18 @@ def built_in_spec(key: str, client, catalogue: Catalogue) -> GroupSpec:
         return GroupSpec("all", {}, "all organisations", "alle organisaties")
     if key == "field":
         return GroupSpec("field", {"field": client.field},
-                         f"same field: {field_name.en if field_name else client.field}",
-                         f"zelfde veld: {field_name.nl if field_name else client.field}")
+                         f"organisations in the same field: {field_name.en if field_name else client.field}",
+                         f"organisaties in hetzelfde veld: {field_name.nl if field_name else client.field}")
     if key == "country":
         return GroupSpec("country", {"country": client.country},
-                         f"same country: {client.country}", f"zelfde land: {client.country}")
+                         f"organisations from the same country: {client.country}",
+                         f"organisaties uit hetzelfde land: {client.country}")
     if key == "eu":
-        return GroupSpec("eu", {"eu": True}, "EU member states", "EU-lidstaten")
+        return GroupSpec("eu", {"eu": True}, "organisations from EU member states", "organisaties uit EU-lidstaten")
     if key == "age_band":
         return GroupSpec("age_band", {"age_band": band_id},
-                         f"same age band: {band.name.en if band else band_id}",
-                         f"zelfde leeftijdsklasse: {band.name.nl if band else band_id}")
+                         f"organisations of the same age band: {band.name.en if band else band_id}",
+                         f"organisaties uit dezelfde leeftijdsklasse: {band.name.nl if band else band_id}")
     if key == "gold":
         return GroupSpec("gold", {"label": "gold"}, "Gold-labelled organisations",
                          "organisaties met een Gouden label")

@@ -188,13 +188,35 @@ def value(ind, x: Any, lang: str) -> str:
     return number(x, lang)
 
 
+def plural(n: Any, one: str, many: str) -> str:
+    """`one` after a figure that reads 1, else `many` ("1 year", "2 years", "1,5 jaar").
+
+    The one place the singular is chosen: a figure shown as "1" (after the one rounding rule)
+    takes the singular, every other figure (0, 1.5, 2, a dash) the plural.
+    """
+    if isinstance(n, str):
+        return one if n.strip() == "1" else many
+    if _missing(n):
+        return many
+    return one if abs(float(n) - 1) < EPSILON else many
+
+
+def unit(ind, x: Any, lang: str) -> str:
+    """The indicator's unit as it reads after the value `x`: its singular after 1 (catalogue `unit_one`)."""
+    if ind is None or not getattr(ind, "unit", None):
+        return ""
+    one = getattr(ind, "unit_one", None)
+    many = ind.unit[lang]
+    shown = number(x, lang) if not _missing(x) else DASH
+    return plural(shown, one[lang], many) if one is not None else many
+
+
 def value_with_unit(ind, x: Any, lang: str) -> str:
     """The value followed by the indicator's unit where the value does not carry it."""
     text = value(ind, x, lang)
     if text == DASH or ind is None or ind.kind in ("yes_no", "share"):
         return text
-    unit = ind.unit[lang] if getattr(ind, "unit", None) else ""
-    return f"{text} {unit}".strip()
+    return f"{text} {unit(ind, x, lang)}".strip()
 
 
 def date(d: Any, lang: str) -> str:

@@ -49,7 +49,7 @@ def test_gold_like_client_is_gold_ready(results):
 def test_young_client_is_in_the_young_age_band(results, catalogue):
     result = results["pt-tejo-biotech"]
     assert catalogue.age_band(result.client.age) == "young"
-    assert result.group("age_band").name_en.startswith("same age band: young")
+    assert result.group("age_band").name_en.startswith("organisations of the same age band: young")
 
 
 def test_incomplete_client_has_uncovered_indicators(results):

@@ -323,7 +323,7 @@ def test_terminal_and_commentary_name_the_disclosure_rule_not_the_floor(catalogu
     line = next(x for x in score_summary(result).splitlines() if x.strip().startswith("ltyoung"))
     assert "n: -" in line and "differs from 'ltall' by fewer than 10" in line and "n<10" not in line
     for lang, words in (("en", "not shown: it differs from another group"),
-                        ("nl", "niet getoond: verschilt van een andere groep")):
+                        ("nl", "niet getoond: deze groep verschilt van een andere groep")):
         text = interpret(result, lang).to_text()
         assert words in text
 
@@ -357,7 +357,7 @@ def test_report_names_the_refusal_not_the_floor(catalogue):
     view = ReportView(validate_parameters({"client_id": "is-nordurljos-tourism", "lang": "nl"}))
     text = lambda frag: re.sub(r"\s+", " ", html.unescape(re.sub("<[^>]+>", " ", frag._repr_html_())))  # noqa: E731
     groups = text(view.peer_groups())
-    assert "niet getoond: deze groep verschilt van 'zelfde veld: Sport, vrije tijd en toerisme'" in groups
+    assert "niet getoond: deze groep verschilt van 'organisaties in hetzelfde veld: Sport, vrije tijd en toerisme'" in groups
     assert "EU-lidstaten: minder dan 10 organisaties" not in groups      # not the floor's wording
     assert "1.081" not in groups and "1.080" not in groups               # nor its size
     assert "P10 en P90 worden getoond vanaf 21 antwoorden" in text(view.appendix())

@@ -54,7 +54,7 @@ def test_young_organisation_reads_budget_team_members_against_age_band(catalogue
                                           "indicator:committed_members"}
     budget = next(st for st in extra if st.anchor == "indicator:total_budget")
     assert {p["group"] for p in budget.facts["positions"]} == {"age_band", "field"}
-    assert "smaller budget and team" in budget.text and "same age band: young (0-4 years)" in budget.text
+    assert "smaller budget and team" in budget.text and "organisations of the same age band: young (0-4 years)" in budget.text
     # it sits in the dimension section of its indicator
     assert budget in young.section("dimension:financing").statements
     older = interpret(run(catalogue, synthetic_db, founding_year=2010, total_budget=80))
@@ -149,7 +149,8 @@ def test_strengths_weaknesses_and_near_threshold(catalogue, synthetic_db):
     assert "is a point to work on" in ind["indicator:events_per_year"].text
     near = [st for st in statements(interp, "criterion_near") if st.anchor == "indicator:committed_members"]
     assert near and {c["criterion"] for c in near[0].facts["criteria"]} == {"gold_min_members", "q01"}
-    assert "criterion q01 (Gold) is met" in near[0].text
+    assert near[0].text.count("the Gold criterion is met at 30 participants") == 1   # two criteria, one phrase
+    assert "q01" not in near[0].text and "gold_min_members" not in near[0].text
 
 
 def test_sections_order_and_evolution_section(catalogue, synthetic_db):
@@ -281,8 +282,16 @@ def test_consistency_catches_a_wrong_criterion_and_label(catalogue, synthetic_db
     result = run(catalogue, synthetic_db, committed_members=31)
     interp = interpret(result, "nl")
     near = next(st for st in statements(interp, "criterion_near") if st.anchor == "indicator:committed_members")
-    near.text = near.text.replace("criterium q01 (Goud) is gehaald", "criterium q01 (Goud) is nog niet gehaald")
-    assert any("q01" in p for p in check_consistency(interp, result))
+    assert "het criterium voor Goud is gehaald" in near.text and "q01" not in near.text   # no criterion id
+    near.text = near.text.replace("het criterium voor Goud is gehaald", "het criterium voor Goud is nog niet gehaald")
+    assert any("does not say 'het criterium voor Goud is gehaald'" in p for p in check_consistency(interp, result))
+    # an open criterion is named in words; a name that is not the criterion's is caught
+    interp = interpret(result, "nl")
+    with_open = next(st for st in statements(interp, "label") if st.facts["criteria"])
+    fact = with_open.facts["criteria"][0]
+    assert fact["name"] and f"‘{fact['name']}’" in with_open.text and fact["criterion"] not in with_open.text
+    fact["name"] = "iets anders"
+    assert any("which is not its name" in p for p in check_consistency(interp, result))
     interp = interpret(result, "nl")
     label = statements(interp, "label")[0]
     label.facts["labels"][0]["ready"] = not label.facts["labels"][0]["ready"]

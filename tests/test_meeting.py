@@ -79,7 +79,7 @@ def test_switching_the_peer_group_redraws_the_profile(app):
     prof = app.s.result.profile_in("country").set_index("dimension")
     d = app.s.catalogue.dimensions[0]
     assert row_of(app.overview_html.value, d.name["en"])[1] == present.dimension_score(prof.at[d.id, "score"], "en")
-    assert "same country" in app.overview_html.value
+    assert "organisations from the same country" in app.overview_html.value
 
 
 def test_drill_down_indicator_shows_every_group_spread_target_and_criterion(app):

@@ -219,7 +219,7 @@ class ReportView(LaterSections):
             for ind in self.catalogue.in_dimension(d.id):
                 value = c.answers.get(ind.id)
                 name = ind.name[self.lang] + ("" if ind.scored else " *")
-                unit = "" if ind.kind in ("yes_no", "share") else ind.unit[self.lang]
+                unit = "" if ind.kind in ("yes_no", "share") else present.unit(ind, value, self.lang)
                 rows.append({"cells": [(name, ""), (present.value(ind, value, self.lang) if value is not None
                                                     else w["status"]["not_answered"],
                                                     "num" if value is not None else "num muted"),
