@@ -70,21 +70,34 @@ def cmd_template(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from auditlib.intake import load_client, summary_line
-    from auditlib.notes import load_notes
+    """Ready to run: everything `run` reads, for the chosen catalogue, benchmark and clients.
 
-    catalogue = _catalogue(args)
-    status = 0
-    for path in _client_paths(args, args.clients):
-        try:
-            folder = load_client(path, catalogue)
-            if folder.notes_path is not None:      # the report reads them too: refuse them here first
-                load_notes(folder.notes_path, catalogue)
-            _out(summary_line(folder))
-        except InputError as exc:
-            _err(exc.render())
-            status = 1
-    return status
+    Exit 0 means `run` will not fail on input; every problem of every file is listed at once.
+    """
+    from auditlib.errors import QuestionnaireError
+    from auditlib.intake import summary_line
+    from auditlib.preflight import PreflightError, check
+
+    settings = _settings(args)
+    ready = check(settings.catalogue_dir, settings.benchmark_path, _client_paths(args, args.clients),
+                  groups=args.group, floor=args.floor, exclude_id=args.exclude_id, earlier=getattr(args, "earlier", None),
+                  langs=("en", "nl"))
+    if ready.shared:
+        n = len(ready.shared)
+        _err(PreflightError(ready.shared, summary=f"{n} problem{'s' if n != 1 else ''} in the catalogue or "
+                                                  "benchmark").render())
+        if ready.catalogue is None:
+            _err("the clients were not checked: their questionnaires are read against the catalogue")
+    for c in ready.clients:
+        for warning in c.warnings:
+            _err(f"note: {warning}")
+        if c.ready and c.folder is not None:
+            _out(summary_line(c.folder))
+        else:
+            n = len(c.problems)
+            _err(QuestionnaireError(c.problems, summary=f"client '{c.client_id}' ({c.path}): {n} "
+                                                        f"problem{'s' if n != 1 else ''}").render())
+    return 0 if ready.ready else 1
 
 
 def _analyse(args, path: Path, catalogue, benchmark):
@@ -157,6 +170,7 @@ def cmd_run(args) -> int:
     reserved = reserved_name_problem(Path(args.client).name)
     if reserved:
         raise AuditError(reserved)
+    _require_shared(settings)                    # catalogue and benchmark: the full list, before anything runs
     if args.exclude_id:
         _check_exclusion(args, _client_paths(args, [args.client])[0])
         extra["exclude_id"] = args.exclude_id
@@ -173,6 +187,13 @@ def cmd_run(args) -> int:
     files = ", ".join(sorted(p.name for p in outcome.out_dir.iterdir()))
     _out(f"{outcome.client_id}: report written to {outcome.out_dir} ({files}) in {outcome.seconds:.1f} s")
     return 0
+
+
+def _require_shared(settings) -> None:
+    """Stop with every catalogue and benchmark problem before any report starts (exit 1)."""
+    from auditlib.preflight import require_shared
+
+    require_shared(settings.catalogue_dir, settings.benchmark_path)
 
 
 def _check_timeout(seconds: float | None) -> None:
@@ -196,6 +217,7 @@ def cmd_batch(args) -> int:
         raise AuditError("--workers must be at least 1")
     if args.timeout is not None:
         _check_timeout(args.timeout)
+    _require_shared(settings)                    # catalogue and benchmark: once, before any client starts
     paths = client_folders(args.client_names, folder=args.folder, clients_dir=settings.clients_dir)
     extra = None
     if args.exclude_id:
@@ -300,8 +322,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["en", "nl"], default="en")
     p.set_defaults(func=cmd_template)
 
-    p = sub.add_parser("validate", parents=[common], help="validate client questionnaires")
+    p = sub.add_parser("validate", parents=[common, analysis],
+                       help="check everything `run` reads (catalogue, benchmark, questionnaires, earlier "
+                            "audits, notes); exit 0 means ready to run")
     p.add_argument("clients", nargs="*", help="client folders or ids (default: every client)")
+    p.add_argument("--earlier", help="the earlier audit `run --earlier` will compare with (a year)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("score", parents=[common, analysis], help="print positions, profile and label readiness")
