@@ -49,6 +49,7 @@ class AuditorNotes:
     notes: tuple[Note, ...] = ()
     improvement_areas: tuple[str, ...] = ()
     path: Path | None = None
+    warnings: tuple[Problem, ...] = ()      # former indicator ids read as the new ones (catalogue old_ids)
 
     def for_anchor(self, anchor: str) -> list[Note]:
         return [n for n in self.notes if n.anchor == anchor]
@@ -72,6 +73,23 @@ def _check_anchor(anchor: str, catalogue: Catalogue, path: Path, place: str, pro
         problems.append(Problem(str(path), place, "unknown indicator in anchor", value=anchor,
                                 expected="an indicator id of the catalogue", indicator=m.group(3),
                                 code=ProblemCode.UNKNOWN_ID))
+
+
+def _map_id(indicator: str, catalogue: Catalogue, path: Path, place: str, warnings: list[Problem]) -> str:
+    """A former indicator id (catalogue old_ids) read as the current one, with a warning saying so."""
+    new = catalogue.current_id(indicator)
+    if new is None or new == indicator:
+        return indicator
+    warnings.append(Problem(str(path), place, f"former indicator id, read as '{new}'", value=indicator,
+                            indicator=new, expected=f"the current id '{new}' (catalogue old_ids)",
+                            code=ProblemCode.RENAMED_ID))
+    return new
+
+
+def _map_anchor(anchor: str, catalogue: Catalogue, path: Path, place: str, warnings: list[Problem]) -> str:
+    if anchor.startswith("indicator:"):
+        return "indicator:" + _map_id(anchor.split(":", 1)[1], catalogue, path, place, warnings)
+    return anchor
 
 
 def _parse_markdown(text: str) -> dict:
@@ -121,16 +139,18 @@ def load_notes(path: str | Path | None, catalogue: Catalogue) -> AuditorNotes:
                                 expected="'notes', 'improvement_areas' or 'language'",
                                 code=ProblemCode.UNKNOWN_KEY))
     notes = []
+    warnings: list[Problem] = []
     for n, item in enumerate(data.get("notes") or []):
         place = f"key notes.{n}"
         if not isinstance(item, dict) or "anchor" not in item or "text" not in item:
             problems.append(Problem(str(path), place, "a note needs an anchor and a text", value=item,
                                     expected="{anchor: ..., text: ...}", code=ProblemCode.STRUCTURE))
             continue
-        anchor = _normalise(item["anchor"])
+        anchor = _map_anchor(_normalise(item["anchor"]), catalogue, path, place, warnings)
         _check_anchor(anchor, catalogue, path, place, problems)
         notes.append(Note(anchor, str(item["text"]).strip()))
     areas = [str(a).strip() for a in (data.get("improvement_areas") or [])]
+    areas = [_map_id(a, catalogue, path, f"key improvement_areas.{n}", warnings) for n, a in enumerate(areas)]
     for n, area in enumerate(areas):
         if area not in catalogue.by_id:
             problems.append(Problem(str(path), f"key improvement_areas.{n}", "unknown indicator", value=area,
@@ -138,7 +158,7 @@ def load_notes(path: str | Path | None, catalogue: Catalogue) -> AuditorNotes:
                                     code=ProblemCode.UNKNOWN_ID))
     if problems:
         raise NotesError(problems)
-    return AuditorNotes(tuple(notes), tuple(areas), path)
+    return AuditorNotes(tuple(notes), tuple(areas), path, tuple(warnings))
 
 
 def save_notes(notes: AuditorNotes, path: str | Path) -> Path:
