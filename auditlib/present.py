@@ -250,17 +250,36 @@ fmt_value = value
 
 # --- the label ladder ---------------------------------------------------------------------------
 
-def silver_gap(catalogue) -> dict:
-    """The Silver timing rule's bounds, as the words state them (benchmark years apart)."""
-    gap = catalogue.labels.silver.earlier_audit_gap_years
-    return {"gap_min": gap.min, "gap_max": gap.max}
+def silver_gap(catalogue, lang: str = "en") -> dict:
+    """Every figure of the label rules a sentence states, from labels.yaml only (never a literal).
+
+    gap_min, gap_max, gap_years   the Silver timing ('1.5' / '1,5' to '2' 'years' / 'jaar')
+    areas, areas_text             the number of Silver improvement areas ('2', '2 improvement areas')
+    improved_text                 how many must have improved ('every improvement area', 'at least 2 of ...')
+    quality_total, gold_min       the Gold quality criteria count and minimum total score
+    default_month                 the month a year-only audit counts as interviewed
+    """
+    from auditlib.intake.model import DEFAULT_INTERVIEW_MONTH
+
+    silver = catalogue.labels.silver
+    gap = silver.earlier_audit_gap_years
+    sw = words(lang)["silver_words"]
+    n_areas, n_improved = silver.improvement_areas, silver.min_areas_improved
+    areas_text = f"{number(n_areas, lang)} {plural(n_areas, *sw['area'])}"
+    improved = sw["improved_all"] if n_improved >= n_areas else sw["improved"].format(n=number(n_improved, lang))
+    return {"gap_min": number(gap.min, lang), "gap_max": number(gap.max, lang),
+            "gap_years": plural(number(gap.max, lang), *sw["year"]),
+            "areas": number(n_areas, lang), "areas_text": areas_text, "improved_text": improved,
+            "quality_total": number(len(catalogue.labels.gold.quality), lang),
+            "gold_min": number(catalogue.labels.gold.total_score_min, lang),
+            "default_month": MONTHS[lang][DEFAULT_INTERVIEW_MONTH - 1]}
 
 
 def criterion_name(cid: str, catalogue, lang: str, indicator: str | None = None) -> str:
     """What a label criterion asks for, in words (a Silver part, or the indicator's name)."""
     w = words(lang)
     if cid in w.get("criteria", {}):
-        return w["criteria"][cid].format(**silver_gap(catalogue))
+        return w["criteria"][cid].format(**silver_gap(catalogue, lang))
     if indicator and indicator in catalogue.by_id:
         return catalogue.indicator(indicator).name[lang]
     return cid

@@ -226,7 +226,7 @@ class MeetingApp:
         self.wi_intro.value = f"<p>{render.E(t(lang, 'whatif_intro'))}</p>"
         self.sc_report_label.value = f"<p>{render.E(t(lang, 'scenario_in_report'))}:</p>"
         self.areas_label.value = (f"<h4>{render.E(t(lang, 'areas'))}</h4>"
-                                  f"<p class='muted'>{render.E(t(lang, 'areas_hint'))}</p>")
+                                  f"<p class='muted'>{render.E(t(lang, 'areas_hint').format(**present.silver_gap(cat, lang)))}</p>")
         self._set_options(self.dim_select, [(d.name[lang], d.id) for d in cat.dimensions])
         dims_ind = [(i.name[lang], i.id) for i in cat.in_dimension(self.dim_select.value)]
         self._set_options(self.ind_select, dims_ind)

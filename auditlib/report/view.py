@@ -364,10 +364,10 @@ class ReportView(LaterSections):
         w = self.w
         text = w["method"].format(floor=self.result.anonymity_floor)
         rules = " ".join(s[0].upper() + s[1:] + "." for s in Rules(self.result.anonymity_floor).notes(self.lang))
-        gap = present.silver_gap(self.catalogue)
-        figures = w["method_figures"].format(
-            strength=present.number(STRENGTH_MIN, self.lang), weakness=present.number(WEAKNESS_BELOW, self.lang),
-            gold_min=present.number(self.catalogue.labels.gold.total_score_min, self.lang), **gap)
+        gap = present.silver_gap(self.catalogue, self.lang)
+        figures = w["method_figures"].format(**{
+            **gap, "strength": present.number(STRENGTH_MIN, self.lang),
+            "weakness": present.number(WEAKNESS_BELOW, self.lang)})
         html = _fragments().heading(w["appendix"], "appendix") + \
             _fragments().heading(w["method_title"], "method", 3, "sub") + \
             _fragments().paragraphs([text, figures, rules])

@@ -36,8 +36,8 @@ class LaterSections:
                                     else "", "num"),
                                    ("; ".join(step["blockers"]), "")]})
         html = (_fragments().heading(w["labels"], "labels")
-                + _fragments().block("", "", w["labels_intro"].format(gold_min=present.number(gold_min, self.lang),
-                                                                   **present.silver_gap(self.catalogue)), head, rows))
+                + _fragments().block("", "", w["labels_intro"].format(**{**present.silver_gap(self.catalogue, self.lang),
+                                                                      "gold_min": present.number(gold_min, self.lang)}), head, rows))
         return Fragment(html, self.label_text())
 
     def label_criteria(self) -> Fragment:
@@ -184,6 +184,7 @@ class LaterSections:
         if len(frame) > len(rows):
             key = "handles_more" if self.params.excel else "handles_more_hidden"
             notes.append(w[key].format(n=len(frame) - len(rows)))
-        html += _fragments().block("", "", w["handles_intro"], head, rows, notes)
+        html += _fragments().block("", "", w["handles_intro"].format(**present.silver_gap(self.catalogue, self.lang)),
+                                   head, rows, notes)
         return Fragment(html, f"{len(rows)} handles")
 
