@@ -265,7 +265,9 @@ def generate(n: int = DEFAULT_N, seed: int = DEFAULT_SEED, catalogue_dir: Path |
     labels = _labels(c)
     inds = {i["id"]: i for i in cat["indicators"]}
     known = _known(c)
-    values = {i: (known[i] if i in known else _generic(c, inds[i])).astype(float) for i in inds}
+    # a renamed indicator (catalogue old_ids) keeps the model of its former id
+    model = {i: next((k for k in (i, *inds[i].get("old_ids", [])) if k in known), None) for i in inds}
+    values = {i: (known[model[i]] if model[i] else _generic(c, inds[i])).astype(float) for i in inds}
     for i, ind in inds.items():
         values[i] = np.clip(np.round(values[i], _decimals(ind)), ind["min"], ind["max"])
 
