@@ -1,4 +1,4 @@
-"""The `auditlib` command line: template, validate, score, interpret, run, batch, demo.
+"""The `auditlib` command line: template, validate, score, interpret, run, batch, meeting, open, demo.
 
 User mistakes end in a clear message and a non-zero exit code, never a traceback.
 """
@@ -164,7 +164,8 @@ def cmd_run(args) -> int:
 
     settings = _settings(args)
     extra = {k: v for k, v in (("engagement_id", args.engagement), ("engagement_date", args.date),
-                               ("earlier_audit", args.earlier), ("benchmark", args.benchmark)) if v}
+                               ("earlier_audit", args.earlier), ("benchmark", args.benchmark),
+                               ("anonymity_floor", args.floor)) if v}
     client = Path(args.client) if Path(args.client).is_dir() else args.client   # a folder, or an id
     _check_timeout(args.timeout)
     reserved = reserved_name_problem(Path(args.client).name)
@@ -187,6 +188,29 @@ def cmd_run(args) -> int:
     files = ", ".join(sorted(p.name for p in outcome.out_dir.iterdir()))
     _out(f"{outcome.client_id}: report written to {outcome.out_dir} ({files}) in {outcome.seconds:.1f} s")
     return 0
+
+
+def cmd_finalise(args) -> int:
+    """A reviewed report re-rendered from its edited notebook (auditlib.review.finalise)."""
+    from auditlib.review import finalise
+
+    folder = Path(args.folder)
+    outputs = folder.resolve().parent.parent
+    with outputs_lock(outputs) if outputs.is_dir() else _no_lock():   # no run or batch writing there meanwhile
+        outcome = finalise(folder, accept=args.accept or ())
+    counts = {k: sum(c.change == k for c in outcome.changes) for k in ("edited", "added", "deleted")}
+    _out(f"{folder}: reviewed; {', '.join(f'{v} {k}' for k, v in counts.items())} passage(s); "
+         f"{len(outcome.accepted)} accepted contradiction(s); rewrote {', '.join(outcome.files) or 'nothing'} "
+         f"and manifest.json" + (f"; edits kept in {outcome.commentary}" if outcome.commentary else ""))
+    return 0
+
+
+class _no_lock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        return False
 
 
 def _require_shared(settings) -> None:
@@ -219,13 +243,19 @@ def cmd_batch(args) -> int:
         _check_timeout(args.timeout)
     _require_shared(settings)                    # catalogue and benchmark: once, before any client starts
     paths = client_folders(args.client_names, folder=args.folder, clients_dir=settings.clients_dir)
-    extra = None
+    extra = {k: v for k, v in (("engagement_id", getattr(args, "engagement", None)),
+                               ("engagement_date", getattr(args, "date", None)),
+                               ("anonymity_floor", getattr(args, "floor", None))) if v}
     if args.exclude_id:
         if len(paths) != 1:
             raise AuditError("--exclude-id names one client's own record: give exactly one client, or set "
                              "benchmark_id in each client's questionnaire profile")
         _check_exclusion(args, Path(paths[0]))
-        extra = {"exclude_id": args.exclude_id}
+        extra["exclude_id"] = args.exclude_id
+    if extra or getattr(args, "group", None):        # the caller's mistakes, before any client starts
+        from auditlib.report import validate_parameters
+
+        validate_parameters({"peer_groups": list(args.group or []), **extra}, check_client=False)
     if args.folder:
         from dataclasses import replace
 
@@ -233,7 +263,7 @@ def cmd_batch(args) -> int:
     result = run_batch(paths, settings=settings, workers=args.workers or os.cpu_count(),
                        cell_timeout=args.timeout or 600, lang=args.lang, formats=formats,
                        outputs_dir=settings.outputs_dir, changed_only=args.changed_only,
-                       extra_parameters=extra, **_executor(getattr(args, "scheduler", None)))
+                       groups=getattr(args, "group", None) or None, extra_parameters=extra or None, **_executor(getattr(args, "scheduler", None)))
     print(summary_table(result.results))
     if result.index is not None:
         print(f"portfolio: {result.index}")
@@ -286,6 +316,30 @@ def cmd_meeting(args) -> int:
     return 0
 
 
+def cmd_open(args) -> int:
+    """The client's report notebook as a copy in the outputs folder, opened in JupyterLab."""
+    import subprocess
+
+    from auditlib.workspace import lab_command, open_workspace
+
+    settings = _settings(args)
+    path = _client_paths(args, [args.client])[0]
+    if not path.is_dir():
+        raise AuditError(f"no client '{args.client}' in {settings.clients_dir}")
+    ws = open_workspace(path, settings=settings, lang=args.lang, engagement=args.engagement,
+                        outputs_dir=settings.outputs_dir, fresh=args.fresh)
+    _out(f"{'wrote' if ws.written else 'kept your'} workspace notebook {ws.notebook}"
+         + ("" if ws.written else " (--fresh starts it over)"))
+    if args.write_only:
+        return 0
+    cmd = lab_command(ws.notebook, browser=not args.no_browser)
+    print(f"starting JupyterLab on it (Ctrl-C stops it): {' '.join(cmd[1:])}", flush=True)
+    try:
+        return subprocess.call(cmd, cwd=ws.notebook.parent)
+    except KeyboardInterrupt:
+        return 0
+
+
 def cmd_demo(args) -> int:
     """The main job on the bundled example clients: validate, score, then every report."""
     args.clients, args.group, args.floor, args.exclude_id = [], None, None, None
@@ -296,7 +350,20 @@ def cmd_demo(args) -> int:
     print("Writing every example client's report (auditlib batch):")
     args.client_names, args.folder, args.workers, args.timeout = [], None, None, None
     args.changed_only, args.formats, args.lang = False, None, getattr(args, "lang", "en")
+    args.engagement = args.date = None
     return max(status, cmd_batch(args))
+
+
+OUTPUTS_HELP = "outputs folder (default: outputs/ next to the data folder, or $AUDITLIB_OUTPUTS)"
+
+
+def _lang(parser: argparse.ArgumentParser, what: str) -> None:
+    """The one --lang option: its choices are the report languages."""
+    from auditlib.present import LANGUAGES
+
+    parser.add_argument("--lang", choices=list(LANGUAGES), default="en",
+                        help=f"{what}: en (English, the default) or nl (Dutch); a report in another language "
+                             "than English goes to outputs/<client>/<engagement>.<lang>/")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -309,17 +376,22 @@ def build_parser() -> argparse.ArgumentParser:
                                             "(default: <data>/benchmark/benchmark.csv or $AUDITLIB_BENCHMARK)")
     common.add_argument("--clients-dir", dest="clients_dir",
                         help="clients folder (default: <data>/clients or $AUDITLIB_CLIENTS)")
+    catalogue_only = argparse.ArgumentParser(add_help=False)     # template reads the catalogue and nothing else
+    catalogue_only.add_argument("--data", help="data folder (default: ./data or $AUDITLIB_DATA)")
+    catalogue_only.add_argument("--catalogue",
+                                help="catalogue folder (default: <data>/catalogue or $AUDITLIB_CATALOGUE)")
     analysis = argparse.ArgumentParser(add_help=False)
     analysis.add_argument("--group", action="append", metavar="GROUP",
-                          help="peer group: all, field, country, eu, age_band, gold, or a custom "
-                               "'name=column:value[|value],...' (repeatable; default: the catalogue's)")
+                          help="peer group: all, field, country, eu, age_band, gold, or a custom group "
+                               "NAME=column:value[|value],... such as 'benelux=country:NL|BE,field:ict' "
+                               "(repeatable; default: the catalogue's)")
     analysis.add_argument("--floor", type=int, help="anonymity floor (default from the catalogue; never below 5)")
     analysis.add_argument("--exclude-id", help="the client's own record id in the benchmark database")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("template", parents=[common], help="write an Excel questionnaire from the catalogue")
+    p = sub.add_parser("template", parents=[catalogue_only], help="write an Excel questionnaire from the catalogue")
     p.add_argument("out", help="output .xlsx file")
-    p.add_argument("--lang", choices=["en", "nl"], default="en")
+    _lang(p, "the questionnaire's language")
     p.set_defaults(func=cmd_template)
 
     p = sub.add_parser("validate", parents=[common, analysis],
@@ -336,10 +408,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("interpret", parents=[common, analysis],
                        help="print the interpretation: commentary, auditor's notes, improvement handles")
     p.add_argument("clients", nargs="*", help="client folders or ids (default: every client)")
-    p.add_argument("--lang", choices=["en", "nl"], default="en")
+    _lang(p, "the interpretation's language")
     p.set_defaults(func=cmd_interpret)
 
-    p = sub.add_parser("batch", parents=[common], help="every client's report in parallel, and the portfolio index")
+    p = sub.add_parser("batch", parents=[common, analysis],
+                       help="every client's report in parallel, and the portfolio index")
     p.add_argument("client_names", nargs="*", metavar="clients",
                    help="client ids or folders (default: every folder in the clients folder)")
     p.add_argument("--folder", metavar="DIR", help="a folder of client folders to run")
@@ -348,50 +421,104 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip clients whose inputs, catalogue, benchmark and notebook are unchanged since "
                         "their last good report")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="per-cell timeout (default 600)")
-    p.add_argument("--lang", choices=["en", "nl"], default="en")
+    _lang(p, "the reports' language")
     p.add_argument("--formats", help="comma-separated subset of html,pdf,xlsx (default: all)")
-    p.add_argument("--outputs", help="outputs folder (default: ./outputs or $AUDITLIB_OUTPUTS)")
-    p.add_argument("--exclude-id", help="the client's own record id in the benchmark database "
-                                        "(one client only; otherwise set benchmark_id in each profile)")
+    p.add_argument("--outputs", help=OUTPUTS_HELP)
+    p.add_argument("--engagement", help="engagement id, the output folders' name (default: each client's "
+                                        "benchmark year)")
+    p.add_argument("--date", help="engagement date shown on the covers (e.g. 2026-11-26)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on a Dask cluster: its scheduler's address (tcp://host:8786), or 'local' for a "
                         "LocalCluster on this machine (default: this machine's warm worker processes)")
     p.set_defaults(func=cmd_batch)
 
-    p = sub.add_parser("run", parents=[common], help="write one engagement's report (HTML, PDF, Excel)")
+    p = sub.add_parser("run", parents=[common, analysis], help="write one engagement's report (HTML, PDF, Excel)")
     p.add_argument("client", help="client folder or id")
-    p.add_argument("--lang", choices=["en", "nl"], default="en")
-    p.add_argument("--group", action="append", metavar="GROUP", help="peer group (repeatable; as for score)")
+    _lang(p, "the report's language")
     p.add_argument("--formats", help="comma-separated subset of html,pdf,xlsx (default: all)")
-    p.add_argument("--outputs", help="outputs folder (default: ./outputs or $AUDITLIB_OUTPUTS)")
+    p.add_argument("--outputs", help=OUTPUTS_HELP)
     p.add_argument("--engagement", help="engagement id, the output folder's name (default: the benchmark year)")
     p.add_argument("--date", help="engagement date shown on the cover (e.g. 2026-11-26)")
     p.add_argument("--earlier", help="the earlier audit to compare with (a year in the client's earlier/)")
     p.add_argument("--timeout", type=float, default=600, help="per-cell timeout in seconds (default 600)")
-    p.add_argument("--exclude-id", help="the client's own record id in the benchmark database")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("finalise", help="re-render a reviewed report from its edited notebook (HTML, PDF), "
+                                        "after checking the edited commentary against the figures")
+    p.add_argument("folder", help="the report folder, outputs/<client>/<engagement>[.<lang>]")
+    p.add_argument("--accept", action="append", metavar="KEY",
+                   help="accept one flagged sentence deliberately (the key finalise printed; repeatable)")
+    p.set_defaults(func=cmd_finalise)
 
     p = sub.add_parser("meeting", parents=[common], help="the interpretation meeting's screen (Voilà on localhost)")
     p.add_argument("client", help="client folder or id")
-    p.add_argument("--lang", choices=["en", "nl"], default="en")
+    _lang(p, "the screen's language at the start (switchable on screen)")
     p.add_argument("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
     p.add_argument("--no-browser", action="store_true", help="print the address only; open no browser")
     p.set_defaults(func=cmd_meeting)
 
+    p = sub.add_parser("open", parents=[common],
+                       help="open a client's report notebook in JupyterLab, as a copy in its outputs folder "
+                            "(the tracked template is never edited)")
+    p.add_argument("client", help="client folder or id")
+    _lang(p, "the notebook's report language")
+    p.add_argument("--engagement", help="engagement id (default: the benchmark year)")
+    p.add_argument("--outputs", help=OUTPUTS_HELP)
+    p.add_argument("--fresh", action="store_true",
+                   help="start the copy over from the template (your edits in the existing copy are lost)")
+    p.add_argument("--no-browser", action="store_true", help="start JupyterLab without opening a browser")
+    p.add_argument("--write-only", action="store_true",
+                   help="write (or keep) the copy and print its path; start no JupyterLab")
+    p.set_defaults(func=cmd_open)
+
     p = sub.add_parser("demo", parents=[common], help="the main job on the bundled example clients")
-    p.add_argument("--outputs", help="outputs folder (default: ./outputs)")
+    p.add_argument("--outputs", help=OUTPUTS_HELP)
     p.set_defaults(func=cmd_demo)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+def _pipe_closed() -> int:
+    """The reader of our output went away (`auditlib score | head`): stop quietly, as a Unix tool does.
+
+    Later writes, and the interpreter's final flush, go to /dev/null instead of raising again;
+    the exit code is the shell's for a command stopped by SIGPIPE (128 + 13).
+    """
+    import os
+
     try:
-        return args.func(args)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for stream in (sys.stdout, sys.stderr):
+            os.dup2(devnull, stream.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The `auditlib` command: parse, run the sub-command, turn every user mistake into a message.
+
+    Parameters
+    ----------
+    argv
+        The arguments (default: the command line).
+
+    Returns
+    -------
+    int
+        0 on success, 1 for a user mistake, 2 for a bug or no command, 130 after Ctrl-C, 141
+        when the reader of the output closed the pipe.
+    """
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
+        status = args.func(args)
+        sys.stdout.flush()              # a closed pipe shows here, not in the interpreter's last flush
+        return status
+    except BrokenPipeError:
+        return _pipe_closed()
     except AuditError as exc:
         _err(f"error: {exc}")
         return 1

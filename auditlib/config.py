@@ -8,7 +8,7 @@ licensed catalogue or benchmark export without editing files:
     AUDITLIB_CATALOGUE   the catalogue folder (default: <data>/catalogue)
     AUDITLIB_BENCHMARK   the benchmark file (default: <data>/benchmark/benchmark.csv)
     AUDITLIB_CLIENTS     the clients folder (default: <data>/clients)
-    AUDITLIB_OUTPUTS     the outputs folder (default: ./outputs)
+    AUDITLIB_OUTPUTS     the outputs folder (default: outputs/ next to the data folder)
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ class Settings:
             catalogue_dir=Path(env.get("AUDITLIB_CATALOGUE", data / "catalogue")),
             benchmark_path=Path(env.get("AUDITLIB_BENCHMARK", data / "benchmark" / "benchmark.csv")),
             clients_dir=Path(env.get("AUDITLIB_CLIENTS", data / "clients")),
-            outputs_dir=Path(env.get("AUDITLIB_OUTPUTS", Path.cwd() / "outputs")),
+            # next to the data folder (the project root), not the working folder: a notebook
+            # opened from notebooks/ finds the same outputs as a command run from the root
+            outputs_dir=Path(env.get("AUDITLIB_OUTPUTS", data.parent / "outputs")),
         )
         clean = {k: Path(v) for k, v in overrides.items() if v is not None}
         return replace(settings, **clean)

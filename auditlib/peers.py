@@ -128,6 +128,9 @@ def parse_custom(text: str) -> GroupSpec:
     name, sep, body = text.partition("=")
     if not sep or not name.strip() or not body.strip():
         raise ParameterError(f"custom peer group '{text}': expected 'name=column:value[|value],...'")
+    if name.strip().lower() == "name":      # the help's placeholder copied as it stands
+        raise ParameterError(f"custom peer group '{text}': 'name' is the placeholder for your group's own name; "
+                             f"write e.g. 'benelux={body.strip()}'")
     filters: dict[str, object] = {}
     for part in body.split(","):
         col, sep, vals = part.partition(":")

@@ -189,15 +189,15 @@ WORDS = {
            "confidential": "Confidential: for the audit firm. Each row shows only that client's own figures "
                            "(dimension scores are the client's mean percentile in its primary peer group).",
            "scores_in": "Dimension scores (0-100) in the primary peer group", "no_stats": "no statistics"},
-    "nl": {"title": "Auditportefeuille", "client": "Klant", "country": "Land", "field": "Vakgebied",
+    "nl": {"title": "Auditportefeuille", "client": "Klant", "country": "Land", "field": "Technologieveld",
            "status": "Status", "labels": "Labels",
            "handles": "Verbeterhandvatten", "reports": "Rapporten", "engagement": "Opdracht",
            "seconds": "Seconden", "none": "geen", "needs": "nodig", "ok": "ok", "skipped": "ongewijzigd", "failed": "mislukt",
-           "failed_nb": "mislukt notebook", "last_good": "laatste goede rapport", "generated": "Gemaakt",
+           "failed_nb": "notebook van de mislukte run", "last_good": "laatste goede rapport", "generated": "Gemaakt",
            "clients": "klanten",
            "confidential": "Vertrouwelijk: voor het auditbureau. Elke rij toont alleen de eigen cijfers van die "
                            "klant (dimensiescores zijn het gemiddelde percentiel in de primaire vergelijkingsgroep).",
-           "scores_in": "Dimensiescores (0-100) in de primaire vergelijkingsgroep", "no_stats": "geen statistiek"},
+           "scores_in": "Dimensiescores (0-100) in de primaire vergelijkingsgroep", "no_stats": "geen statistieken"},
 }
 FORMAT_NAMES = {"html": "HTML", "pdf": "PDF", "xlsx": "Excel", "ipynb": "notebook"}
 
@@ -220,7 +220,7 @@ def _ladder_text(fig: Mapping[str, Any], catalogue: "Catalogue", lang: str) -> l
                             if c.id == cid), None)
                 blockers.append(present.criterion_name(cid, catalogue, lang, ind))
         if quality:
-            blockers.append(w["blocker_quality"].format(n=quality))
+            blockers.append(present.plural(quality, w["blocker_quality_one"], w["blocker_quality"]).format(n=quality))
         name = getattr(catalogue.labels, step["label"]).name[lang]
         out.append((name, w["ready_yes"] if step["ready"] else w["ready_no"], bool(step["ready"]), "; ".join(blockers)))
     return out

@@ -300,6 +300,11 @@ def label_ladder(readiness, catalogue, lang: str) -> list[dict]:
     for step in readiness.ladder(gold_min):
         v = readiness.verdicts[step.label]
         texts, quality = [], 0
+def criterion_kind(part: str, lang: str) -> str:
+    """What kind of label criterion a row is ('quality threshold', 'minimumeis'), never its id."""
+    return words(lang).get("criterion_parts", {}).get(str(part), str(part))
+
+
         for cid in step.blockers:
             if cid == "gold_total_score":
                 texts.append(w["blocker_total"].format(score=gold_total(v.total_score, lang),
@@ -310,7 +315,7 @@ def label_ladder(readiness, catalogue, lang: str) -> list[dict]:
                 ind = indicator_of.get((step.label, cid))
                 texts.append(criterion_name(cid, catalogue, lang, ind if isinstance(ind, str) else None))
         if quality:
-            texts.append(w["blocker_quality"].format(n=quality))
+            texts.append(plural(quality, w["blocker_quality_one"], w["blocker_quality"]).format(n=quality))
         out.append({"label": step.label, "name": getattr(catalogue.labels, step.label).name[lang],
                     "ready": step.ready, "state": w["ready_yes"] if step.ready else w["ready_no"],
                     "blockers": texts})

@@ -42,7 +42,7 @@ _WORDS = {
     "nl": {
         "profile_intro": "Vul kolom 'value' in voor elke sleutel. country: ISO 3166 alpha-2-code "
                          "(NL, DE, FR...); field: kies uit de lijst; jaartallen met vier cijfers.",
-        "answers_intro": "Antwoord in kolom 'answer', een per rij. Laat leeg als er geen antwoord is "
+        "answers_intro": "Antwoord in kolom 'answer', één per rij. Laat leeg als er geen antwoord is "
                          "(leeg is niet 0). Kies ja/nee en niveaus uit de keuzelijst.",
         "age_blank": " {age} mag leeg blijven: die volgt uit de jaartallen.",
         "help": {
@@ -59,6 +59,9 @@ _WORDS = {
         "prompt": "Antwoord", "error_title": "Ongeldig antwoord", "expected": "Verwacht",
     },
 }
+            "interview": "Maand van het benchmarkinterview, als JJJJ-MM (bijv. 2025-05)",
+            "prefilled_from": "Vooraf ingevuld uit deze eerdere audit: niet wijzigen",
+            "prefill_check": "Vertelt de werkbank wat vooraf is ingevuld: niet wijzigen",
 ANSWER_COLUMNS = ("indicator_id", "dimension", "indicator", "unit", "range", "question", "answer", "comment")
 
 

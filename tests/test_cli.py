@@ -91,3 +91,103 @@ def test_run_writes_report_and_a_failure_exits_1_with_kept_notebook(tmp_path, ca
 def test_run_refuses_escaping_client_id(capsys):
     assert main(["run", "../no-such-client-0b1f"]) == 1     # an id, not a folder: refused
     assert "refused client id" in capsys.readouterr().err
+
+
+# --- rough edges (issue 15): one option set for run and batch, nothing dead, pipes, --lang help ---
+
+def _options(command: str) -> dict:
+    from auditlib.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    return sub.choices[command]._option_string_actions
+
+
+def test_run_and_batch_take_the_same_report_options():
+    shared = ("--group", "--floor", "--exclude-id", "--engagement", "--date", "--lang", "--formats", "--outputs",
+              "--timeout", "--catalogue", "--benchmark", "--clients-dir")
+    for command in ("run", "batch"):
+        missing = [o for o in shared if o not in _options(command)]
+        assert not missing, f"{command} lacks {missing}"
+
+
+def test_every_lang_option_says_what_it_does():
+    for command in ("template", "interpret", "run", "batch", "meeting", "open"):
+        action = _options(command)["--lang"]
+        assert action.help and "nl (Dutch)" in action.help, command
+        assert list(action.choices) == ["en", "nl"]
+
+
+def test_template_offers_no_option_it_would_ignore(tmp_path, capsys):
+    # the template reads the catalogue only (--clients-dir serves --prefill); a benchmark it would ignore
+    for dead in ("--benchmark",):
+        assert dead not in _options("template")
+        with pytest.raises(SystemExit) as exc:
+            main(["template", str(tmp_path / "q.xlsx"), dead, "x"])
+        assert exc.value.code == 2
+    assert "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_batch_passes_group_floor_engagement_and_date_to_every_report(monkeypatch, tmp_path, capsys):
+    import auditlib.batch as batch_pkg
+    from auditlib.batch.model import BatchResult
+
+    seen = {}
+
+    def fake_run_batch(paths, **kwargs):
+        seen.update(kwargs, paths=paths)
+        return BatchResult([], None)
+
+    monkeypatch.setattr(batch_pkg, "run_batch", fake_run_batch)
+    status = main(["batch", "nl-delta-water", "--group", "field", "--group", "benelux=country:NL|BE",
+                   "--floor", "12", "--engagement", "2026-q4", "--date", "2026-11-30", "--outputs",
+                   str(tmp_path)])
+    assert status == 0, capsys.readouterr().err
+    assert seen["groups"] == ["field", "benelux=country:NL|BE"]
+    assert seen["extra_parameters"] == {"anonymity_floor": 12, "engagement_id": "2026-q4",
+                                        "engagement_date": "2026-11-30"}
+    # a caller's mistake stops the batch before any client starts
+    seen.clear()
+    assert main(["batch", "--floor", "3", "--date", "30-11-2026", "--outputs", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "anonymity_floor" in err and "engagement_date" in err and not seen
+
+
+def test_run_passes_the_floor_to_the_report(monkeypatch, tmp_path, capsys):
+    import auditlib.report as report_pkg
+
+    seen = {}
+
+    def fake_run_engagement(client, **kwargs):
+        seen.update(kwargs)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(report_pkg, "run_engagement", fake_run_engagement)
+    with pytest.raises(SystemExit):
+        main(["run", "nl-delta-water", "--floor", "12", "--group", "field", "--outputs", str(tmp_path)])
+    assert seen["extra_parameters"]["anonymity_floor"] == 12 and seen["groups"] == ["field"]
+
+
+def test_a_custom_group_named_like_the_help_placeholder_is_refused_and_the_readme_example_names_its_group():
+    import re
+
+    from auditlib.errors import ParameterError
+    from auditlib.peers import parse_custom
+
+    with pytest.raises(ParameterError, match="placeholder.*benelux=country:NL"):
+        parse_custom("name=country:NL")
+    readme = (DATA.parent / "README.md").read_text(encoding="utf-8")
+    examples = re.findall(r'--group "([^"]+=[^"]+)"', readme)
+    assert examples, "the README shows a custom group"
+    for example in examples:
+        assert parse_custom(example).key != "name", example
+
+
+def test_a_closed_pipe_ends_quietly():
+    """`auditlib score | head`: the reader goes away; no BrokenPipeError traceback, exit 141."""
+    proc = subprocess.Popen([sys.executable, "-m", "auditlib", "score"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.readline()          # the reader takes one line, then closes its end
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err and "Exception ignored" not in err

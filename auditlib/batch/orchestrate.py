@@ -117,7 +117,8 @@ def _run_batch(clients: Sequence[str | Path], *, settings, workers: int | None, 
     logs = Path(tempfile.mkdtemp(prefix="auditlib-batch-"))
     for d in client_dirs:
         if changed_only:
-            last = unchanged_report(d, settings, outputs_dir, lang=lang, formats=formats, groups=groups)
+            last = unchanged_report(d, settings, outputs_dir, lang=lang, formats=formats, groups=groups,
+                                    extra_parameters=extra_parameters)
             if last is not None:
                 results[d.name] = ClientResult(d.name, d, "skipped", reason="unchanged since the last good report",
                                                engagement=report_dir_language(last.name)[0], out_dir=last)

@@ -82,12 +82,17 @@ def last_good_report(outputs_dir: str | Path, client_id: str, lang: str | None =
     return max(reports, key=lambda p: ((p / "manifest.json").stat().st_mtime_ns, p.name))
 
 
+# Report parameters a batch may set for every client: a report made with other values is not current.
+_COMPARED = {"anonymity_floor": 0, "engagement_id": "", "engagement_date": "", "exclude_id": ""}
+
+
 def unchanged_report(client_dir: Path, settings, outputs_dir: Path, *, lang: str, formats: Sequence[str],
-                     groups: Sequence[str] | None = None) -> Path | None:
+                     groups: Sequence[str] | None = None, extra_parameters: dict | None = None) -> Path | None:
     """The last good report if it is still current, else None.
 
     Current: the same input hashes (client folder, catalogue, benchmark, notebook, templates:
-    `report.input_hashes`), the same language and peer groups, and every requested format present.
+    `report.input_hashes`), the same language, peer groups, floor, engagement, date and excluded
+    record, and every requested format present.
     """
     from auditlib.portfolio import REPORT_FILES
     from auditlib.report import input_hashes, split_groups
@@ -110,6 +115,9 @@ def unchanged_report(client_dir: Path, settings, outputs_dir: Path, *, lang: str
         return None
     if split_groups(params.get("peer_groups") or "") != split_groups(list(groups) if groups else ""):
         return None
+    asked = extra_parameters or {}
+    if any((params.get(k) or default) != (asked.get(k) or default) for k, default in _COMPARED.items()):
+        return None           # another floor, engagement, date or excluded record: not this report
     made = set(manifest.get("formats") or [])
     for f in formats:
         if (made and f not in made) or not (last / REPORT_FILES.get(f, f)).is_file():

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-MEETING_ONLY = {"outputs_dir": ((str,), "", "where the report button writes; '' = ./outputs or $AUDITLIB_OUTPUTS")}
+MEETING_ONLY = {"outputs_dir": ((str,), "", "where the report button writes; '' = outputs/ next to the data "
+                                            "folder, or $AUDITLIB_OUTPUTS")}
 
 
 def meeting_from_parameters(namespace: Mapping[str, Any]):

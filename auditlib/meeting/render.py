@@ -161,7 +161,7 @@ def indicator_detail(session, indicator: str) -> str:
     target_text = (t(lang, "target_next", label=_label_name(cat, nxt, lang)) + ": "
                    + ", ".join(f"{c['op']} {present.value_with_unit(ind, c['threshold'], lang)}"
                                for _, c in target.iterrows())) if nxt and len(target) else ""
-    feeds = [[_label_name(cat, c["label"], lang), str(c["criterion"]),
+    feeds = [[_label_name(cat, c["label"], lang), present.criterion_kind(c["part"], lang),
               f"{c['op']} {present.value_with_unit(ind, c['threshold'], lang)}",
               rw(lang, "ready_yes") if c["passed"] else rw(lang, "ready_no")] for _, c in crit.iterrows()]
     value = r.client.answers.get(indicator)
@@ -238,7 +238,8 @@ def whatif(session) -> str:
         rows, attrs = [], []
         for _, f in flips.iterrows():
             ind = cat.indicator(f["indicator"]) if isinstance(f["indicator"], str) else None
-            rows.append([_label_name(cat, f["label"], lang), str(f["criterion"]), ind.name[lang] if ind else "",
+            rows.append([_label_name(cat, f["label"], lang), present.criterion_kind(f["part"], lang),
+                         ind.name[lang] if ind else present.criterion_name(str(f["criterion"]), cat, lang),
                          t(lang, "flip_pass") if f["passed_scenario"] else t(lang, "flip_fail")])
             attrs.append(f'data-criterion="{E(str(f["criterion"]))}"')
         out.append(table([rw(lang, "label"), rw(lang, "criterion"), rw(lang, "indicator"), ""], rows,
