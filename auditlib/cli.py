@@ -62,11 +62,54 @@ def cmd_template(args) -> int:
     if target.is_dir():
         raise AuditError(f"{target} is a folder; give the path of the .xlsx file to write")
     try:
+        if getattr(args, "prefill", None):
+            return _template_prefilled(args, target)
         out = write_template(target, _catalogue(args), lang=args.lang)
     except OSError as exc:
         raise AuditError(f"cannot write the template to {target}: {exc.strerror or exc}") from None
     _out(f"wrote questionnaire template {out}")
     return 0
+
+
+def _template_prefilled(args, target: Path) -> int:
+    """`template OUT --prefill CLIENT`: the client's latest answers, marked as last time's."""
+    import datetime as dt
+
+    from auditlib.intake import load_client
+    from auditlib.template import write_prefilled
+
+    catalogue = _catalogue(args)
+    folder = load_client(_client_paths(args, [args.prefill])[0], catalogue)
+    year = dt.date.today().year                     # the new answers describe this year (the clock, here)
+    out = write_prefilled(target, catalogue, folder.profile, year, lang=args.lang)
+    _out(f"wrote questionnaire {out}, prefilled with {folder.client_id}'s answers of {folder.profile.benchmark_year}")
+    return 0
+
+
+def cmd_due(args) -> int:
+    """`auditlib due [CLIENT ...] [--within 6m]`: the label journey's due list, soonest first."""
+    import datetime as dt
+
+    from auditlib.journey import due_cells, due_for_clients, due_words, parse_within
+    from auditlib import present
+
+    try:
+        within = parse_within(args.within)
+    except ValueError as exc:
+        raise AuditError(f"--within: {exc}") from None
+    catalogue = _catalogue(args)
+    as_of = dt.date.today()                          # the due list is as of today: read here, passed down
+    rows, problems = due_for_clients(_client_paths(args, args.clients), catalogue, as_of, within)
+    w = due_words(args.lang)
+    _out(w["title"].format(date=present.date(as_of, args.lang), within=present.number(within, args.lang)))
+    keys = ("client", "label", "expires", "step", "window", "status")
+    table = [[w[k] for k in keys]] + [[due_cells(r, catalogue, args.lang)[k] for k in keys] for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(keys))]
+    for line in table:
+        _out("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+    for client_id, problem in problems:
+        _err(f"{client_id}: not read ({problem}); run `auditlib validate {client_id}`")
+    return 1 if problems else 0
 
 
 def cmd_validate(args) -> int:
@@ -392,7 +435,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("template", parents=[catalogue_only], help="write an Excel questionnaire from the catalogue")
     p.add_argument("out", help="output .xlsx file")
     _lang(p, "the questionnaire's language")
+    p.add_argument("--prefill", metavar="CLIENT", help="prefill with this client's latest answers (marked)")
+    p.add_argument("--clients-dir", dest="clients_dir", help="folder of client folders (default: <data>/clients)")
     p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("due", parents=[common], help="the label journey: who needs what, and when")
+    p.add_argument("clients", nargs="*", help="client folders or ids (default: every client)")
+    p.add_argument("--within", default="6m", help="'due' horizon: 6m (months) or 1y (default 6m)")
+    _lang(p, "the list's language")
+    p.set_defaults(func=cmd_due)
 
     p = sub.add_parser("validate", parents=[common, analysis],
                        help="check everything `run` reads (catalogue, benchmark, questionnaires, earlier "

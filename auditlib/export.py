@@ -14,6 +14,10 @@ added beside the ids, nothing recomputed. Sheets:
     peer_groups  the groups compared with: n, statistics shown, fallback
     strengths, weaknesses   in the primary group
     evolution    change against the earlier audit (only when there is one)
+    silver_form  the agreed Silver improvement areas: quality indicator, baseline, target, actions,
+                 the auditor's notes and, at a second benchmark, current value and effect (the form
+                 handed in with the Silver application; only when areas are agreed)
+    journey      the label journey as of the interview month: benchmarks, labels, expiries
 
 Files are written to a temporary name and renamed, so a failure never leaves half a file.
 
@@ -43,7 +47,7 @@ from auditlib.xlsxsafe import safe_frame, text_cells
 KEY_PACKAGES = ("pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbconvert", "nbclient", "nbformat",
                 "ipykernel", "weasyprint", "openpyxl", "jinja2", "pyyaml", "pydantic", "pandera")
 SHEET_ORDER = ("about", "positions", "dimensions", "labels", "criteria", "handles", "peer_groups",
-               "strengths", "weaknesses", "evolution")
+               "strengths", "weaknesses", "evolution", "silver_form", "journey")
 
 
 def package_versions(names: tuple[str, ...] = KEY_PACKAGES) -> dict[str, str]:
@@ -136,7 +140,34 @@ def excel_frames(result, interpretation=None, lang: str = "en") -> dict[str, pd.
             continue
         if name in frames:
             sheets[name] = _with_shown(name, _with_names(frames[name], cat, lang))
+    sheets.update(journey_frames(result, lang))
     return sheets
+
+
+def journey_frames(result, lang: str) -> dict[str, pd.DataFrame]:
+    """The silver_form and journey sheets: raw values, and `*_shown` as the report states them."""
+    from auditlib import present
+    from auditlib.journey import improvement_form
+
+    out: dict[str, pd.DataFrame] = {}
+    cat = result.catalogue
+    rows = []
+    for a in improvement_form(result, lang):
+        ind = cat.indicator(a.indicator)
+        rows.append({"area": a.indicator, "area_name": ind.name[lang], "criterion": a.criterion,
+                     "baseline_year": a.baseline_year, "baseline": a.baseline,
+                     "baseline_shown": present.value(ind, a.baseline, lang), "target": a.target,
+                     "target_shown": present.value(ind, a.target, lang), "current_year": a.current_year,
+                     "current": a.current, "current_shown": present.value(ind, a.current, lang),
+                     "change": a.change, "effect": a.effect, "target_reached": a.reached,
+                     "actions": " / ".join(a.actions), "auditor_notes": " ".join(a.notes)})
+    if rows:
+        out["silver_form"] = pd.DataFrame(rows)
+    j = result.journey
+    if j is not None and j.timeline:
+        out["journey"] = pd.DataFrame([{"month": str(e.month), "event": e.kind, "label": e.label or "",
+                                        "valid_until": str(e.until) if e.until else ""} for e in j.timeline])
+    return out
 
 
 def _deterministic_zip(data: bytes) -> bytes:

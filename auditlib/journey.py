@@ -173,9 +173,10 @@ class NextStep:
 
 @dataclass(frozen=True)
 class Journey:
-    """A client's label journey as of one date."""
+    """A client's label journey as of one date (`awards`: the whole history, also later ones)."""
 
     as_of: _dt.date
+    awards: tuple[Award, ...]
     benchmarks: tuple[Benchmark, ...]
     periods: tuple[Period, ...]
     timeline: tuple[Event, ...]
@@ -288,7 +289,7 @@ def journey(awards: Sequence[Award], benchmarks: Sequence[Benchmark], rules: Jou
     bench = tuple(sorted(benchmarks, key=lambda b: b.interview))
     step = next_step(periods, bench, rules, as_of)
     shown = tuple(p for p in periods if p.awarded.first_day <= as_of)
-    return Journey(as_of=as_of, benchmarks=bench, periods=shown, timeline=timeline(bench, periods, as_of),
+    return Journey(as_of=as_of, awards=tuple(awards), benchmarks=bench, periods=shown, timeline=timeline(bench, periods, as_of),
                    current=current_period(periods, as_of), last=shown[-1] if shown else None,
                    next_step=step, status=status_of(periods, step, as_of, within_months),
                    within_months=within_months)
@@ -328,13 +329,31 @@ class DueRow:
     opens: Month | None
     closes: Month | None
     status: Status
+    taken: Benchmark | None = None   # a benchmark already held for the step
+
+
+def to_data(j: Journey) -> dict:
+    """The journey's inputs as plain JSON data (portfolio.json): awards and benchmarks."""
+    return {"awards": [{"label": a.label, "awarded": str(a.awarded), "benchmark_year": a.benchmark_year,
+                        "interview": str(a.interview)} for a in j.awards],
+            "benchmarks": [{"year": b.year, "interview": str(b.interview), "recorded": b.month_recorded}
+                           for b in j.benchmarks]}
+
+
+def from_data(data: Mapping, rules: JourneyRules, as_of: _dt.date, within_months: int = 6) -> Journey:
+    """A journey rebuilt from `to_data` as of another date (the portfolio's today)."""
+    awards = [Award(a["label"], Month.parse(a["awarded"]), int(a["benchmark_year"]), Month.parse(a["interview"]))
+              for a in data.get("awards", [])]
+    benchmarks = [Benchmark(int(b["year"]), Month.parse(b["interview"]), bool(b.get("recorded", True)))
+                  for b in data.get("benchmarks", [])]
+    return journey(awards, benchmarks, rules, as_of, within_months)
 
 
 def due_row(client_id: str, name: str, j: Journey) -> DueRow:
     s = j.next_step
     return DueRow(client_id, name, j.current.label if j.current else None,
                   j.current.expires if j.current else None, j.last.label if j.last else None,
-                  s.step, s.label, s.opens, s.closes, j.status)
+                  s.step, s.label, s.opens, s.closes, j.status, s.taken)
 
 
 def due_sort_key(row: DueRow) -> tuple:
@@ -356,3 +375,132 @@ def parse_within(text: str) -> int:
         raise ValueError(f"{text!r} is not a period such as 6m (months) or 1y (years)")
     n = int(match.group(1))
     return n * 12 if match.group(2) == "y" else n
+
+
+# --- the Silver improvement areas: baseline, target, current value and effect ------------------
+
+Effect = Literal["improved", "unchanged", "declined", "not_measured", "not_yet"]
+
+
+@dataclass(frozen=True)
+class AreaForm:
+    """One agreed Silver improvement area, as the form (and the report) shows it.
+
+    baseline: the value at the benchmark where the area was agreed (the earlier audit at a
+    second benchmark, else this one); target: the Gold quality threshold of its indicator, or,
+    when the baseline already passes it, the value that earns the full score; current: this
+    benchmark's value at a second benchmark (None before it); effect: how the value moved in
+    the indicator's better direction.
+    """
+
+    indicator: str
+    criterion: str | None
+    baseline: float | None
+    baseline_year: int
+    target: float | None
+    current: float | None
+    current_year: int | None
+    change: float | None
+    effect: Effect
+    reached: bool | None
+    actions: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+def _effect(direction: str, then: float | None, now: float | None) -> Effect:
+    if then is None or now is None or then != then or now != now:
+        return "not_measured"
+    if now == then:
+        return "unchanged"
+    better = now > then if direction != "lower" else now < then
+    return "improved" if better else "declined"
+
+
+def improvement_form(result, lang: str = "en", actions=None) -> tuple[AreaForm, ...]:
+    """The agreed improvement areas of an AuditResult with their figures (see AreaForm).
+
+    A second benchmark (an earlier audit exists) reads the baseline from the latest earlier
+    audit and shows the effect; otherwise the areas are a plan: baseline now, no effect yet.
+    """
+    from auditlib.handles import load_actions
+
+    catalogue = result.catalogue
+    actions = actions or load_actions(catalogue)
+    quality = {c.indicator: c for c in catalogue.labels.gold.quality}
+    last = result.earlier[-1] if result.earlier else None
+    out = []
+    for area in result.notes.improvement_areas:
+        if area not in catalogue.by_id:
+            continue
+        ind = catalogue.indicator(area)
+        crit = quality.get(area)
+        now = result.client.answers.get(area)
+        baseline = last.answers.get(area) if last is not None else now
+        target = None
+        if crit is not None:
+            target = crit.threshold if not crit.passes(baseline) else (crit.target or crit.threshold)
+        current = now if last is not None else None
+        change = None if current is None or baseline is None else float(current) - float(baseline)
+        reached = None if current is None or crit is None else bool(
+            current >= target if crit.op == ">=" else current <= target) if target is not None else None
+        first, alternative = actions.for_indicator(area, lang)
+        out.append(AreaForm(area, crit.id if crit else None, baseline,
+                            last.benchmark_year if last is not None else result.client.benchmark_year,
+                            target, current, result.client.benchmark_year if last is not None else None,
+                            change, _effect(ind.direction, baseline, current) if last is not None else "not_yet",
+                            reached, tuple(a for a in (first, alternative) if a),
+                            tuple(n.text for n in result.notes.for_anchor(f"indicator:{area}"))))
+    return tuple(out)
+
+
+def due_words(lang: str) -> dict:
+    """The due list's words (templates/report/journey.yaml, section due)."""
+    from auditlib.report.view_journey import journey_words
+
+    return journey_words(lang)["due"]
+
+
+def due_cells(row: DueRow, catalogue: "Catalogue", lang: str) -> dict[str, str]:
+    """One due-list row as the reader sees it: every month and label through present."""
+    from auditlib import present
+
+    w = due_words(lang)
+    label = getattr(catalogue.labels, row.label).name[lang] if row.label else present.DASH
+    if row.taken is not None:
+        held = present.month(row.taken.interview, lang) if row.taken.month_recorded else str(row.taken.year)
+        window = w["held"].format(month=held)
+    elif row.opens is None:
+        window = w["asap"]
+    else:
+        window = f"{present.month(row.opens, lang)} – {present.month(row.closes, lang)}"
+    status = due_status_words(lang)[row.status]
+    return {"client": row.client_id, "name": row.name, "label": label,
+            "expires": present.month(row.expires, lang), "step": w["steps"][row.step],
+            "window": window, "status": status}
+
+
+def due_status_words(lang: str) -> dict[str, str]:
+    from auditlib.report.view_journey import journey_words
+
+    return journey_words(lang)["status"]
+
+
+def due_for_clients(paths: Iterable, catalogue: "Catalogue", as_of: _dt.date,
+                    within_months: int = 6) -> tuple[list[DueRow], list[tuple[str, str]]]:
+    """Every client folder's due row as of a date, sorted by due date, and the folders that
+    could not be read (client id, first line of the problem). Reads the folders only: no
+    benchmark, no analysis, so the list is quick for a whole portfolio."""
+    from auditlib.errors import AuditError
+    from auditlib.intake import load_client
+
+    rules = JourneyRules.from_catalogue(catalogue)
+    rows, problems = [], []
+    for path in paths:
+        try:
+            folder = load_client(path, catalogue)
+        except AuditError as exc:
+            problems.append((getattr(path, "name", str(path)), str(exc).splitlines()[0]))
+            continue
+        j = journey(awards_of(folder), benchmarks_of(folder), rules, as_of, within_months)
+        rows.append(due_row(folder.client_id, folder.profile.name, j))
+    return due_list(rows), problems

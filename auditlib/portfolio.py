@@ -86,9 +86,32 @@ def key_figures(result: "AuditResult", lang: str = "en", handles: "pd.DataFrame 
                    for s in result.labels.ladder(result.catalogue.labels.gold.total_score_min)],
         "handles": int(len(handles)),
     }
+        # the label history's inputs: the index rebuilds the journey as of its own date
+        "journey": journey_data(result.journey) if result.journey is not None else None,
 
 
 # --- rows --------------------------------------------------------------------------------------
+def journey_data(j) -> dict:
+    from auditlib.journey import to_data
+
+    return to_data(j)
+
+
+def due_rows(rows: Sequence[PortfolioRow], catalogue: "Catalogue", as_of: _dt.date,
+             within_months: int = 6) -> list:
+    """The journey of every row with figures, as of `as_of`, sorted by due date (journey.due_list)."""
+    from auditlib.journey import JourneyRules, due_list, due_row, from_data
+
+    rules = JourneyRules.from_catalogue(catalogue)
+    out = []
+    for r in rows:
+        data = (r.figures or {}).get("journey")
+        if data is not None:
+            out.append(due_row(r.client_id, (r.figures or {}).get("name") or r.client_id,
+                               from_data(data, rules, as_of, within_months)))
+    return due_list(out)
+
+
 
 @dataclass
 class PortfolioRow:
@@ -234,8 +257,12 @@ def ladder_line(fig: Mapping[str, Any], catalogue: "Catalogue", lang: str) -> st
 
 
 def render_index(rows: Sequence[PortfolioRow], catalogue: "Catalogue", lang: str = "en",
-                 generated: str | None = None) -> str:
-    """The portfolio index as one self-contained HTML page (autoescaped)."""
+                 generated: str | None = None, as_of: _dt.date | None = None, within_months: int = 6) -> str:
+    """The portfolio index as one self-contained HTML page (autoescaped).
+
+    `as_of`: the date of the label journey table (current label, expiry, next step and its
+    window, due/overdue/expired; sorted by due date); without it, no journey table.
+    """
     if lang not in WORDS:
         raise ValueError(f"unknown language {lang!r}; expected one of {sorted(WORDS)}")
     dims = [(d.id, d.name[lang]) for d in catalogue.dimensions]
@@ -262,19 +289,33 @@ def render_index(rows: Sequence[PortfolioRow], catalogue: "Catalogue", lang: str
     counts = {s: sum(1 for r in rows if r.status == s) for s in STATUSES}
     generated = generated or _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     return _env().get_template(TEMPLATE).render(
+    due, due_title, due_w = [], "", {}
+    if as_of is not None:
+        from auditlib.journey import due_cells, due_words
+
+        due_w = due_words(lang)
+        due = [{**due_cells(d, catalogue, lang), "status_id": d.status} for d in due_rows(rows, catalogue, as_of,
+                                                                                           within_months)]
+        due_title = due_w["title"].format(date=present.date(as_of, lang), within=present.number(within_months, lang))
         rows=view, dims=dims, w=WORDS[lang], lang=lang, counts=counts, generated=generated,
-        catalogue_version=catalogue.version)
+        catalogue_version=catalogue.version, due=due, due_title=due_title, due_w=due_w)
 
 
 def write_portfolio(outputs_dir: str | Path, rows: Sequence[PortfolioRow], catalogue: "Catalogue",
-                    lang: str = "en") -> Path:
-    """Write `portfolio.json` and `index.html` into `outputs_dir`, each atomically; return the index."""
+                    lang: str = "en", as_of: _dt.date | None = None) -> Path:
+    """Write `portfolio.json` and `index.html` into `outputs_dir`, each atomically; return the index.
+
+    `as_of`: the label journey's date; by default the day the index is generated (the one clock
+    reading of the index, the same as its "generated" stamp).
+    """
     outputs_dir = Path(outputs_dir)
-    data = {"format": 1, "generated": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+    now = _dt.datetime.now().astimezone()
+    as_of = as_of or now.date()
+    data = {"format": 1, "generated": now.isoformat(timespec="seconds"),
             "catalogue_version": catalogue.version, "clients": [r.to_dict() for r in rows]}
     atomic_write_text(outputs_dir / PORTFOLIO_FILE, json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n")
     index = outputs_dir / INDEX_FILE
-    atomic_write_text(index, render_index(rows, catalogue, lang))
+    atomic_write_text(index, render_index(rows, catalogue, lang, as_of=as_of))
     return index
 
 
@@ -320,6 +361,25 @@ def portfolio_frame(clients: Sequence[str | Path] | str | Path, *, catalogue: "C
 
 
 def readiness_counts(frame: "pd.DataFrame") -> "pd.Series":
+def journey_frame(clients: Sequence[str | Path] | str | Path, *, catalogue: "Catalogue", as_of: _dt.date,
+                  within_months: int = 6, lang: str = "en") -> "pd.DataFrame":
+    """Per client, as of `as_of` (given by the notebook or the CLI): the label now and its expiry,
+    the next step and its window, and whether it is due, overdue or expired; sorted by due
+    date (the same list as `auditlib due`). Months are 'YYYY-MM' text, so the frame sorts."""
+    import pandas as pd
+
+    from auditlib.journey import due_cells, due_for_clients
+
+    if isinstance(clients, (str, Path)):
+        folder = Path(clients)
+        clients = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    rows, _problems = due_for_clients(list(map(Path, clients)), catalogue, as_of, within_months)
+    columns = ["client_id", "name", "label", "expires", "next_step", "window", "status", "due_by"]
+    return pd.DataFrame([{**{k: v for k, v in due_cells(r, catalogue, lang).items() if k not in ("client", "step")},
+                          "client_id": r.client_id, "next_step": due_cells(r, catalogue, lang)["step"],
+                          "due_by": str(r.closes) if r.closes else ""} for r in rows], columns=columns)
+
+
     """How many clients are ready for each label at most (none, bronze, silver, gold)."""
     import pandas as pd
 

@@ -235,6 +235,21 @@ def date(d: Any, lang: str) -> str:
     return f"{d.day} {MONTHS[lang][d.month - 1]} {d.year}"
 
 
+def month(m: Any, lang: str, *, long: bool = False) -> str:
+    """A calendar month (anything with .year and .month, or 'YYYY-MM'): '2027-05' (sortable, the
+    same in both languages) or, long, 'May 2027' / 'mei 2027'; a dash for none."""
+    if m is None or m == "":
+        return DASH
+    if isinstance(m, str):
+        try:
+            year, mon = (int(p) for p in m.split("-")[:2])
+        except ValueError:
+            return m
+    else:
+        year, mon = int(m.year), int(m.month)
+    return f"{MONTHS[lang][mon - 1]} {year}" if long else f"{year:04d}-{mon:02d}"
+
+
 def pct_change(x: Any, lang: str) -> str:
     """A change in shown percentile points, signed ('+12', '−3', '0')."""
     if _missing(x):

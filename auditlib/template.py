@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditlib.errors import ParameterError
 from auditlib.files import atomic_write
-from auditlib.intake.model import EARLIEST_YEAR, PROFILE_KEYS, _this_year
+from auditlib.intake.model import EARLIEST_YEAR, PREFILL_KEYS, PROFILE_KEYS, _this_year
 from auditlib.intake.values import _fmt
 
 if TYPE_CHECKING:
@@ -35,7 +35,12 @@ _WORDS = {
             "region": "Home region of the cluster",
             "contact": "Cluster manager and e-mail address",
             "benchmark_id": "Optional: the record id in the benchmark database, e.g. CO-00042",
+            "interview": "Month of the benchmark interview, as YYYY-MM (e.g. 2025-05)",
+            "prefilled_from": "Prefilled from this earlier audit: leave as it is",
+            "prefill_check": "Tells the workbench what was prefilled: leave as it is",
         },
+        "prefilled": "PREFILLED with your answers of {source} (shaded cells): change what has changed "
+                     "since; a value left as it is counts as this year's answer.",
         "yes_no": ("yes", "no"), "yes_no_range": "yes / no", "levels": "level",
         "prompt": "Answer", "error_title": "Invalid answer", "expected": "Expected",
     },
@@ -54,14 +59,16 @@ _WORDS = {
             "region": "Thuisregio van het cluster",
             "contact": "Clustermanager en e-mailadres",
             "benchmark_id": "Optioneel: het recordnummer in de benchmarkdatabase, bijv. CO-00042",
+            "interview": "Maand van het benchmarkinterview, als JJJJ-MM (bijv. 2025-05)",
+            "prefilled_from": "Vooraf ingevuld uit deze eerdere audit: niet wijzigen",
+            "prefill_check": "Vertelt de werkbank wat vooraf is ingevuld: niet wijzigen",
         },
+        "prefilled": "VOORAF INGEVULD met uw antwoorden van {source} (gekleurde cellen): pas aan wat "
+                     "sindsdien veranderd is; een ongewijzigde waarde geldt als het antwoord van dit jaar.",
         "yes_no": ("ja", "nee"), "yes_no_range": "ja / nee", "levels": "niveau",
         "prompt": "Antwoord", "error_title": "Ongeldig antwoord", "expected": "Verwacht",
     },
 }
-            "interview": "Maand van het benchmarkinterview, als JJJJ-MM (bijv. 2025-05)",
-            "prefilled_from": "Vooraf ingevuld uit deze eerdere audit: niet wijzigen",
-            "prefill_check": "Vertelt de werkbank wat vooraf is ingevuld: niet wijzigen",
 ANSWER_COLUMNS = ("indicator_id", "dimension", "indicator", "unit", "range", "question", "answer", "comment")
 
 
@@ -134,11 +141,12 @@ def _build_template(catalogue: Catalogue, lang: str):
     # profile sheet: an instructions line, the header, one row per key
     profile.append([words["profile_intro"]])
     profile.append(["key", "value", "help"])
-    for key in PROFILE_KEYS:
+    keys = [k for k in PROFILE_KEYS if k not in PREFILL_KEYS]    # the marker only in a prefilled file
+    for key in keys:
         profile.append([key, None, words["help"][key]])
     for cell in profile[2]:
         cell.font = bold
-    row_of = {key: i + 3 for i, key in enumerate(PROFILE_KEYS)}
+    row_of = {key: i + 3 for i, key in enumerate(keys)}
     now = _this_year()
     validations = [
         (DataValidation(type="list", formula1=refs["field"], allow_blank=False), "field"),
@@ -199,3 +207,92 @@ def write_template(out_path: str | Path, catalogue: Catalogue, lang: str = "en")
 def save_atomic(wb: Any, out: Path) -> None:
     """Save an openpyxl workbook so that a failure never leaves a half-written file."""
     atomic_write(out, wb.save)
+
+
+# --- the prefilled questionnaire (`auditlib template OUT --prefill CLIENT`) ---------------------
+
+PREFILL_FILL = "FFF2CC"     # the shade of a prefilled cell (last time's answer)
+
+
+def _cell_text(ind: Indicator, value: float | None, lang: str) -> Any:
+    """An answer as the questionnaire writes it, so the intake reads the same value back."""
+    if value is None:
+        return None
+    if ind.kind == "yes_no":
+        return _WORDS[lang]["yes_no"][0 if value >= 0.5 else 1]
+    if ind.kind == "ordinal":
+        return next((c for c in level_choices(ind, lang) if c.split(" - ", 1)[0] == _fmt(value)), _fmt(value))
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def prefilled_answers(catalogue: Catalogue, earlier: Any, benchmark_year: int) -> dict[str, float | None]:
+    """The answers a prefilled file gives back when returned unchanged: the earlier audit's,
+    with the age indicator left to follow from the new benchmark year."""
+    answers = dict(earlier.answers)
+    age = catalogue.role("org_age")
+    if age is not None and age.id in answers:
+        answers[age.id] = float(benchmark_year - earlier.founding_year)
+    return answers
+
+
+def write_prefilled(out_path: str | Path, catalogue: Catalogue, earlier: Any, benchmark_year: int,
+                    lang: str = "en") -> Path:
+    """Write the questionnaire prefilled with an earlier audit's profile and answers.
+
+    Parameters
+    ----------
+    out_path : the .xlsx file to write (atomically)
+    catalogue : the indicator catalogue
+    earlier : the ClientProfile whose answers are repeated (the client's latest audit)
+    benchmark_year : the year the new answers describe (from the entry point: this year)
+    lang : the template language, "en" or "nl"
+
+    Returns
+    -------
+    The path written.
+
+    Why the marker is two visible profile rows (`prefilled_from`, `prefill_check`): the intake
+    must recognise a file returned unchanged, and the workbook rules refuse what a person cannot
+    see; the check is a fingerprint of the prefilled answers, so any change to any answer makes
+    the file this year's without the intake needing the earlier audit. Prefilled cells are shaded.
+    """
+    from openpyxl.styles import PatternFill
+
+    from auditlib.intake.model import answers_fingerprint
+
+    if lang not in _WORDS:
+        raise ParameterError(f"unknown language {lang!r}; expected one of {', '.join(_WORDS)}")
+    words = _WORDS[lang]
+    wb = _build_template(catalogue, lang)
+    shade = PatternFill("solid", start_color=PREFILL_FILL, end_color=PREFILL_FILL)
+    month = earlier.interview_month
+    source = f"{earlier.interview[0]:04d}-{month:02d}" if month else str(earlier.benchmark_year)
+    field_name = catalogue.fields[earlier.field].name[lang] if earlier.field in catalogue.fields else earlier.field
+    values = {"name": earlier.name, "country": earlier.country, "field": field_name,
+              "founding_year": earlier.founding_year, "benchmark_year": benchmark_year,
+              "region": earlier.region, "contact": earlier.contact, "benchmark_id": earlier.benchmark_id}
+    profile = wb["profile"]
+    for row in profile.iter_rows(min_row=3):
+        key = row[0].value
+        if key in values and values[key] is not None:
+            row[1].value = values[key]
+            if key != "benchmark_year":
+                row[1].fill = shade
+    check = answers_fingerprint(prefilled_answers(catalogue, earlier, benchmark_year))
+    profile.append(["prefilled_from", source, words["help"]["prefilled_from"]])
+    profile.append(["prefill_check", check, words["help"]["prefill_check"]])
+    profile["A1"].value = words["prefilled"].format(source=source) + " " + str(profile["A1"].value)
+    answers = wb["answers"]
+    answers["A1"].value = words["prefilled"].format(source=source) + " " + str(answers["A1"].value)
+    column = ANSWER_COLUMNS.index("answer")
+    age = catalogue.role("org_age")
+    for row in answers.iter_rows(min_row=3):
+        ind = catalogue.by_id.get(str(row[0].value))
+        if ind is None or (age is not None and ind.id == age.id):
+            continue
+        row[column].value = _cell_text(ind, earlier.answers.get(ind.id), lang)
+        row[column].fill = shade
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_atomic(wb, out)
+    return out

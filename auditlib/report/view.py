@@ -17,10 +17,11 @@ from auditlib.report.fragments import Chart, Fragment, _country_name, _fragments
 from auditlib.report.parameters import ReportParameters
 from auditlib.report.paths import OUTPUT_FILES, RUN_INFO
 from auditlib.report.view_sections import LaterSections
+from auditlib.report.view_journey import JourneySections
 from auditlib.scoring import STRENGTH_MIN, WEAKNESS_BELOW
 
 
-class ReportView(LaterSections):
+class ReportView(LaterSections, JourneySections):
     """One engagement's report content: loads the inputs, runs the analysis, renders fragments.
 
     Every method returns something for display(): a Fragment (escaped HTML built from

@@ -200,6 +200,8 @@ CLIENTS: dict[str, dict[str, Any]] = {
         "about": "Polish ICT cluster delivered as CSV (questionnaire.csv + profile.csv).",
         "profile": _profile("Wisła Digital Cluster", "PL", "ict", 2014, 2026, "Pomorskie",
                             "Agnieszka Nowicka, a.nowicka@wisladigital.example"),
+        # Bronze on this benchmark; the CSV gives no interview month (read as June 2026)
+        "history": [{"label": "bronze", "awarded": "2026-08", "benchmark": 2026}],
     },
     "no-fjord-maritime": {
         "format": "yaml", "answers": FJORD,
