@@ -50,6 +50,7 @@ from auditlib.errors import ParameterError
 from auditlib.files import atomic_write, reserved_name_problem, trim_outputs, writable_dir
 from auditlib.present import words
 from auditlib.report.finalise import export_html, export_pdf
+from auditlib.review import prepare_draft
 from auditlib.report.manifest import _notebook, manifest as _manifest
 from auditlib.report.parameters import split_groups, validate_parameters
 from auditlib.report.paths import (CLIENT_ID, FORMATS, KERNEL_ARGUMENTS, OUTPUT_FILES, RUN_INFO,
@@ -378,6 +379,13 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
             return failed("execute: the notebook wrote no run-info.json (its export cell did not run)")
 
         title = f"{words(lang)['report_title']}: {info.get('client', {}).get('name', client_id)}"
+        step = "commentary cells"        # issue 14: the interpretation as Markdown cells, edits carried over
+        review = prepare_draft(nb, info.pop("review", None), client_dir=checked.client_dir, lang=lang,
+                               out_dir=build, title=title)
+        if review:
+            import nbformat
+
+            atomic_write(build / OUTPUT_FILES["ipynb"], lambda tmp: nbformat.write(nb, str(tmp)))
         if "html" in formats or "pdf" in formats:
             step = "html export"
             t0 = time.perf_counter()
@@ -395,6 +403,8 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
         t0 = time.perf_counter()
         manifest = _manifest(client_id, engagement, params, formats, checked, info, build, timings)
         manifest["timings"]["manifest"] = round(time.perf_counter() - t0, 3)   # hashing inputs and outputs
+        if review:
+            manifest["review"] = review   # generated passages, code-cell hashes, carried edits (auditlib.review)
         manifest["timings"]["total"] = round(time.perf_counter() - t_start, 3)  # up to the swap
         from auditlib.export import write_json
 

@@ -426,6 +426,9 @@ class ReportView(LaterSections, JourneySections):
             t0 = time.perf_counter()
             write_excel(self.result, out / OUTPUT_FILES["xlsx"], interpretation=self.interpretation, lang=self.lang)
             info["timings"]["xlsx"] = round(time.perf_counter() - t0, 3)
+        from auditlib.review import commentary_info
+
+        info["review"] = commentary_info(self)   # the commentary as cells, and the figures it is checked against
         (out / RUN_INFO).write_text(json.dumps(info, indent=1, sort_keys=True, default=str), encoding="utf-8")
         return info
 
