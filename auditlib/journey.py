@@ -26,9 +26,11 @@ Months are whole calendar months (`Month`); a date is compared by its month, exc
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from auditlib.catalogue import Catalogue
@@ -54,7 +56,7 @@ class Month:
             raise ValueError(f"month {self.month} is not 1-12")
 
     @classmethod
-    def parse(cls, value: object) -> "Month":
+    def parse(cls, value: object) -> Month:
         """'2025-05' (or a date) as a Month; ValueError for anything else."""
         if isinstance(value, _dt.datetime):
             value = value.date()
@@ -66,14 +68,14 @@ class Month:
         return cls(int(match.group(1)), int(match.group(2)))
 
     @classmethod
-    def of(cls, day: _dt.date) -> "Month":
+    def of(cls, day: _dt.date) -> Month:
         return cls(day.year, day.month)
 
-    def plus(self, months: int) -> "Month":
+    def plus(self, months: int) -> Month:
         k = self.year * 12 + self.month - 1 + months
         return Month(k // 12, k % 12 + 1)
 
-    def since(self, other: "Month") -> int:
+    def since(self, other: Month) -> int:
         """Whole months from `other` to this month."""
         return (self.year - other.year) * 12 + self.month - other.month
 
@@ -96,7 +98,7 @@ class JourneyRules:
     improvement_areas: int
 
     @classmethod
-    def from_catalogue(cls, catalogue: "Catalogue") -> "JourneyRules":
+    def from_catalogue(cls, catalogue: Catalogue) -> JourneyRules:
         rules = catalogue.labels
         gap = rules.silver.earlier_audit_gap_years
         again = rules.gold.reassessment_years
@@ -108,7 +110,7 @@ class JourneyRules:
 
 
 def _months(years: float) -> int:
-    return int(round(float(years) * 12))
+    return round(float(years) * 12)
 
 
 @dataclass(frozen=True)
@@ -295,20 +297,20 @@ def journey(awards: Sequence[Award], benchmarks: Sequence[Benchmark], rules: Jou
                    within_months=within_months)
 
 
-def benchmarks_of(folder: "ClientFolder") -> tuple[Benchmark, ...]:
+def benchmarks_of(folder: ClientFolder) -> tuple[Benchmark, ...]:
     """Every audit of a client folder as a benchmark interview (earlier ones and the current)."""
     return tuple(Benchmark(p.benchmark_year, Month(*p.interview), p.interview_month is not None)
                  for p in (*folder.earlier, folder.profile))
 
 
-def awards_of(folder: "ClientFolder") -> tuple[Award, ...]:
+def awards_of(folder: ClientFolder) -> tuple[Award, ...]:
     """The folder's label history with each award's benchmark interview month."""
     interview = {b.year: b.interview for b in benchmarks_of(folder)}
     return tuple(Award(r.label, Month(*r.awarded), r.benchmark_year, interview[r.benchmark_year])
                  for r in folder.labels)
 
 
-def client_journey(folder: "ClientFolder", catalogue: "Catalogue", as_of: _dt.date,
+def client_journey(folder: ClientFolder, catalogue: Catalogue, as_of: _dt.date,
                    within_months: int = 6) -> Journey:
     """The journey of a loaded client folder as of a date (see `journey`)."""
     return journey(awards_of(folder), benchmarks_of(folder), JourneyRules.from_catalogue(catalogue), as_of,
@@ -408,7 +410,7 @@ class AreaForm:
 
 
 def _effect(direction: str, then: float | None, now: float | None) -> Effect:
-    if then is None or now is None or then != then or now != now:
+    if then is None or now is None or math.isnan(then) or math.isnan(now):
         return "not_measured"
     if now == then:
         return "unchanged"
@@ -460,7 +462,7 @@ def due_words(lang: str) -> dict:
     return journey_words(lang)["due"]
 
 
-def due_cells(row: DueRow, catalogue: "Catalogue", lang: str) -> dict[str, str]:
+def due_cells(row: DueRow, catalogue: Catalogue, lang: str) -> dict[str, str]:
     """One due-list row as the reader sees it: every month and label through present."""
     from auditlib import present
 
@@ -485,7 +487,7 @@ def due_status_words(lang: str) -> dict[str, str]:
     return journey_words(lang)["status"]
 
 
-def due_for_clients(paths: Iterable, catalogue: "Catalogue", as_of: _dt.date,
+def due_for_clients(paths: Iterable, catalogue: Catalogue, as_of: _dt.date,
                     within_months: int = 6) -> tuple[list[DueRow], list[tuple[str, str]]]:
     """Every client folder's due row as of a date, sorted by due date, and the folders that
     could not be read (client id, first line of the problem). Reads the folders only: no

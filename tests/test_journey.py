@@ -9,17 +9,25 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import DATA, make_profile
 
 from auditlib.cli import main
 from auditlib.errors import ProblemCode, QuestionnaireError
 from auditlib.intake import load_client, read_questionnaire
 from auditlib.journey import (
-    Award, Benchmark, JourneyRules, Month, due_for_clients, due_list, due_row, journey, next_step, parse_within,
+    Award,
+    Benchmark,
+    JourneyRules,
+    Month,
+    due_for_clients,
+    due_list,
+    due_row,
+    journey,
+    next_step,
+    parse_within,
     periods_of,
 )
 from auditlib.template import write_prefilled
-
-from conftest import DATA, make_profile
 
 D = dt.date
 
@@ -161,8 +169,8 @@ def test_gold_reassessment_window_before_expiry(rules):
 # --- the due list ----------------------------------------------------------------------------------------------
 
 def test_due_list_sorts_expired_and_overdue_first_then_by_due_date(rules):
-    def row(cid, awards, benches, as_of=D(2026, 12, 1)):
-        return due_row(cid, cid, journey(awards, benches, rules, as_of))
+    def row(cid, awards, benches):
+        return due_row(cid, cid, journey(awards, benches, rules, D(2026, 12, 1)))
 
     rows = [row("later", [bronze("2026-06")], [bench("2026-06")]),
             row("none", [], [bench("2026-06")]),

@@ -15,8 +15,10 @@ not in the folder, an award before its benchmark's interview month, awards out o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from itertools import pairwise
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from auditlib.errors import Problem, ProblemCode
 from auditlib.intake.model import LabelRecord
@@ -46,7 +48,7 @@ def read_history(path: Path, interviews: Mapping[int, tuple[int, int]],
     found: list[Problem] = []
     try:
         data = yamlsafe.load_path(path)
-    except Exception as exc:   # malformed YAML, alias bomb, unreadable: one problem, never a traceback
+    except Exception as exc:  # noqa: BLE001 - malformed YAML, alias bomb, unreadable: one problem, never a traceback
         problems.append(Problem(file, "file", f"could not be read ({type(exc).__name__}: {exc})",
                                 expected="a YAML file with a 'labels:' list", code=ProblemCode.PARSE_ERROR))
         return ()
@@ -103,7 +105,7 @@ def read_history(path: Path, interviews: Mapping[int, tuple[int, int]],
                 ok = False
         if ok and label in LABELS and awarded is not None and year is not None:
             records.append((LabelRecord(label, (awarded.year, awarded.month), year), place))
-    for (before, _), (after, place) in zip(records, records[1:]):
+    for (before, _), (after, place) in pairwise(records):
         if after.awarded < before.awarded:
             found.append(Problem(file, f"{place}.awarded", "awards out of order",
                                  value=str(Month(*after.awarded)),
