@@ -388,6 +388,8 @@ def test_report_journey_section_in_english(delta):
     assert "3 improvement areas" in frag.text and "This benchmark (March 2026) falls inside that window." in frag.text
     # the figures behind the Silver progress check: baseline 2024, current 2026, effect
     assert "Baseline 2024" in html and "Current value 2026" in html
+    assert "&lt;" not in html and "<td class=\"num strong\">52%</td>" in html     # a table, not escaped text
+    assert "q18" not in html and "≥ 40%" in html                                 # the threshold, no criterion id
     assert "service_usage: 38% -&gt; 52% (improved)" not in html     # text form only in .text
     assert "service_usage: 38% -> 52% (improved)" in frag.text
 
@@ -417,7 +419,7 @@ def test_silver_form_page_has_every_area_ready_to_hand_in(delta):
     assert (usage.baseline, usage.current, usage.target, usage.effect, usage.reached) == (38.0, 52.0, 40.0, "improved", True)
     html = _view(delta, "en").silver_form().html
     assert "Silver improvement-area form" in html and html.count('class="block"') == 3
-    assert usage.actions[0] in html and "q18" in html and "+14%" in html.replace("+14 %", "+14%")
+    assert usage.actions[0] in html and "q18" not in html and "+14%" in html.replace("+14 %", "+14%")
     nl = _view(delta, "nl").silver_form().html
     assert "Formulier verbetergebieden Zilver" in nl and "Acties" in nl
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from markupsafe import Markup
+
 from auditlib import present
 from auditlib.config import PACKAGE_ROOT
 from auditlib.journey import AreaForm, improvement_form
@@ -108,13 +110,20 @@ class JourneySections:
         text = self.journey_text()
         html += f.block(jw["timeline"], "journey-timeline", "", head, rows, [text])
         areas = self.area_table()
-        return Fragment(html + areas.html, text + ("\n" + areas.text if areas.text else ""))
+        return Fragment(html + Markup(areas.html), text + ("\n" + areas.text if areas.text else ""))
 
     def _areas(self) -> tuple[AreaForm, ...]:
         return improvement_form(self.result, self.lang)
 
     def _value(self, iid: str, x) -> str:
         return present.value(self.catalogue.indicator(iid), x, self.lang) if x is not None else present.DASH
+
+    def _threshold(self, a: AreaForm) -> str:
+        """The Gold threshold of the area's quality criterion, in words and figures (no id)."""
+        crit = next((c for c in self.catalogue.labels.gold.quality if c.id == a.criterion), None)
+        if crit is None:
+            return present.DASH
+        return f"{'≥' if crit.op == '>=' else '≤'} {self._value(a.indicator, crit.threshold)}"
 
     def _change(self, a: AreaForm) -> str:
         if a.change is None:
@@ -128,14 +137,14 @@ class JourneySections:
         areas = self._areas()
         if not areas or not self.result.earlier:
             return Fragment("", "")
-        head = [(jw["area"], ""), (jw["criterion"], ""), (f"{jw['baseline']} {areas[0].baseline_year}", "num"),
+        head = [(jw["area"], ""), (jw["gold_threshold"], "num"), (f"{jw['baseline']} {areas[0].baseline_year}", "num"),
                 (jw["target"], "num"), (f"{jw['current']} {areas[0].current_year}", "num"), (jw["change"], "num"),
                 (jw["effect_head"], "")]
         rows = []
         for a in areas:
             effect = jw["effect"][a.effect] + (f" ({jw['reached']})" if a.reached else "")
             rows.append({"cells": [(self.catalogue.indicator(a.indicator).name[self.lang], "strong"),
-                                   (a.criterion or present.DASH, ""), (self._value(a.indicator, a.baseline), "num"),
+                                   (self._threshold(a), "num"), (self._value(a.indicator, a.baseline), "num"),
                                    (self._value(a.indicator, a.target), "num"),
                                    (self._value(a.indicator, a.current), "num strong"), (self._change(a), "num"),
                                    (effect, "ok" if a.effect == "improved" else "open")]})
@@ -157,8 +166,7 @@ class JourneySections:
                                                 effect_clause=jw["form_effect_clause"] if second else ""))
         for k, a in enumerate(areas, start=1):
             ind = self.catalogue.indicator(a.indicator)
-            rows = [(jw["criterion"], f"{a.criterion or present.DASH}: {ind.name[self.lang]}"),
-                    (f"{jw['baseline']} ({a.baseline_year})", self._value(a.indicator, a.baseline)),
+            rows = [(f"{jw['baseline']} ({a.baseline_year})", self._value(a.indicator, a.baseline)),
                     (jw["target"], self._value(a.indicator, a.target))]
             if second:
                 rows += [(f"{jw['current']} ({a.current_year})", self._value(a.indicator, a.current)),
@@ -166,7 +174,8 @@ class JourneySections:
                           + (f" ({jw['reached']})" if a.reached else ""))]
             rows += [(jw["actions"], " / ".join(a.actions) or present.DASH),
                      (jw["notes"], " ".join(a.notes) or jw["no_notes"])]
-            html += f.block(f"{k}. {ind.name[self.lang]}", f"silver-form-{k}", "", [("", ""), ("", "")],
+            head = [(jw["criterion"], ""), (f"{ind.name[self.lang]} ({jw['gold_threshold']} {self._threshold(a)})", "")]
+            html += f.block(f"{k}. {ind.name[self.lang]}", f"silver-form-{k}", "", head,
                             [{"cells": [(label, "strong"), (value, "")]} for label, value in rows],
                             cls="data form")
         return Fragment(html, f"{len(areas)} improvement areas")
