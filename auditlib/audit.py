@@ -18,6 +18,7 @@ import pandas as pd
 
 from auditlib.benchmark import BenchmarkDB
 from auditlib.catalogue import Catalogue, load_catalogue
+from auditlib.config import Settings
 from auditlib.disclosure import (DisclosureLedger, DisclosureSummary, Rules, protect, protect_dimensions,
                                  protect_evolution)
 from auditlib.errors import ParameterError
@@ -143,21 +144,67 @@ def analyse(client: ClientFolder | ClientProfile | str | Path, *, catalogue: Cat
             groups: Sequence[str | GroupSpec] | None = None, primary_group: str | None = None,
             anonymity_floor: int | None = None, notes: AuditorNotes | None = None,
             exclude_id: str | None = None, ledger: DisclosureLedger | None = None,
-            as_of: _dt.date | None = None) -> AuditResult:
-    """Analyse one engagement. `exclude_id` names the client's own record in the database (only
-    that one: see peers.client_exclusion). Every disclosure rule is applied here, once.
-    `ledger`: what was shown before in the same session (the meeting keeps one; default: a fresh
-    one per result), so a group conflicting with an earlier one is the one refused.
-    `as_of`: the date of the label journey (default: the first day of the interview month)."""
-    catalogue = catalogue or load_catalogue()
+            as_of: _dt.date | None = None, settings: Settings | None = None) -> AuditResult:
+    """Analyse one engagement: peer groups, positions, profile, labels, evolution, in one result.
+
+    Every disclosure rule is applied here, once. This is an entry point (a notebook calls
+    ``analyse("nl-delta-water")``): what is not given is loaded through `settings`, resolved
+    from the environment when not given either.
+
+    Parameters
+    ----------
+    client
+        A loaded ClientFolder or ClientProfile, a client folder, or a client id.
+    catalogue, benchmark
+        Loaded objects, or (benchmark) a file path; default: those of `settings`.
+    groups
+        Peer groups to compare with: built-in keys or custom specs (default: the catalogue's).
+    primary_group
+        The group the profile, strengths and weaknesses are read against.
+    anonymity_floor
+        Minimum answers per group and indicator (default: the catalogue's; never below 5).
+    notes
+        The auditor's notes (default: the client folder's notes file, if any).
+    exclude_id
+        The client's own record in the database, excluded from every group (only that one:
+        see peers.client_exclusion).
+    ledger
+        What was shown before in the same session (the meeting keeps one; default: a fresh one
+        per result), so a group conflicting with an earlier one is the one refused.
+    as_of
+        The date of the label journey (default: the first day of the interview month).
+    settings
+        Where to load what is not given (default: ``Settings.from_env()``).
+
+    Returns
+    -------
+    AuditResult
+        The typed result every renderer reads.
+
+    Raises
+    ------
+    ParameterError
+        A refused group, floor or exclusion id (each coded).
+    CatalogueError, BenchmarkError, QuestionnaireError, NotesError
+        A malformed input file, with every problem.
+    """
+    needs_files = (catalogue is None or not isinstance(benchmark, BenchmarkDB)
+                   or isinstance(client, (str, Path)))
+    if settings is None and needs_files:
+        settings = Settings.from_env()      # entry point: the one environment read
+    if catalogue is None:
+        assert settings is not None
+        catalogue = load_catalogue(settings.catalogue_dir)
     if not isinstance(benchmark, BenchmarkDB):
         from auditlib.benchmark import load_benchmark
 
-        benchmark = load_benchmark(benchmark, catalogue)
+        assert settings is not None
+        benchmark = load_benchmark(benchmark or settings.benchmark_path, catalogue)
     if isinstance(client, (str, Path)):
         from auditlib.intake import load_client
 
-        client = load_client(client, catalogue)
+        assert settings is not None
+        client = load_client(client, catalogue, clients_dir=settings.clients_dir)
     if isinstance(client, ClientFolder):
         folder = client
         profile, earlier = folder.profile, tuple(folder.earlier)

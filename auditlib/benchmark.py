@@ -72,16 +72,26 @@ _CACHE: dict[tuple, BenchmarkDB] = {}   # never evicted: views of a cached frame
 _SCHEMAS: dict[tuple, Any] = {}
 
 
-def load_benchmark(path: str | Path | None = None, catalogue: "Catalogue | None" = None) -> BenchmarkDB:
-    """Load, validate and cache the benchmark database; raise BenchmarkError listing every problem."""
-    if catalogue is None:
-        from auditlib.catalogue import load_catalogue
+def load_benchmark(path: str | Path, catalogue: "Catalogue") -> BenchmarkDB:
+    """Load, validate and cache the benchmark database.
 
-        catalogue = load_catalogue()
-    if path is None:
-        from auditlib.config import Settings
+    Parameters
+    ----------
+    path
+        The CSV or .xlsx export (``Settings.benchmark_path``: the entry point resolves it).
+    catalogue
+        The catalogue the file must fit (its indicator columns and ranges).
 
-        path = Settings.from_env().benchmark_path
+    Returns
+    -------
+    BenchmarkDB
+        The validated database, cached per process while the file and catalogue are unchanged.
+
+    Raises
+    ------
+    BenchmarkError
+        Every problem at once (the first MAX_PROBLEMS, then a count per column), each coded.
+    """
     path = Path(path)
     try:
         stat = path.stat()

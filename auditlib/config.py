@@ -2,7 +2,11 @@
 
 Precedence: an explicit argument (CLI option) over an environment variable over the
 default. The environment variables let an auditor point every command and notebook at the
-licensed catalogue or benchmark export without editing files:
+licensed catalogue or benchmark export without editing files. They are read once, at an
+entry point (the CLI, the notebooks' parameters, the batch, the meeting, `analyse` and
+`run_engagement` when called without settings), with `Settings.from_env()`; everything below
+takes the resolved `Settings` (or the paths in it) as parameters, so one run never mixes two
+catalogues (tests/test_config.py greps auditlib/ for environment reads elsewhere):
 
     AUDITLIB_DATA        the data folder (default: ./data, else the repository's data/)
     AUDITLIB_CATALOGUE   the catalogue folder (default: <data>/catalogue)
@@ -16,13 +20,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Mapping
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_ROOT.parent
 
 
-def _default_data_dir() -> Path:
-    env = os.environ.get("AUDITLIB_DATA")
+def _default_data_dir(environ: Mapping[str, str]) -> Path:
+    env = environ.get("AUDITLIB_DATA")
     if env:
         return Path(env)
     here = Path.cwd() / "data"
@@ -33,6 +38,8 @@ def _default_data_dir() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
+    """The folders and files one run reads and writes, resolved once."""
+
     data_dir: Path
     catalogue_dir: Path
     benchmark_path: Path
@@ -40,9 +47,28 @@ class Settings:
     outputs_dir: Path
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
-        data = Path(overrides.pop("data_dir", None) or _default_data_dir())
-        env = os.environ
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: str | Path | None) -> "Settings":
+        """Resolve the settings at an entry point: `overrides` (None = not given) over the
+        AUDITLIB_* variables of `environ` (default: this process's environment) over the defaults.
+
+        Parameters
+        ----------
+        environ
+            The environment to read (default ``os.environ``); ``{}`` gives the plain defaults.
+        **overrides
+            data_dir, catalogue_dir, benchmark_path, clients_dir, outputs_dir: explicit choices
+            (CLI options, notebook parameters); None leaves the setting to the environment.
+
+        Returns
+        -------
+        Settings
+            Every path resolved.
+        """
+        env = os.environ if environ is None else environ
+        unknown = set(overrides) - {f for f in cls.__dataclass_fields__}
+        if unknown:
+            raise TypeError(f"unknown setting(s) {', '.join(sorted(unknown))}")
+        data = Path(overrides.pop("data_dir", None) or _default_data_dir(env))
         settings = cls(
             data_dir=data,
             catalogue_dir=Path(env.get("AUDITLIB_CATALOGUE", data / "catalogue")),
@@ -54,3 +80,9 @@ class Settings:
         )
         clean = {k: Path(v) for k, v in overrides.items() if v is not None}
         return replace(settings, **clean)
+
+    @classmethod
+    def defaults(cls, **overrides: str | Path | None) -> "Settings":
+        """The shipped layout (data/ here or in the repository, ./outputs), ignoring the
+        environment: for library code that needs a Settings but reads no files through it."""
+        return cls.from_env({}, **overrides)

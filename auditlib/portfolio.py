@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from auditlib.audit import AuditResult
+    from auditlib.benchmark import BenchmarkDB
     from auditlib.catalogue import Catalogue
 
 PORTFOLIO_FILE = "portfolio.json"
@@ -85,12 +86,11 @@ def key_figures(result: "AuditResult", lang: str = "en", handles: "pd.DataFrame 
         "ladder": [{"label": s.label, "ready": s.ready, "blockers": list(s.blockers)}
                    for s in result.labels.ladder(result.catalogue.labels.gold.total_score_min)],
         "handles": int(len(handles)),
-    }
         # the label history's inputs: the index rebuilds the journey as of its own date
         "journey": journey_data(result.journey) if result.journey is not None else None,
+    }
 
 
-# --- rows --------------------------------------------------------------------------------------
 def journey_data(j) -> dict:
     from auditlib.journey import to_data
 
@@ -112,6 +112,7 @@ def due_rows(rows: Sequence[PortfolioRow], catalogue: "Catalogue", as_of: _dt.da
     return due_list(out)
 
 
+# --- rows --------------------------------------------------------------------------------------
 
 @dataclass
 class PortfolioRow:
@@ -288,7 +289,6 @@ def render_index(rows: Sequence[PortfolioRow], catalogue: "Catalogue", lang: str
         })
     counts = {s: sum(1 for r in rows if r.status == s) for s in STATUSES}
     generated = generated or _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    return _env().get_template(TEMPLATE).render(
     due, due_title, due_w = [], "", {}
     if as_of is not None:
         from auditlib.journey import due_cells, due_words
@@ -297,6 +297,7 @@ def render_index(rows: Sequence[PortfolioRow], catalogue: "Catalogue", lang: str
         due = [{**due_cells(d, catalogue, lang), "status_id": d.status} for d in due_rows(rows, catalogue, as_of,
                                                                                            within_months)]
         due_title = due_w["title"].format(date=present.date(as_of, lang), within=present.number(within_months, lang))
+    return _env().get_template(TEMPLATE).render(
         rows=view, dims=dims, w=WORDS[lang], lang=lang, counts=counts, generated=generated,
         catalogue_version=catalogue.version, due=due, due_title=due_title, due_w=due_w)
 
@@ -321,25 +322,25 @@ def write_portfolio(outputs_dir: str | Path, rows: Sequence[PortfolioRow], catal
 
 # --- the overview notebook's tables and figures --------------------------------------------------
 
-def portfolio_frame(clients: Sequence[str | Path] | str | Path, *, catalogue: "Catalogue | None" = None,
-                    benchmark=None, lang: str = "en") -> tuple["pd.DataFrame", "pd.DataFrame"]:
+def portfolio_frame(clients: Sequence[str | Path] | str | Path, *, catalogue: "Catalogue",
+                    benchmark: "BenchmarkDB | str | Path",
+                    lang: str = "en") -> tuple["pd.DataFrame", "pd.DataFrame"]:
     """Analyse every client (a folder of client folders, or a list of them).
 
     Returns (figures, problems): one row per client that could be analysed (client_id, name,
     country, field, one column per dimension, highest_ready, next_label, handles), and one row
-    per client that could not (client_id, problem).
+    per client that could not (client_id, problem). The catalogue and the benchmark (or its
+    path) come from the caller's settings.
     """
     import pandas as pd
 
     from auditlib.audit import analyse
     from auditlib.benchmark import load_benchmark
-    from auditlib.catalogue import load_catalogue
     from auditlib.errors import AuditError
 
     if isinstance(clients, (str, Path)):
         folder = Path(clients)
         clients = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
-    catalogue = catalogue or load_catalogue()
     if not hasattr(benchmark, "frame"):
         benchmark = load_benchmark(benchmark, catalogue)
     dims = [d.id for d in catalogue.dimensions]
@@ -360,7 +361,6 @@ def portfolio_frame(clients: Sequence[str | Path] | str | Path, *, catalogue: "C
     return frame, pd.DataFrame(problems, columns=["client_id", "problem"])
 
 
-def readiness_counts(frame: "pd.DataFrame") -> "pd.Series":
 def journey_frame(clients: Sequence[str | Path] | str | Path, *, catalogue: "Catalogue", as_of: _dt.date,
                   within_months: int = 6, lang: str = "en") -> "pd.DataFrame":
     """Per client, as of `as_of` (given by the notebook or the CLI): the label now and its expiry,
@@ -380,6 +380,7 @@ def journey_frame(clients: Sequence[str | Path] | str | Path, *, catalogue: "Cat
                           "due_by": str(r.closes) if r.closes else ""} for r in rows], columns=columns)
 
 
+def readiness_counts(frame: "pd.DataFrame") -> "pd.Series":
     """How many clients are ready for each label at most (none, bronze, silver, gold)."""
     import pandas as pd
 

@@ -273,14 +273,19 @@ def test_version_falls_back_to_the_hash(tmp_path, catalogue):
     assert load_benchmark(stale, catalogue).version == "sha256:" + sha[:12]
 
 
-def test_default_path_from_the_environment(tmp_path, monkeypatch, catalogue):
+def test_the_path_from_the_environment_is_resolved_at_the_entry_point(tmp_path, monkeypatch, catalogue):
+    """AUDITLIB_BENCHMARK reaches load_benchmark through Settings.from_env() (the entry point),
+    never by load_benchmark reading the environment."""
+    from auditlib.config import Settings
+
     path = tmp_path / "licensed.csv"
     shutil.copy(SHIPPED, path)
     monkeypatch.setenv("AUDITLIB_BENCHMARK", str(path))
-    assert load_benchmark(catalogue=catalogue).path == path.resolve()
+    assert load_benchmark(Settings.from_env().benchmark_path, catalogue).path == path.resolve()
     monkeypatch.setenv("AUDITLIB_BENCHMARK", str(tmp_path / "gone.csv"))
-    with pytest.raises(BenchmarkError, match="does not exist"):
-        load_benchmark(catalogue=catalogue)
+    with pytest.raises(BenchmarkError, match="does not exist") as err:
+        load_benchmark(Settings.from_env().benchmark_path, catalogue)
+    assert err.value.codes == [ProblemCode.FILE_MISSING]
 
 
 def test_loader_reads_xlsx(tmp_path, db, catalogue):

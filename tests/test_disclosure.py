@@ -94,7 +94,7 @@ def test_the_issue_reproduction_on_the_shipped_database(catalogue):
     from auditlib.benchmark import load_benchmark
     from auditlib.intake import load_client
 
-    db = load_benchmark(None, catalogue)
+    db = load_benchmark(DATA / "benchmark" / "benchmark.csv", catalogue)
     folder = load_client(DATA / "clients" / "es-huerta-food", catalogue)
     seen = set()
     for members in (123, 124, 125):
@@ -280,7 +280,7 @@ def test_peer_group_table_gives_the_refusals_in_both_languages(catalogue):
     from auditlib.intake import load_client
 
     result = analyse(load_client(DATA / "clients" / "de-lichtwerk-photonics", catalogue), catalogue=catalogue,
-                     benchmark=load_benchmark(None, catalogue))
+                     benchmark=load_benchmark(DATA / "benchmark" / "benchmark.csv", catalogue))
     table = result.peer_group_table().set_index("group")
     eu = table.loc["eu"]
     assert eu["statistics"] and eu["n"] > 1000                  # the group stays, four indicators do not

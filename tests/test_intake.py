@@ -226,11 +226,21 @@ def test_excel_lock_files_are_ignored_and_notes_found(catalogue, tmp_path):
 
 
 def test_unknown_client_id_names_the_known_ones(catalogue, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(QuestionnaireError) as err:
+        load_client("no-such-client", catalogue, clients_dir=CLIENTS)
+    assert "nl-delta-water" in err.value.problems[0].expected
+    assert err.value.codes == [ProblemCode.FILE_MISSING]
+
+
+def test_a_client_id_without_a_clients_folder_is_not_looked_up_in_the_environment(catalogue, monkeypatch,
+                                                                                tmp_path):
+    """Settings are resolved at the entry point: the library never reads AUDITLIB_CLIENTS itself."""
     monkeypatch.setenv("AUDITLIB_CLIENTS", str(CLIENTS))
     monkeypatch.chdir(tmp_path)
     with pytest.raises(QuestionnaireError) as err:
-        load_client("no-such-client", catalogue)
-    assert "nl-delta-water" in err.value.problems[0].expected
+        load_client("nl-delta-water", catalogue)
+    assert err.value.codes == [ProblemCode.FILE_MISSING]
 
 
 # --- values -------------------------------------------------------------------------------
@@ -474,9 +484,8 @@ def test_every_example_client_loads_cleanly(catalogue, client_id):
 
 
 def test_client_by_id_and_the_earlier_audit(catalogue, monkeypatch, tmp_path):
-    monkeypatch.setenv("AUDITLIB_CLIENTS", str(CLIENTS))
     monkeypatch.chdir(tmp_path)
-    folder = load_client("nl-delta-water", catalogue)
+    folder = load_client("nl-delta-water", catalogue, clients_dir=CLIENTS)
     assert folder.path == CLIENTS / "nl-delta-water"
     (old,) = folder.earlier
     assert folder.previous is old

@@ -68,7 +68,7 @@ def count_text(n: int, lang: str) -> str:
 
 @pytest.fixture(scope="module")
 def benchmark(catalogue):
-    return load_benchmark(None, catalogue)
+    return load_benchmark(DATA / "benchmark" / "benchmark.csv", catalogue)
 
 
 def _gold_answers(catalogue, target_total: float) -> dict:

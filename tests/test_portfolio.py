@@ -125,7 +125,8 @@ def test_portfolio_frame_analyses_every_client_and_lists_problems(tmp_path, cata
 
     shutil.copytree(DATA / "clients" / "es-huerta-food", tmp_path / "es-huerta-food")
     (tmp_path / "empty-client").mkdir()
-    frame, problems = portfolio.portfolio_frame(tmp_path, catalogue=catalogue)
+    frame, problems = portfolio.portfolio_frame(tmp_path, catalogue=catalogue,
+                                                benchmark=DATA / "benchmark" / "benchmark.csv")
     assert list(frame["client_id"]) == ["es-huerta-food"]
     assert list(problems["client_id"]) == ["empty-client"]
     counts = portfolio.readiness_counts(frame)

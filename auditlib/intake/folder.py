@@ -24,13 +24,15 @@ def _usable(p: Path) -> bool:
     return p.is_file() and not p.name.startswith((".", "~$"))
 
 
-def _resolve_folder(path: str | Path) -> Path:
+def _resolve_folder(path: str | Path, clients_dir: Path | None) -> Path:
     candidate = Path(path)
     if candidate.is_dir():
         return candidate
-    from auditlib.config import Settings
-
-    clients_dir = Settings.from_env().clients_dir
+    if clients_dir is None:
+        raise QuestionnaireError([Problem(str(path), "folder", "no such client folder", value=str(path),
+                                          expected="the path of a client folder (a bare client id needs "
+                                                   "the clients folder)", code=ProblemCode.FILE_MISSING)],
+                                 summary=f"client '{path}' not found")
     if not candidate.is_absolute() and len(candidate.parts) == 1 and (clients_dir / candidate).is_dir():
         return clients_dir / candidate
     known = sorted(p.name for p in clients_dir.iterdir() if p.is_dir()) if clients_dir.is_dir() else []
@@ -82,17 +84,30 @@ def _earlier_files(folder: Path, problems: list[Problem]) -> list[tuple[int, Pat
     return out
 
 
-def load_client(path: str | Path, catalogue: Catalogue | None = None) -> ClientFolder:
-    """Load a client folder (path or client id): the questionnaire, earlier audits, notes path.
+def load_client(path: str | Path, catalogue: Catalogue, *, clients_dir: str | Path | None = None) -> ClientFolder:
+    """Load a client folder: the questionnaire, earlier audits, notes path.
 
-    Problems in the current questionnaire, the earlier audits and the folder layout are
-    reported together in one QuestionnaireError.
+    Parameters
+    ----------
+    path
+        The client folder, or a client id (a folder name in `clients_dir`).
+    catalogue
+        The catalogue the answers are read against.
+    clients_dir
+        Where a bare client id is looked up (``Settings.clients_dir``); without it only a
+        folder path is accepted.
+
+    Returns
+    -------
+    ClientFolder
+        The current questionnaire, the valid earlier audits (strictly earlier years) and the notes path.
+
+    Raises
+    ------
+    QuestionnaireError
+        Every problem of the current questionnaire, the earlier audits and the folder layout at once.
     """
-    if catalogue is None:
-        from auditlib.catalogue import load_catalogue
-
-        catalogue = load_catalogue()
-    folder = _resolve_folder(path)
+    folder = _resolve_folder(path, Path(clients_dir) if clients_dir is not None else None)
     client_id = folder.name
     problems: list[Problem] = []
     current: ClientProfile | None = None

@@ -38,7 +38,7 @@ def _files(folder: Path) -> Iterable[Path]:
                   and not any(part.startswith((".", "~$", "__pycache__")) for part in p.relative_to(folder).parts))
 
 
-def input_hashes(client_dir: str | Path, settings: Settings | None = None) -> dict[str, str]:
+def input_hashes(client_dir: str | Path, settings: Settings) -> dict[str, str]:
     """SHA-256 of every input of one client's report, keyed by a stable name.
 
     client/<file>      every file of the client folder (questionnaire, profile, earlier audits, notes)
@@ -48,9 +48,9 @@ def input_hashes(client_dir: str | Path, settings: Settings | None = None) -> di
     template/<file>    the report and commentary templates (auditlib/templates/report, .../commentary)
     code/auditlib      one hash over the library's own source and data files, and its version:
                        `--changed-only` rebuilds after an upgrade or a change to the report code
-    Two runs with equal input hashes give the same report.
+    Two runs with equal input hashes give the same report. `settings`: the run's (catalogue
+    and benchmark paths), resolved by the entry point.
     """
-    settings = settings or Settings.from_env()
     client_dir = Path(client_dir)
     out: dict[str, str] = {}
     for p in _files(client_dir):

@@ -60,7 +60,7 @@ class ReportView(LaterSections, JourneySections):
         view = cls.__new__(cls)
         view.params = params or ReportParameters(
             client_id=result.client.client_id, lang=lang, groups=(), earlier_audit="", engagement_id="",
-            engagement_date="", anonymity_floor=None, settings=Settings.from_env(), client_dir=Path("."),
+            engagement_date="", anonymity_floor=None, settings=Settings.defaults(), client_dir=Path("."),
             export_dir=None, excel=True)
         view.lang = lang
         view.w = words(lang)
