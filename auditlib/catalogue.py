@@ -16,6 +16,7 @@ a renamed indicator lists its former ids in `old_ids`, so earlier audits and not
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -460,20 +461,49 @@ def _expected(err: dict) -> str:
     return ""
 
 
-def _label_checks(ind: IndicatorFile, labels: LabelFile, path: str, problems: list[Problem]) -> None:
-    by_id = {i.id: i for i in ind.indicators}
-    renamed = {o: i.id for i in ind.indicators for o in i.old_ids}
+@dataclass(frozen=True)
+class References:
+    """What the other files may name: indicator ids (with former and context-only ones), dimensions.
+
+    Taken from the validated indicators, or, when indicators.yaml has problems of its own, from
+    its raw entries, so the other files are still checked in the same pass.
+    """
+
+    ids: frozenset[str]
+    renamed: dict[str, str]
+    context: frozenset[str]
+    dimensions: tuple[str, ...]
+
+    @classmethod
+    def of(cls, model: IndicatorFile | None, raw: object) -> "References | None":
+        if model is not None:
+            return cls(frozenset(i.id for i in model.indicators),
+                       {o: i.id for i in model.indicators for o in i.old_ids},
+                       frozenset(i.id for i in model.indicators if not i.scored),
+                       tuple(d.id for d in model.dimensions))
+        if not isinstance(raw, dict) or not isinstance(raw.get("indicators"), list):
+            return None
+        items = [i for i in raw["indicators"] if isinstance(i, dict) and isinstance(i.get("id"), str)]
+        dims = [d["id"] for d in raw.get("dimensions") or [] if isinstance(d, dict) and isinstance(d.get("id"), str)]
+        return cls(frozenset(i["id"] for i in items),
+                   {str(o): i["id"] for i in items if isinstance(i.get("old_ids"), list) for o in i["old_ids"]},
+                   frozenset(i["id"] for i in items if i.get("direction") == "context")
+                   - {i["id"] for i in items if i.get("direction") != "context"}, tuple(dims))
+
+
+def _label_checks(refs: References, labels: LabelFile, path: str, problems: list[Problem]) -> None:
+    renamed = refs.renamed
     for group, criteria in (("bronze.minimums", labels.bronze.minimums),
                             ("gold.minimums", labels.gold.minimums),
                             ("gold.quality", labels.gold.quality)):
         for c in criteria:
             place = f"key {group}[{c.id}].indicator"
-            if c.indicator not in by_id:
+            if c.indicator not in refs.ids:
                 hint = f" (renamed to {renamed[c.indicator]})" if c.indicator in renamed else ""
                 problems.append(Problem(path, place, "unknown indicator" + hint, value=c.indicator,
                                         indicator=c.indicator, expected="an indicator id of indicators.yaml",
                                         code=ProblemCode.UNKNOWN_ID))
-            elif by_id[c.indicator].direction == "context":
+            elif c.indicator in refs.context:
                 problems.append(Problem(path, place, "a context-only indicator cannot be a label criterion",
                                         value=c.indicator, indicator=c.indicator, expected="a scored indicator",
                                         code=ProblemCode.INCONSISTENT))
@@ -546,27 +576,29 @@ def _load(directory: Path) -> Catalogue:
                                       code=ProblemCode.FILE_MISSING)])
     models = {"indicators": IndicatorFile, "fields": FieldFile, "labels": LabelFile,
               "peer_groups": PeerGroupFile, "commentary_rules": CommentaryRules, "actions": ActionFile}
-    loaded, hashes = {}, {}
+    loaded, hashes, raw = {}, {}, {}
     for key, filename in FILES.items():
         path = directory / filename
-        data = _read_yaml(path, problems)
+        data = raw[key] = _read_yaml(path, problems)
         if path.is_file():
             hashes[filename] = hashlib.sha256(path.read_bytes()).hexdigest()
         loaded[key] = None if data is None else _validate(models[key], data, path, problems)
     for extra in sorted(directory.glob("*.yaml")):      # anything else beside them: provenance too
         if extra.name not in hashes:
             hashes[extra.name] = hashlib.sha256(extra.read_bytes()).hexdigest()
-    # Checks across files run for every file that is valid on its own, so all problems come at once.
+    # Checks across files run for every file that is valid on its own (against the indicators'
+    # raw ids when indicators.yaml has problems of its own), so all problems come at once.
     ind = loaded["indicators"]
     if loaded["peer_groups"] is not None:
         _peer_checks(loaded["peer_groups"], str(directory / FILES["peer_groups"]), problems)
-    if ind is not None:
+    refs = References.of(ind, raw.get("indicators"))
+    if refs is not None:
         if loaded["labels"] is not None:
-            _label_checks(ind, loaded["labels"], str(directory / FILES["labels"]), problems)
+            _label_checks(refs, loaded["labels"], str(directory / FILES["labels"]), problems)
         if loaded["commentary_rules"] is not None:
-            problems += rule_problems(loaded["commentary_rules"], directory / FILES["commentary_rules"], ind)
+            problems += rule_problems(loaded["commentary_rules"], directory / FILES["commentary_rules"], refs)
         if loaded["actions"] is not None:
-            problems += action_problems(loaded["actions"], directory / FILES["actions"], ind)
+            problems += action_problems(loaded["actions"], directory / FILES["actions"], refs)
     if problems:
         raise CatalogueError(problems, summary=f"the catalogue in {directory} is not valid "
                                                f"({len(problems)} problem(s) in "

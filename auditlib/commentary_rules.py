@@ -12,7 +12,7 @@ from typing import Any, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from auditlib.catalogue import Catalogue, Text
+from auditlib.catalogue import Catalogue, References, Text
 from auditlib.errors import CatalogueError, Problem, ProblemCode
 from auditlib.handles import RULES_FILE, HandleSettings
 from auditlib.peers import BUILT_IN
@@ -135,16 +135,14 @@ def _rule_references(r: Rules) -> tuple[dict[str, list[str]], dict[str, list[str
     return inds, dims, groups
 
 
-def rule_problems(rules: CommentaryRules, path: Path, indicators) -> list[Problem]:
+def rule_problems(rules: CommentaryRules, path: Path, refs: References) -> list[Problem]:
     """Unknown indicators, dimensions and peer groups named by the enabled rules, all together.
 
-    `indicators` is the catalogue's IndicatorFile (its indicators and dimensions). A rule with
+    `refs`: the ids the catalogue's indicators.yaml defines (catalogue.References). A rule with
     `enabled: false` is not checked: a licensed catalogue without, say, a services dimension
     switches the service-gap rule off instead of inventing one.
     """
-    by_id = {i.id for i in indicators.indicators}
-    renamed = {o: i.id for i in indicators.indicators for o in i.old_ids}
-    dim_ids = sorted(d.id for d in indicators.dimensions)
+    by_id, renamed, dim_ids = refs.ids, refs.renamed, sorted(refs.dimensions)
     inds, dims, groups = _rule_references(rules.rules)
     problems = []
     for key, ids in inds.items():

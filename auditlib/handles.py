@@ -36,7 +36,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from auditlib.catalogue import Catalogue, Indicator, Text
+from auditlib.catalogue import Catalogue, Indicator, References, Text
 from auditlib.errors import CatalogueError, Problem, ProblemCode
 
 RULES_FILE = "commentary_rules.yaml"
@@ -86,10 +86,9 @@ def data_path(catalogue: Catalogue, name: str) -> Path:
     return Path(catalogue.directory) / name
 
 
-def action_problems(actions: ActionFile, path: Path, indicators) -> list[Problem]:
-    """Actions for indicators the catalogue lacks (`indicators`: its IndicatorFile), all together."""
-    ids = {i.id for i in indicators.indicators}
-    renamed = {o: i.id for i in indicators.indicators for o in i.old_ids}
+def action_problems(actions: ActionFile, path: Path, refs: References) -> list[Problem]:
+    """Actions for indicators the catalogue lacks (`refs`: catalogue.References), all together."""
+    ids, renamed = refs.ids, refs.renamed
     return [Problem(str(path), f"key actions.{u}", "unknown indicator"
                     + (f" (renamed to {renamed[u]}: use the new id)" if u in renamed else ""),
                     value=u, expected="an indicator id of indicators.yaml", indicator=u,

@@ -131,3 +131,55 @@ def test_svg_is_byte_stable_keeps_text_and_names_no_external_resource(result):
     assert "DOCTYPE" not in a and "<dc:date>" not in a and "Matplotlib" not in a
     name = result.catalogue.indicator("service_types").name.en
     assert name in a
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory):
+    """A result on the licensed-style catalogue: 39 indicators, 37 of them ranked."""
+    from auditlib.catalogue import load_catalogue
+    from auditlib.benchmark import load_benchmark
+    from licensed_catalogue import build_benchmark, build_catalogue
+
+    root = tmp_path_factory.mktemp("many")
+    cat = load_catalogue(build_catalogue(root / "catalogue"))
+    db = load_benchmark(build_benchmark(root / "catalogue", root / "b.csv", n=300), cat)
+    return analyse(make_profile(cat, **{"member_organisations": 40}), catalogue=cat, benchmark=db)
+
+
+def test_a_chart_of_many_indicators_fits_the_page(many):
+    ranked = [i.id for i in many.catalogue.indicators if i.scored]
+    assert len(ranked) == 37
+    whole = charts.percentile_bars(many, "en")
+    assert whole.get_size_inches()[1] > charts.PAGE_HEIGHT           # one figure would not fit a page
+    pages = charts.percentile_pages(many, "en")
+    assert len(pages) == 2
+    assert all(f.get_size_inches()[1] <= charts.PAGE_HEIGHT for f in pages)
+    rows = [t.get_text() for f in pages for t in f.axes[0].get_yticklabels()]
+    expected = [charts._label(i.name["en"]) for d in many.catalogue.dimensions
+                for i in many.catalogue.in_dimension(d.id) if i.scored]
+    assert [r for r in rows if r not in {d.name["en"] for d in many.catalogue.dimensions}] == expected
+    # dimensions are not cut while whole ones fit: every page starts with a dimension header
+    names = {d.name["en"] for d in many.catalogue.dimensions}
+    for f in pages:
+        ax = f.axes[0]
+        assert ax.get_yticklabels()[0].get_text() in names
+
+
+def test_a_dimension_taller_than_a_page_is_split_with_its_header_repeated(many):
+    height = 2.2                                                      # a small page: every dimension is cut
+    pages = charts.percentile_pages(many, "en", page_height=height)
+    assert all(f.get_size_inches()[1] <= height for f in pages)
+    dims = {d.name["en"] for d in many.catalogue.dimensions}
+    assert all(f.axes[0].get_yticklabels()[0].get_text() in dims for f in pages)    # header first, always
+    rows = [t.get_text() for f in pages for t in f.axes[0].get_yticklabels() if t.get_text() not in dims]
+    assert len(rows) == 37 and len(set(rows)) == 37
+    for d in many.catalogue.dimensions:
+        whole = charts.distributions(many, d.id, "en").get_size_inches()[1]
+        split = charts.distribution_pages(many, d.id, "en", page_height=height)
+        assert all(f.get_size_inches()[1] <= height for f in split) or len(split) == 1
+        assert (len(split) > 1) == (whole > height)
+
+
+def test_the_evolution_chart_is_capped_at_a_page(result_with_evolution):
+    fig = charts.evolution_chart(result_with_evolution, "en")
+    assert fig.get_size_inches()[1] <= charts.PAGE_HEIGHT

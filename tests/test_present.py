@@ -131,3 +131,47 @@ def test_words_refuse_an_unknown_language():
     with pytest.raises(ParameterError, match="not a report language"):
         present.words("de")
     assert present.words("en")["percentile_long"] and present.words("nl")["fewer_than"]
+
+
+def _with_silver(catalogue, *, areas: int, improved: int, gap: tuple[float, float]):
+    """The catalogue with other Silver rules (a copy: the shared catalogue is not changed)."""
+    import copy
+
+    silver = catalogue.labels.silver.model_copy(update={
+        "improvement_areas": areas, "min_areas_improved": improved,
+        "earlier_audit_gap_years": catalogue.labels.silver.earlier_audit_gap_years.model_copy(
+            update={"min": gap[0], "max": gap[1]})})
+    other = copy.copy(catalogue)
+    other.labels = catalogue.labels.model_copy(update={"silver": silver})
+    return other
+
+
+def test_silver_rule_in_words_follows_labels_yaml(catalogue):
+    shipped = present.silver_gap(catalogue, "en")
+    silver = catalogue.labels.silver
+    assert shipped["areas_text"] == f"{silver.improvement_areas} improvement areas"
+    assert shipped["quality_total"] == str(len(catalogue.labels.gold.quality))
+    one = _with_silver(catalogue, areas=1, improved=1, gap=(0.5, 1))
+    assert present.silver_gap(one, "en")["areas_text"] == "1 improvement area"          # never "1 areas"
+    assert present.silver_gap(one, "nl")["areas_text"] == "1 verbetergebied"
+    assert present.silver_gap(one, "en")["gap_years"] == "year"                          # "0.5 to 1 year"
+    assert present.silver_gap(one, "nl")["gap_min"] == "0,5"
+    two = _with_silver(catalogue, areas=2, improved=1, gap=(2, 3))
+    words = present.silver_gap(two, "en")
+    assert (words["gap_min"], words["gap_max"], words["gap_years"]) == ("2", "3", "years")
+    assert words["improved_text"] == "at least 1 of the improvement areas"
+    assert present.criterion_name("silver_areas", two, "en").startswith("2 improvement areas")
+    assert present.criterion_name("silver_second_benchmark", two, "nl").endswith("2 tot 3 jaar na de vorige")
+
+
+def test_no_silver_number_is_written_in_the_words():
+    """Every number of the label rules comes from labels.yaml: none spelled out in words.yaml."""
+    import re
+
+    from auditlib.config import PACKAGE_ROOT
+
+    text = (PACKAGE_ROOT / "templates" / "report" / "words.yaml").read_text(encoding="utf-8").lower()
+    for literal in ("three improvement", "drie verbeter", "first three", "eerste drie", "one to two year",
+                    "1.5 to 2", "1,5 tot 2", "31 quality", "31 kwaliteit"):
+        assert literal not in text, literal
+    assert not re.search(r"\b\d+ (improvement areas?|verbetergebied(en)?)\b", text)
