@@ -24,7 +24,7 @@ import datetime as _dt
 import json
 import math
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 from urllib.parse import quote
@@ -128,6 +128,7 @@ class PortfolioRow:
     failed_notebook: str | None = None            # failed: the kept notebook
     last_good: dict[str, str] = field(default_factory=dict)  # failed: the last good report's files
     updated: str | None = None                    # when this row's report (or failure) was made
+    review: str | None = None                     # draft | reviewed | needs_review (the report's manifest, issue 14)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -212,7 +213,8 @@ WORDS = {
            "last_good": "last good report", "generated": "Generated", "clients": "clients",
            "confidential": "Confidential: for the audit firm. Each row shows only that client's own figures "
                            "(dimension scores are the client's mean percentile in its primary peer group).",
-           "scores_in": "Dimension scores (0-100) in the primary peer group", "no_stats": "no statistics"},
+           "scores_in": "Dimension scores (0-100) in the primary peer group", "no_stats": "no statistics",
+           "review": {"draft": "draft", "reviewed": "reviewed", "needs_review": "draft: reviewed edits need another look"}},
     "nl": {"title": "Auditportefeuille", "client": "Klant", "country": "Land", "field": "Technologieveld",
            "status": "Status", "labels": "Labels",
            "handles": "Verbeterhandvatten", "reports": "Rapporten", "engagement": "Opdracht",
@@ -221,7 +223,9 @@ WORDS = {
            "clients": "klanten",
            "confidential": "Vertrouwelijk: voor het auditbureau. Elke rij toont alleen de eigen cijfers van die "
                            "klant (dimensiescores zijn het gemiddelde percentiel in de primaire vergelijkingsgroep).",
-           "scores_in": "Dimensiescores (0-100) in de primaire vergelijkingsgroep", "no_stats": "geen statistieken"},
+           "scores_in": "Dimensiescores (0-100) in de primaire vergelijkingsgroep", "no_stats": "geen statistieken",
+           "review": {"draft": "concept", "reviewed": "nagekeken",
+                      "needs_review": "concept: nagekeken bewerkingen opnieuw bekijken"}},
 }
 FORMAT_NAMES = {"html": "HTML", "pdf": "PDF", "xlsx": "Excel", "ipynb": "notebook"}
 
@@ -302,6 +306,18 @@ def render_index(rows: Sequence[PortfolioRow], catalogue: "Catalogue", lang: str
         catalogue_version=catalogue.version, due=due, due_title=due_title, due_w=due_w)
 
 
+def review_state(outputs_dir: Path, row: PortfolioRow) -> str | None:
+    """Draft, reviewed or needs_review, as the report's manifest says now (`auditlib finalise` changes it)."""
+    link = row.reports.get("ipynb") or row.reports.get("html")
+    if not link:
+        return None
+    try:
+        manifest = json.loads((outputs_dir / link).parent.joinpath("manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return (manifest.get("review") or {}).get("status") or None
+
+
 def write_portfolio(outputs_dir: str | Path, rows: Sequence[PortfolioRow], catalogue: "Catalogue",
                     lang: str = "en", as_of: _dt.date | None = None) -> Path:
     """Write `portfolio.json` and `index.html` into `outputs_dir`, each atomically; return the index.
@@ -312,6 +328,7 @@ def write_portfolio(outputs_dir: str | Path, rows: Sequence[PortfolioRow], catal
     outputs_dir = Path(outputs_dir)
     now = _dt.datetime.now().astimezone()
     as_of = as_of or now.date()
+    rows = [replace(r, review=review_state(outputs_dir, r)) for r in rows]
     data = {"format": 1, "generated": now.isoformat(timespec="seconds"),
             "catalogue_version": catalogue.version, "clients": [r.to_dict() for r in rows]}
     atomic_write_text(outputs_dir / PORTFOLIO_FILE, json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n")

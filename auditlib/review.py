@@ -525,7 +525,7 @@ def finalise(folder: str | Path, *, accept: Iterable[str] = (), formats: Sequenc
     commentary = None
     if client_dir is not None:
         edits = [carryover.Edit(c.anchor, c.change, c.before, c.text) for c in reading.changes]
-        keep = sorted({a["key"] for a in accepted} | (set(stored.accept) & {a["key"] for a in accepted}))
+        keep = sorted({a["key"] for a in accepted})       # acceptances still in use
         commentary = carryover.write(client_dir, lang, carryover.LanguageEdits(edits, keep))
     now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
     changes = [{"anchor": c.anchor, "change": c.change, "before": c.before, "after": c.after, "cell": c.cell}
@@ -534,6 +534,8 @@ def finalise(folder: str | Path, *, accept: Iterable[str] = (), formats: Sequenc
     record.setdefault("finalised", []).append({"utc": now, "changes": len(changes), "accepted": len(accepted),
                                                "files": [f"report.{f}" for f in chosen]})
     manifest["review"] = record
+    if commentary is not None:   # the report reflects this file: `batch --changed-only` need not rebuild for it
+        manifest.setdefault("inputs", {})[f"client/{carryover.FILE_NAME}"] = sha256_file(commentary)
     outputs = manifest.setdefault("outputs", {})
     for name in ["report.ipynb", *(f"report.{f}" for f in chosen)]:
         outputs[name] = sha256_file(folder / name)

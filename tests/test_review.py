@@ -408,3 +408,33 @@ def test_cli_finalise_exit_codes_and_messages(made_en, tmp_path, capsys):
     (folder / "manifest.json").write_text("{not json")
     assert main(["finalise", str(folder)]) == 1
     assert "manifest.json cannot be read" in capsys.readouterr().err
+
+
+# --- portfolio and batch summary ---------------------------------------------------------------
+
+def test_portfolio_and_batch_summary_show_draft_reviewed_and_needs_another_look(made_en, tmp_path):
+    from auditlib.batch.index import summary_table
+    from auditlib.batch.model import ClientResult
+    from auditlib.catalogue import load_catalogue
+    from auditlib.portfolio import PortfolioRow, load_rows, write_portfolio
+
+    folder, client = fresh(made_en, tmp_path)
+    outputs = folder.parent.parent
+    row = PortfolioRow(CLIENT, "ok", "2026", reports={"html": f"{CLIENT}/{folder.name}/report.html"})
+    cat = load_catalogue(DATA / "catalogue")
+    index = write_portfolio(outputs, [row], cat)
+    assert "draft" in index.read_text() and load_rows(outputs)[0].review == "draft"
+    review.finalise(folder, formats=["html"])
+    manifest = json.loads((folder / "manifest.json").read_text())
+    from auditlib.report.manifest import sha256_file
+
+    assert manifest["inputs"][f"client/{carryover.FILE_NAME}"] == sha256_file(client / carryover.FILE_NAME)
+    write_portfolio(outputs, [row], cat, lang="nl")
+    assert "nagekeken" in index.read_text() and load_rows(outputs)[0].review == "reviewed"
+
+    manifest["review"].update(status="needs_review", flagged=["dimension:financing"])
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    write_portfolio(outputs, [row], cat)
+    assert "reviewed edits need another look" in index.read_text()
+    table = summary_table([ClientResult(CLIENT, client, "ok", 1.0, engagement="2026", out_dir=folder)])
+    assert "reviewed edits need another look: dimension:financing" in table and "1 with reviewed edits" in table

@@ -77,8 +77,13 @@ def _figures_now(res: ClientResult, settings, catalogue, lang: str) -> dict | No
 def summary_table(results: Sequence[ClientResult], width: int = 100) -> str:
     """The end-of-batch table: client, status, seconds, reason."""
     rows = [("client", "status", "seconds", "reason")]
+    review = 0
     for r in results:
         reason = (r.reason or "").replace("\n", " ")
+        flagged = _flagged(r)
+        if flagged:            # issue 14: carried-over edits whose generated text changed
+            review += 1
+            reason = (reason + "; " if reason else "") + f"reviewed edits need another look: {', '.join(flagged)}"
         rows.append((r.client_id, r.status, f"{r.seconds:.1f}", reason))
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
@@ -92,5 +97,14 @@ def summary_table(results: Sequence[ClientResult], width: int = 100) -> str:
             lines.append("-" * min(width, w0 + w1 + w2 + 6 + max(len(x[3]) for x in rows)))
     counts = {s: sum(1 for r in results if r.status == s) for s in ("ok", "skipped", "failed", "interrupted")}
     lines.append("")
-    lines.append(", ".join(f"{v} {k}" for k, v in counts.items() if v or k in ("ok", "failed")))
+    lines.append(", ".join(f"{v} {k}" for k, v in counts.items() if v or k in ("ok", "failed"))
+                 + (f"; {review} with reviewed edits to look at again (auditlib finalise)" if review else ""))
     return "\n".join(lines)
+
+
+def _flagged(res: ClientResult) -> list[str]:
+    """The anchors of the carried-over edits flagged in this client's new draft (its manifest)."""
+    if res.status != "ok" or res.out_dir is None:
+        return []
+    record = (read_manifest(res.out_dir) or {}).get("review") or {}
+    return [str(a) for a in record.get("flagged", [])] if record.get("status") == "needs_review" else []
