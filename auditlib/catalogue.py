@@ -16,16 +16,30 @@ a renamed indicator lists its former ids in `old_ids`, so earlier audits and not
 from __future__ import annotations
 
 import hashlib
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from auditlib import yamlsafe
-from auditlib.errors import CatalogueError, Problem, ProblemCode, code_for_exception, code_for_pydantic
+from auditlib.errors import (
+    CatalogueError,
+    Problem,
+    ProblemCode,
+    code_for_pydantic,
+)
 
 Kind = Literal["count", "share", "amount", "ordinal", "yes_no"]
 Direction = Literal["higher", "lower", "context"]
@@ -84,7 +98,7 @@ class Indicator(_Model):
     old_ids: list[str] = []                     # former ids: earlier files under them still load
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Indicator":
+    def _consistent(self) -> Indicator:
         if self.min >= self.max:
             raise ValueError(f"min ({self.min}) must be below max ({self.max})")
         if self.kind == "share" and (self.min < 0 or self.max > 100):
@@ -118,7 +132,7 @@ class IndicatorFile(_Model):
     indicators: list[Indicator] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _references(self) -> "IndicatorFile":
+    def _references(self) -> IndicatorFile:
         dims = [d.id for d in self.dimensions]
         _no_duplicates(dims, "dimension")
         _no_duplicates([i.id for i in self.indicators], "indicator")
@@ -166,13 +180,13 @@ class Criterion(_Model):
     target: float | None = None
 
     def passes(self, value: float | None) -> bool:
-        if value is None or value != value:  # missing never passes
+        if value is None or math.isnan(value):  # missing never passes
             return False
         return value >= self.threshold if self.op == ">=" else value <= self.threshold
 
     def distance(self, value: float | None) -> float | None:
         """How far the value is from the threshold; positive means still to go."""
-        if value is None or value != value:
+        if value is None or math.isnan(value):
             return None
         gap = self.threshold - value if self.op == ">=" else value - self.threshold
         return max(gap, 0.0)
@@ -204,7 +218,7 @@ class GoldRules(_Model):
     quality: list[Criterion] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _targets(self) -> "GoldRules":
+    def _targets(self) -> GoldRules:
         for c in self.quality:
             if c.target is None:
                 raise ValueError(f"gold quality criterion {c.id} needs a target")
@@ -257,7 +271,7 @@ class PeerGroupFile(_Model):
     evolution_noise_percentile: float = Field(ge=0, le=100)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "PeerGroupFile":
+    def _ordered(self) -> PeerGroupFile:
         mins = [b.min for b in self.bands]
         if mins != sorted(mins) or mins[0] != 0:
             raise ValueError("bands must start at 0 and be in increasing order of min")
@@ -408,7 +422,7 @@ def _read_yaml(path: Path, problems: list[Problem]) -> object | None:
         return None
 
 
-def _validate(model: type[_Model], data: object, path: Path, problems: list[Problem]):
+def _validate(model: type[BaseModel], data: object, path: Path, problems: list[Problem]):
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -450,7 +464,7 @@ def located(loc: tuple, data: object) -> tuple[str, str | None]:
     return f"key {key or '(top level)'}", indicator
 
 
-def _expected(err: dict) -> str:
+def _expected(err: Mapping[str, Any]) -> str:
     ctx = err.get("ctx") or {}
     if "expected" in ctx:
         return f"one of {ctx['expected']}"
@@ -475,7 +489,7 @@ class References:
     dimensions: tuple[str, ...]
 
     @classmethod
-    def of(cls, model: IndicatorFile | None, raw: object) -> "References | None":
+    def of(cls, model: IndicatorFile | None, raw: object) -> References | None:
         if model is not None:
             return cls(frozenset(i.id for i in model.indicators),
                        {o: i.id for i in model.indicators for o in i.old_ids},
@@ -544,16 +558,27 @@ def _stamp(directory: Path) -> tuple:
         return ()
 
 
-def load_catalogue(directory: str | Path | None = None) -> Catalogue:
+def load_catalogue(directory: str | Path) -> Catalogue:
     """Load and validate the catalogue folder; raise CatalogueError listing every problem.
 
     A valid catalogue is kept per process while its files are unchanged (a report loads it
     from several places; the batch from every client).
-    """
-    if directory is None:
-        from auditlib.config import Settings
 
-        directory = Settings.from_env().catalogue_dir
+    Parameters
+    ----------
+    directory
+        The catalogue folder (``Settings.catalogue_dir``: the entry point resolves it).
+
+    Returns
+    -------
+    Catalogue
+        The validated catalogue.
+
+    Raises
+    ------
+    CatalogueError
+        Every problem of every file at once, each with its ProblemCode.
+    """
     directory = Path(directory).resolve()
     key = (str(directory), _stamp(directory))
     if key in _CACHE:
@@ -574,9 +599,12 @@ def _load(directory: Path) -> Catalogue:
         raise CatalogueError([Problem(str(directory), "folder", "the catalogue folder does not exist",
                                       expected="a folder with " + ", ".join(FILES.values()),
                                       code=ProblemCode.FILE_MISSING)])
-    models = {"indicators": IndicatorFile, "fields": FieldFile, "labels": LabelFile,
-              "peer_groups": PeerGroupFile, "commentary_rules": CommentaryRules, "actions": ActionFile}
-    loaded, hashes, raw = {}, {}, {}
+    models: dict[str, type[BaseModel]] = {
+        "indicators": IndicatorFile, "fields": FieldFile, "labels": LabelFile, "peer_groups": PeerGroupFile,
+        "commentary_rules": CommentaryRules, "actions": ActionFile}
+    loaded: dict[str, Any] = {}
+    hashes: dict[str, str] = {}
+    raw: dict[str, object] = {}
     for key, filename in FILES.items():
         path = directory / filename
         data = raw[key] = _read_yaml(path, problems)

@@ -30,11 +30,12 @@ import math
 import re
 import textwrap
 from functools import lru_cache
+from typing import Any
 
 from matplotlib.figure import Figure
 
-from auditlib.audit import AuditResult
 from auditlib import present
+from auditlib.audit import AuditResult
 from auditlib.present import words
 
 # One palette for every chart (print-friendly: blue and greys stay apart in greyscale).
@@ -132,6 +133,11 @@ def _percent_axis(ax, xlabel: str) -> None:
     ax.tick_params(axis="y", length=0)
 
 
+def _ok(x) -> bool:
+    """A number, not NaN (pandas gives NaN for a missing statistic)."""
+    return x is not None and not (isinstance(x, float) and math.isnan(x))
+
+
 _NUMBER_BOX = {"boxstyle": "square,pad=0.08", "fc": "white", "ec": "none"}
 
 
@@ -157,7 +163,7 @@ def dimension_profile(result: AuditResult, lang: str = "en", group: str | None =
             ax.text(1, yi, w["no_statistics"], va="center", fontsize=FONT_SIZE - 1, color=PALETTE["muted"],
                     style="italic")
         else:
-            x = max(s, m if m == m else s)
+            x = max(s, m if _ok(m) else s)
             ax.text(min(x, 98) + 2.2, yi, present.dimension_score(s, lang), va="center", fontsize=FONT_SIZE,
                     color=PALETTE["client"], fontweight="bold", zorder=4)
     ax.set_yticks(y, names)
@@ -175,7 +181,10 @@ BAR_ROW = 0.19                   # inches per row of the positions chart
 BAR_FRAME = 0.85                 # its axis, tick labels and margins
 
 
-def _position_rows(result: AuditResult) -> list[list[tuple[str, object]]]:
+Row = tuple[str, Any]            # ("dim", Dimension) or ("ind", Indicator)
+
+
+def _position_rows(result: AuditResult) -> list[list[Row]]:
     """The positions chart's rows as blocks, one per dimension: its header, then its ranked indicators."""
     blocks = []
     for d in result.catalogue.dimensions:
@@ -185,9 +194,9 @@ def _position_rows(result: AuditResult) -> list[list[tuple[str, object]]]:
     return blocks
 
 
-def _page_rows(blocks: list[list[tuple[str, object]]], max_rows: int) -> list[list[tuple[str, object]]]:
+def _page_rows(blocks: list[list[Row]], max_rows: int) -> list[list[Row]]:
     """Whole dimensions per page while they fit; a dimension taller than a page is cut, its header repeated."""
-    pages: list[list[tuple[str, object]]] = [[]]
+    pages: list[list[Row]] = [[]]
     for block in blocks:
         head, body = block[0], block[1:]
         pieces = [[head] + body[k:k + max_rows - 1] for k in range(0, len(body), max_rows - 1)]
@@ -200,7 +209,7 @@ def _page_rows(blocks: list[list[tuple[str, object]]], max_rows: int) -> list[li
 
 @_style
 def percentile_bars(result: AuditResult, lang: str = "en", group: str | None = None,
-                    rows: list[tuple[str, object]] | None = None) -> Figure:
+                    rows: list[Row] | None = None) -> Figure:
     """Every ranked indicator's percentile in one group, grouped by dimension (or the `rows` given).
 
     One figure however many indicators; the report uses `percentile_pages`, which splits them
@@ -223,7 +232,7 @@ def percentile_bars(result: AuditResult, lang: str = "en", group: str | None = N
             continue
         row = pos.loc[item.id]
         pct = row["percentile"]
-        if pct == pct:
+        if _ok(pct):
             ax.barh(y, pct, height=0.66, color=PALETTE["client"], zorder=2)
             ax.text(pct + 1.2, y, present.percentile_number(pct, lang), va="center", fontsize=FONT_SIZE - 1.5,
                     color=PALETTE["client"], zorder=3, bbox=_NUMBER_BOX)
@@ -323,8 +332,8 @@ def distributions(result: AuditResult, dimension: str, lang: str = "en", group: 
         ty = top - 0.12
         ax.text(0.04, ty, _label(title, 80) + (f"  [{unit}]" if unit else ""), va="center", ha="left",
                 fontsize=FONT_SIZE, color=PALETTE["text"])
-        right = present.value(ind, value, lang) if value == value else w["status"]["not_answered"]
-        if pct == pct:
+        right = present.value(ind, value, lang) if _ok(value) else w["status"]["not_answered"]
+        if _ok(pct):
             right += f" · {present.percentile(pct, lang)}"
         ax.text(WIDTH - 0.04, ty, right, va="center", ha="right", fontsize=FONT_SIZE,
                 color=PALETTE["client"], fontweight="bold")
@@ -337,9 +346,9 @@ def distributions(result: AuditResult, dimension: str, lang: str = "en", group: 
             top -= h
             continue
         stats = {k: float(row[k]) for k in ("p10", "p25", "median", "p75", "p90")}
-        lo, hi = _limits([stats["p10"], stats["p90"]] + ([value] if value == value else []), ind)
+        lo, hi = _limits([stats["p10"], stats["p90"]] + ([value] if _ok(value) else []), ind)
 
-        def sx(v: float) -> float:
+        def sx(v: float, lo: float = lo, hi: float = hi) -> float:
             return x0 + (v - lo) / (hi - lo) * (x1 - x0)
 
         yc = top - 0.34
@@ -349,7 +358,7 @@ def distributions(result: AuditResult, dimension: str, lang: str = "en", group: 
         whiskers += [[(sx(stats[k]), yc - 0.05), (sx(stats[k]), yc + 0.05)] for k in ("p10", "p90")]
         boxes.append(Rectangle((sx(stats["p25"]), yc - 0.08), max(sx(stats["p75"]) - sx(stats["p25"]), 0.01), 0.16))
         medians.append([(sx(stats["median"]), yc - 0.08), (sx(stats["median"]), yc + 0.08)])
-        if value == value:
+        if _ok(value):
             clients.append((sx(value), yc))
         ly = yc - 0.16
         p10_text, p90_text = present.value(ind, stats["p10"], lang), present.value(ind, stats["p90"], lang)
@@ -368,7 +377,8 @@ def distributions(result: AuditResult, dimension: str, lang: str = "en", group: 
                                       linewidths=0.8, zorder=3))
     ax.add_collection(LineCollection(medians, colors=PALETTE["median"], linewidths=1.8, zorder=4))
     if clients:
-        ax.scatter(*zip(*clients), marker="D", s=44, color=PALETTE["client"], edgecolor="white",
+        xs, ys = zip(*clients)
+        ax.scatter(xs, ys, marker="D", s=44, color=PALETTE["client"], edgecolor="white",
                    linewidth=0.8, zorder=6)
     handles = [Line2D([], [], marker="D", ls="", color=PALETTE["client"], label=w["client"]),
                Patch(facecolor=PALETTE["peer_fill"], edgecolor=PALETTE["peer"], label=w["peers_middle"]),
@@ -421,7 +431,7 @@ def evolution_chart(result: AuditResult, lang: str = "en") -> Figure | None:
     return fig
 
 
-_SVG_PROLOGUE = re.compile(r"\A<\?xml[^>]*>\s*<!DOCTYPE[^>]*>\s*", re.S)
+_SVG_PROLOGUE = re.compile(r"\A<\?xml[^>]*>\s*<!DOCTYPE[^>]*>\s*", re.DOTALL)
 
 
 def to_svg(fig: Figure) -> str:

@@ -29,11 +29,10 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from auditlib.catalogue import Catalogue, Indicator, References, Text
@@ -129,7 +128,7 @@ def next_step(ind: Indicator, value: float, stats: dict[str, float]) -> tuple[fl
         return None
     for step, col in STEPS[ind.direction]:
         stat = stats.get(col)
-        if _nan(stat):
+        if stat is None or _nan(stat):
             continue
         target = _reachable(ind, float(stat), ind.direction)
         better = target > value if ind.direction == "higher" else target < value

@@ -23,9 +23,10 @@ unchanged) are reported but do not fail the check.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 from auditlib.errors import AuditError, InputError, Problem, ProblemCode
 
@@ -44,7 +45,7 @@ class ClientCheck:
     path: Path
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
-    folder: object | None = None        # the loaded ClientFolder when it could be read
+    folder: Any = None                  # the loaded ClientFolder when it could be read
 
     @property
     def ready(self) -> bool:
@@ -57,8 +58,8 @@ class Readiness:
 
     shared: list[Problem] = field(default_factory=list)
     clients: list[ClientCheck] = field(default_factory=list)
-    catalogue: object | None = None
-    benchmark: object | None = None
+    catalogue: Any = None             # the loaded Catalogue when it is sound
+    benchmark: Any = None             # the loaded BenchmarkDB when it is sound
 
     @property
     def ready(self) -> bool:

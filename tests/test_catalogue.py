@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import yaml
+from conftest import DATA
 
 from auditlib.catalogue import LANGUAGES, load_catalogue
 from auditlib.errors import CatalogueError, ProblemCode
-from conftest import DATA
 
 
 def test_shipped_catalogue_has_36_indicators_in_6_dimensions(catalogue):
@@ -191,8 +192,9 @@ def test_a_disabled_rule_never_speaks(catalogue, result_for_rules):
 
 @pytest.fixture
 def result_for_rules(catalogue, synthetic_db):
-    from auditlib.audit import analyse
     from conftest import make_profile
+
+    from auditlib.audit import analyse
 
     young = make_profile(catalogue, founding_year=2024, total_budget=100, management_fte=1.0)
     return analyse(young, catalogue=catalogue, benchmark=synthetic_db)

@@ -136,14 +136,15 @@ def test_svg_is_byte_stable_keeps_text_and_names_no_external_resource(result):
 @pytest.fixture(scope="module")
 def many(tmp_path_factory):
     """A result on the licensed-style catalogue: 39 indicators, 37 of them ranked."""
-    from auditlib.catalogue import load_catalogue
-    from auditlib.benchmark import load_benchmark
     from licensed_catalogue import build_benchmark, build_catalogue
+
+    from auditlib.benchmark import load_benchmark
+    from auditlib.catalogue import load_catalogue
 
     root = tmp_path_factory.mktemp("many")
     cat = load_catalogue(build_catalogue(root / "catalogue"))
     db = load_benchmark(build_benchmark(root / "catalogue", root / "b.csv", n=300), cat)
-    return analyse(make_profile(cat, **{"member_organisations": 40}), catalogue=cat, benchmark=db)
+    return analyse(make_profile(cat, member_organisations=40), catalogue=cat, benchmark=db)
 
 
 def test_a_chart_of_many_indicators_fits_the_page(many):

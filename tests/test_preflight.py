@@ -14,11 +14,19 @@ from pathlib import Path
 
 import pytest
 import yaml
+from licensed_catalogue import (
+    FLOOR,
+    GAP,
+    RENAMED,
+    SILVER_AREAS,
+    build_benchmark,
+    build_catalogue,
+    write_client,
+)
 
 from auditlib.cli import main
 from auditlib.errors import ProblemCode
 from auditlib.preflight import PreflightError, check, require_shared
-from licensed_catalogue import FLOOR, GAP, RENAMED, SILVER_AREAS, build_benchmark, build_catalogue, write_client
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -44,7 +52,7 @@ def _options(d: dict[str, Path]) -> list[str]:
 
 def _text(report: Path) -> str:
     page = report.read_text(encoding="utf-8")
-    page = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", page, flags=re.DOTALL)
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
 
