@@ -54,7 +54,7 @@ from auditlib.review import prepare_draft
 from auditlib.report.manifest import _notebook, manifest as _manifest
 from auditlib.report.parameters import split_groups, validate_parameters
 from auditlib.report.paths import (CLIENT_ID, FORMATS, KERNEL_ARGUMENTS, OUTPUT_FILES, RUN_INFO,
-                                   language_suffix_problem, report_dir_name)
+                                   language_suffix_problem, report_dir_language, report_dir_name)
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,9 @@ def _engagement_for(client_dir: Path, settings: Settings, client_out: Path) -> s
         return str(load_client(client_dir, load_catalogue(settings.catalogue_dir)).profile.benchmark_year)
     except Exception:  # the notebook will report what is wrong; only the folder name is needed here
         pass
-    existing = sorted(p.name for p in client_out.iterdir() if p.is_dir() and CLIENT_ID.fullmatch(p.name)
-                      and not p.name.endswith(".failed")) if client_out.is_dir() else []
+    existing = sorted(report_dir_language(p.name)[0] for p in client_out.iterdir()   # '2026.nl' is engagement 2026
+                      if p.is_dir() and CLIENT_ID.fullmatch(p.name) and not p.name.endswith(".failed")) \
+        if client_out.is_dir() else []
     return existing[-1] if existing else "unknown"
 
 
