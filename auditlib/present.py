@@ -300,6 +300,11 @@ def criterion_name(cid: str, catalogue, lang: str, indicator: str | None = None)
     return cid
 
 
+def criterion_kind(part: str, lang: str) -> str:
+    """What kind of label criterion a row is ('quality threshold', 'minimumeis'), never its id."""
+    return words(lang).get("criterion_parts", {}).get(str(part), str(part))
+
+
 def label_ladder(readiness, catalogue, lang: str) -> list[dict]:
     """Per label, in order: its name, ready or not, and what blocks it, in words.
 
@@ -315,11 +320,6 @@ def label_ladder(readiness, catalogue, lang: str) -> list[dict]:
     for step in readiness.ladder(gold_min):
         v = readiness.verdicts[step.label]
         texts, quality = [], 0
-def criterion_kind(part: str, lang: str) -> str:
-    """What kind of label criterion a row is ('quality threshold', 'minimumeis'), never its id."""
-    return words(lang).get("criterion_parts", {}).get(str(part), str(part))
-
-
         for cid in step.blockers:
             if cid == "gold_total_score":
                 texts.append(w["blocker_total"].format(score=gold_total(v.total_score, lang),
