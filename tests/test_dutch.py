@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import html as _html
 import re
-from functools import lru_cache
-from pathlib import Path
+from functools import cache
 
 import pytest
 import yaml
+from conftest import DATA
 
 from auditlib.config import PACKAGE_ROOT
-
-from conftest import DATA
 
 CLIENTS = sorted(p.name for p in (DATA / "clients").iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
@@ -50,13 +48,13 @@ def _has(phrase: str, text: str) -> bool:
 
 
 def _strip(html: str) -> str:
-    text = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S | re.I)
-    text = re.sub(r"<svg\b.*?</svg>", " ", text, flags=re.S | re.I)     # chart text is checked by its words
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.DOTALL | re.IGNORECASE)
+    text = re.sub(r"<svg\b.*?</svg>", " ", text, flags=re.DOTALL | re.IGNORECASE)     # chart text is checked by its words
     text = _html.unescape(re.sub(r"<[^>]+>", " ", text))
     return re.sub(r"\S+\.(yaml|csv|xlsx|ipynb)\b", " ", text)       # file names (provenance) are not words
 
 
-@lru_cache(maxsize=None)
+@cache
 def report_text(client: str, lang: str) -> str:
     """Every section the report notebook displays, as text (the auditor's notes left out)."""
     from auditlib.report import ReportView, validate_parameters

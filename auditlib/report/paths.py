@@ -49,7 +49,22 @@ def language_suffix_problem(engagement: str) -> str | None:
                 f"language's folder (outputs/<client>/<engagement>.<lang>/)")
     return None
 
-__all__ = ["LANGUAGES", "FORMATS", "CLIENT_ID", "NOTEBOOK", "TEMPLATES", "TEMPLATE_DIR", "RUN_INFO",
-           "REPORT_TEMPLATE_DIRS", "OUTPUT_FILES", "REMOVE_INPUT_TAGS", "REMOVE_CELL_TAGS", "HANDLES_SHOWN",
-           "KERNEL_ARGUMENTS", "DEFAULT_LANGUAGE", "report_dir_name", "report_dir_language",
-           "language_suffix_problem"]
+__all__ = [
+    "CLIENT_ID",
+    "DEFAULT_LANGUAGE",
+    "FORMATS",
+    "HANDLES_SHOWN",
+    "KERNEL_ARGUMENTS",
+    "LANGUAGES",
+    "NOTEBOOK",
+    "OUTPUT_FILES",
+    "REMOVE_CELL_TAGS",
+    "REMOVE_INPUT_TAGS",
+    "REPORT_TEMPLATE_DIRS",
+    "RUN_INFO",
+    "TEMPLATES",
+    "TEMPLATE_DIR",
+    "language_suffix_problem",
+    "report_dir_language",
+    "report_dir_name",
+]
