@@ -105,3 +105,31 @@ def test_a_flood_of_output_is_cut_to_head_and_tail():
     text = nbformat.writes(nb)
     assert len(text) < 100_000
     assert "characters cut" in text and "CellTimeout" in text and "the cell ran longer" in text
+
+
+def test_write_folder_swaps_a_whole_folder_in_and_keeps_the_old_one_on_failure(tmp_path, monkeypatch):
+    target = tmp_path / "client" / "2026"
+    files.write_folder(target, {"report.html": b"old", "manifest.json": b"{}"})
+    assert sorted(p.name for p in target.iterdir()) == ["manifest.json", "report.html"]
+    files.write_folder(target, {"report.html": b"new"})             # replaced as a whole
+    assert [p.name for p in target.iterdir()] == ["report.html"] and (target / "report.html").read_bytes() == b"new"
+
+    real = type(target).write_bytes
+    calls = []
+
+    def full_disk(self, data):
+        calls.append(self.name)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(self, data)
+
+    monkeypatch.setattr(type(target), "write_bytes", full_disk)
+    with pytest.raises(OSError):
+        files.write_folder(target, {"report.html": b"partial", "scores.xlsx": b"x"})
+    monkeypatch.undo()
+    assert (target / "report.html").read_bytes() == b"new"            # the good folder is untouched
+    assert [p.name for p in target.parent.iterdir()] == ["2026"]        # no build folder left behind
+    for bad in ("../escape", "sub/file", ".hidden", ""):
+        with pytest.raises(ValueError, match="refused"):
+            files.write_folder(target, {bad: b"x"})
+    assert (target / "report.html").read_bytes() == b"new"

@@ -329,7 +329,7 @@ class DaskExecutor:
             return Client(cluster), cluster
         sink.status(f"connecting to the Dask scheduler at {self.scheduler}")
         try:
-            return Client(self.scheduler, timeout=30), None
+            return Client(self.scheduler, timeout=15), None
         except (OSError, TimeoutError, ValueError) as exc:
             raise AuditError(f"cannot reach the Dask scheduler at {self.scheduler}: {exc}; start it with "
                              "'dask scheduler' and give its address (tcp://host:8786), or use --scheduler local") \

@@ -1,0 +1,126 @@
+"""The batch on Dask (`auditlib batch --scheduler ADDRESS`): a real LocalCluster with 2 worker processes.
+
+One batch on one cluster (a single test: under xdist a module fixture would start a cluster per
+test worker) covers what the local executor guarantees: two good clients, a broken one, one
+whose cell hangs (stopped by the per-cell timeout) and one whose Dask worker is killed in the
+middle of its report (Dask retries it on a worker, it completes). The good reports are compared
+byte for byte with the local executor's. The workers get every input as bytes and work in their
+own temporary folders: the manifests show the worker's paths, the outputs folder starts empty.
+
+The test notebook is tests/test_batch.py's copy of the report notebook with its test cell, plus
+a line that kills the report's Dask worker once (the worker is the fork server's parent).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from test_batch import assert_complete, leftovers, make_clients, notebook_with_test_cell, run_cli
+
+pytestmark = pytest.mark.slow
+distributed = pytest.importorskip("distributed")
+
+KILL_CELL = '''# test cell (tests/test_dask_executor.py): a '-die' client kills its Dask worker, once
+import os as _os
+from pathlib import Path as _Path
+if client_id.endswith("-die") and not _Path(MARKER).exists():
+    _Path(MARKER).write_text("killed once")
+    _fork_server = _os.getppid()
+    with open(f"/proc/{_fork_server}/stat") as _stat:
+        _worker = int(_stat.read().rsplit(")", 1)[1].split()[1])
+    _os.kill(_worker, 9)
+    import time as _time
+    _time.sleep(60)
+'''
+
+
+def _dask_notebook(folder: Path, marker: Path) -> Path:
+    path = notebook_with_test_cell(folder)
+    nb = nbformat.read(path, as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "validate_parameters" in c.source)
+    nb.cells.insert(at + 1, nbformat.v4.new_code_cell(KILL_CELL.replace("MARKER", repr(str(marker))),
+                                                      metadata={"tags": ["remove_cell"]}))
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kill cell reads /proc")
+def test_dask_batch_matches_local_and_keeps_every_guarantee(tmp_path):
+    import dask
+    from distributed import LocalCluster
+
+    clients = make_clients(tmp_path / "clients", {"es-huerta-food": "es-huerta-food",
+                                                  "no-fjord-maritime": "no-fjord-maritime",
+                                                  "broken-input": "es-huerta-food+broken",
+                                                  "m-hang": "pl-wisla-ict",
+                                                  "pl-wisla-die": "pl-wisla-ict"})
+    marker = tmp_path / "killed-once"
+    notebook = _dask_notebook(tmp_path / "nb", marker)
+    out = tmp_path / "out-dask"
+    with dask.config.set({"distributed.scheduler.allowed-failures": 2}):
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=40)
+    try:
+        t0 = time.monotonic()
+        proc = run_cli(["batch", "--clients-dir", str(clients), "--outputs", str(out), "--timeout", "15",
+                        "--formats", "html,xlsx", "--scheduler", cluster.scheduler_address],
+                       cwd=tmp_path, notebook=notebook, timeout=400)
+        seconds = time.monotonic() - t0
+    finally:
+        cluster.close()
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 1, text                          # the broken and the hanging client failed
+    assert "Traceback" not in text
+    rows = {ln.split()[0]: ln for ln in proc.stdout.splitlines() if ln.strip() and not ln.startswith("-")}
+    assert rows["es-huerta-food"].split()[1] == "ok" and rows["no-fjord-maritime"].split()[1] == "ok", text
+    # a broken client fails alone, with its reason and its failed notebook
+    assert rows["broken-input"].split()[1] == "failed" and "QuestionnaireError" in rows["broken-input"]
+    assert list((out / "broken-input").glob("*.failed/report.ipynb"))
+    # a hanging cell is stopped by the per-cell timeout; the notebook says so
+    assert rows["m-hang"].split()[1] == "failed" and "timeout" in rows["m-hang"].lower(), text
+    assert "CellTimeout" in (out / "m-hang" / "2026.failed" / "report.ipynb").read_text(encoding="utf-8")
+    assert seconds < 360                                       # the hang was cut at 15 s
+    # a worker killed mid-report: its client was retried on a worker and completed
+    assert marker.read_text() == "killed once"
+    assert rows["pl-wisla-die"].split()[1] == "ok", text
+    for cid in ("es-huerta-food", "no-fjord-maritime", "pl-wisla-die"):
+        assert_complete(out / cid / "2026")
+    assert not leftovers(out)
+    # the portfolio index, as for the local executor
+    data = json.loads((out / "portfolio.json").read_text(encoding="utf-8"))
+    assert {r["client_id"]: r["status"] for r in data["clients"]}["pl-wisla-die"] == "ok"
+    # no shared filesystem: the worker read its own copies in its own temp folder, outside ours
+    manifest = json.loads((out / "es-huerta-food" / "2026" / "manifest.json").read_text(encoding="utf-8"))
+    worker_clients = Path(manifest["parameters"]["clients_dir"])
+    assert "auditlib-worker-" in str(worker_clients) and tmp_path not in worker_clients.parents
+    assert Path(manifest["parameters"]["catalogue_dir"]).name == "catalogue"
+    assert not worker_clients.exists()                          # the worker cleaned its job folder
+    assert not (tmp_path / "clients" / "es-huerta-food" / "report.ipynb").exists()
+
+    # the same clients on the local executor: byte-identical report.html and scores.xlsx
+    local = tmp_path / "out-local"
+    good = [str(clients / c) for c in ("es-huerta-food", "no-fjord-maritime")]
+    proc = run_cli(["batch", *good, "--outputs", str(local), "--timeout", "60", "--formats", "html,xlsx"],
+                   cwd=tmp_path, notebook=notebook)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for cid in ("es-huerta-food", "no-fjord-maritime"):
+        for name in ("report.html", "scores.xlsx"):
+            assert (out / cid / "2026" / name).read_bytes() == (local / cid / "2026" / name).read_bytes(), \
+                f"{cid}/{name} differs between the Dask and the local executor"
+
+
+def test_an_unreachable_scheduler_is_one_clear_message(tmp_path):
+    clients = make_clients(tmp_path / "clients", {"es-huerta-food": "es-huerta-food"})
+    proc = run_cli(["batch", "--clients-dir", str(clients), "--outputs", str(tmp_path / "out"),
+                    "--scheduler", "tcp://127.0.0.1:9"], cwd=tmp_path, timeout=120)
+    assert proc.returncode == 1
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert not list((tmp_path / "out").glob("es-huerta-food/*"))
+
