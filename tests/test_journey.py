@@ -460,3 +460,12 @@ def test_overview_journey_frame_is_the_due_list(catalogue):
     assert frame["client_id"].tolist()[:3] == ["no-fjord-maritime", "nl-delta-water", "pl-wisla-ict"]
     assert frame.set_index("client_id").loc["nl-delta-water", ["label", "expires", "window", "status"]].tolist() == [
         "Silver", "2028-03", "2027-03 – 2028-02", "due"]
+
+
+@pytest.mark.parametrize("client", ["es-huerta-food", "de-lichtwerk-photonics", "pl-wisla-ict"])
+def test_prefill_round_trip_keeps_blanks_levels_and_yes_no(tmp_path, catalogue, client):
+    source = load_client(DATA / "clients" / client, catalogue).profile
+    out = write_prefilled(tmp_path / "q.xlsx", catalogue, source, source.benchmark_year)
+    back = read_questionnaire(out, catalogue, client)
+    assert back.answers == source.answers                     # unanswered stays unanswered, not 0
+    assert back.prefill is not None and back.prefill.source == str(source.benchmark_year)   # year-only source
