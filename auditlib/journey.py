@@ -286,7 +286,20 @@ def status_of(periods: Sequence[Period], step: NextStep, as_of: _dt.date, within
 
 def journey(awards: Sequence[Award], benchmarks: Sequence[Benchmark], rules: JourneyRules,
             as_of: _dt.date, within_months: int = 6) -> Journey:
-    """The whole journey of one client as of a date (the date comes from the caller)."""
+    """The whole journey of one client as of a date (the date comes from the caller).
+
+    Parameters
+    ----------
+    awards : the label history (any order), each with its benchmark's interview month
+    benchmarks : the client's benchmark interviews
+    rules : the timing rules (JourneyRules.from_catalogue)
+    as_of : the date the journey is read on: never the clock inside the library
+    within_months : how far ahead a step counts as "due"
+
+    Returns
+    -------
+    Journey: periods and timeline up to `as_of`, the current label, the next step, the status.
+    """
     periods = periods_of(awards, rules)
     bench = tuple(sorted(benchmarks, key=lambda b: b.interview))
     step = next_step(periods, bench, rules, as_of)
@@ -312,7 +325,19 @@ def awards_of(folder: ClientFolder) -> tuple[Award, ...]:
 
 def client_journey(folder: ClientFolder, catalogue: Catalogue, as_of: _dt.date,
                    within_months: int = 6) -> Journey:
-    """The journey of a loaded client folder as of a date (see `journey`)."""
+    """The journey of a loaded client folder as of a date (see `journey`).
+
+    Parameters
+    ----------
+    folder : a ClientFolder (load_client): its audits' interview months and label history
+    catalogue : the catalogue whose labels.yaml holds the timing rules
+    as_of : the date (the report passes the interview month, the portfolio today)
+    within_months : the "due" horizon
+
+    Returns
+    -------
+    Journey
+    """
     return journey(awards_of(folder), benchmarks_of(folder), JourneyRules.from_catalogue(catalogue), as_of,
                    within_months)
 
@@ -489,9 +514,23 @@ def due_status_words(lang: str) -> dict[str, str]:
 
 def due_for_clients(paths: Iterable, catalogue: Catalogue, as_of: _dt.date,
                     within_months: int = 6) -> tuple[list[DueRow], list[tuple[str, str]]]:
-    """Every client folder's due row as of a date, sorted by due date, and the folders that
-    could not be read (client id, first line of the problem). Reads the folders only: no
-    benchmark, no analysis, so the list is quick for a whole portfolio."""
+    """Every client folder's due row as of a date, sorted by due date.
+
+    Reads the folders only (no benchmark, no analysis), so the list is quick for a whole
+    portfolio; `auditlib due` and the overview notebook show it.
+
+    Parameters
+    ----------
+    paths : client folders (paths or ids)
+    catalogue : the catalogue (timing rules; the questionnaires are read against it)
+    as_of : the date of the list, from the entry point
+    within_months : the "due" horizon
+
+    Returns
+    -------
+    (rows, problems): the DueRows soonest first, and (client id, first line of the problem)
+    for each folder that could not be read; nothing is raised for a bad folder.
+    """
     from auditlib.errors import AuditError
     from auditlib.intake import load_client
 
