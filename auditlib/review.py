@@ -32,14 +32,14 @@ import datetime as _dt
 import hashlib
 import json
 import os
-import re
 import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from auditlib import carryover
-from auditlib.errors import AuditError
+from auditlib.errors import AuditError, Problem, ProblemCode
 
 FACTS_FILE = "review-facts.json"
 INTERPRETATION_CELL = "# interpretation"        # the code cells' first lines (notebooks/audit_report.ipynb)
@@ -49,11 +49,12 @@ _REMOVE = {"remove_cell", "remove-cell"}
 
 
 class ReviewRefused(AuditError):
-    """The finalise was refused; `problems` holds one line each, nothing was written."""
+    """The finalise was refused, nothing was written; `lines` says why, one line each."""
 
-    def __init__(self, summary: str, problems: Sequence[str] = ()):
-        self.summary, self.problems = summary, list(problems)
-        super().__init__(summary + "".join(f"\n  {p}" for p in self.problems))
+    def __init__(self, summary: str, lines: Sequence[str] = (), code: ProblemCode = ProblemCode.REFUSED):
+        self.summary, self.lines = summary, list(lines)
+        self.problems = [Problem("", "", line, code=code) for line in self.lines or [summary]]
+        super().__init__(summary + "".join(f"\n  {line}" for line in self.lines))
 
 
 def text_hash(text: str) -> str:
@@ -391,7 +392,7 @@ def read_review(nb, record: dict) -> Reading:
         if cell.get("attachments"):
             out.problems.append(f"cell {k}: has attachments (pasted images); the report takes text only")
         text = _joined(cell.source)
-        anchor = meta.get("anchor")
+        anchor = str(meta.get("anchor") or "")
         if anchor in generated and anchor not in seen and meta.get("origin") in (GENERATED, AUDITOR):
             seen.add(anchor)
             previous = anchor
@@ -479,7 +480,7 @@ def finalise(folder: str | Path, *, accept: Iterable[str] = (), formats: Sequenc
         nb = nbformat.read(str(folder / "report.ipynb"), as_version=4)
     except FileNotFoundError:
         raise ReviewRefused(f"{folder} has no report.ipynb") from None
-    except Exception as exc:       # nbformat raises several kinds for a broken file
+    except Exception as exc:  # noqa: BLE001 - nbformat raises several kinds for a broken file
         raise ReviewRefused(f"{folder / 'report.ipynb'} cannot be read as a notebook: {' '.join(str(exc).split())[:200]}") from None
     reading = read_review(nb, record)
     if reading.problems:
@@ -487,7 +488,8 @@ def finalise(folder: str | Path, *, accept: Iterable[str] = (), formats: Sequenc
                             reading.problems)
     unsafe = [p for c in reading.changes if c.change != "deleted" for p in _cell_html_problems(c)]
     if unsafe:
-        raise ReviewRefused("refused: an edited cell is not safe to send (nothing was written)", unsafe)
+        raise ReviewRefused("refused: an edited cell is not safe to send (nothing was written)", unsafe,
+                            ProblemCode.INVALID_TEXT)
     lang = record.get("lang") or manifest.get("lang", "en")
     client_dir = _client_dir(manifest)
     stored = carryover.read(client_dir).get(lang, carryover.LanguageEdits()) if client_dir else carryover.LanguageEdits()
@@ -499,8 +501,8 @@ def finalise(folder: str | Path, *, accept: Iterable[str] = (), formats: Sequenc
     if refused:
         raise ReviewRefused(f"refused: {len(refused)} statement(s) in the edited commentary contradict the figures "
                             "(nothing was written); correct them, or accept one deliberately with --accept KEY",
-                            [c.message() for c in refused])
-    accepted = [{"key": c.key, "cell": c.cell, "anchor": c.anchor, "sentence": c.sentence, "says": c.says,
+                            [c.message() for c in refused], ProblemCode.INCONSISTENT)
+    accepted: list[dict[str, Any]] = [{"key": c.key, "cell": c.cell, "anchor": c.anchor, "sentence": c.sentence, "says": c.says,
                  "figure": c.figure} for c in found]
     # render everything first, replace afterwards: a failure leaves the earlier files as they were
     chosen = [f for f in (formats or ("html", "pdf")) if (folder / f"report.{f}").is_file() or formats]
@@ -525,9 +527,9 @@ def finalise(folder: str | Path, *, accept: Iterable[str] = (), formats: Sequenc
     commentary = None
     if client_dir is not None:
         edits = [carryover.Edit(c.anchor, c.change, c.before, c.text) for c in reading.changes]
-        keep = sorted({a["key"] for a in accepted})       # acceptances still in use
+        keep = sorted({str(a["key"]) for a in accepted})       # acceptances still in use
         commentary = carryover.write(client_dir, lang, carryover.LanguageEdits(edits, keep))
-    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    now = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
     changes = [{"anchor": c.anchor, "change": c.change, "before": c.before, "after": c.after, "cell": c.cell}
                for c in reading.changes]
     record.update(status="reviewed", reviewed_utc=now, changes=changes, accepted=accepted, flagged=[])

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import html
+import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from auditlib import present
 
@@ -33,21 +35,21 @@ _BAND_SYNONYMS = {
     "top_10": ("top decile", "bovenste 10%", "hoogste 10%"),
 }
 _NUMBER = r"\d{1,3}(?:[.,\u202f ]\d{3})+|\d+"
-_PCT = [re.compile(r"\b(?:percentile|percentiel)\s+(\d{1,3})\b", re.I),
-        re.compile(r"\b(\d{1,3})(?:st|nd|rd|th|e|ste|de)\s+percentiel?e?\b", re.I),
+_PCT = [re.compile(r"\b(?:percentile|percentiel)\s+(\d{1,3})\b", re.IGNORECASE),
+        re.compile(r"\b(\d{1,3})(?:st|nd|rd|th|e|ste|de)\s+percentiel?e?\b", re.IGNORECASE),
         re.compile(r"\bP(\d{1,3})\b")]
-_N = [re.compile(r"\bn\s*=\s*(" + _NUMBER + r")", re.I),
-      re.compile(r"\b(" + _NUMBER + r")\s+(?:organisations|organizations|organisaties|peers|clusters)\b", re.I)]
+_N = [re.compile(r"\bn\s*=\s*(" + _NUMBER + r")", re.IGNORECASE),
+      re.compile(r"\b(" + _NUMBER + r")\s+(?:organisations|organizations|organisaties|peers|clusters)\b", re.IGNORECASE)]
 _COUNT = re.compile(r"\b(\d+)\s*(?:of|out of|van|van de|/)\s*(\d+)\s+(?:\w+\s+)?(criteria|criterion|criterium|"
-                    r"quality thresholds|kwaliteitsdrempels)\b", re.I)
-_ALL_COUNT = re.compile(r"\b(?:all|alle)\s+(\d+)\s+(criteria|quality thresholds|kwaliteitsdrempels)\b", re.I)
-_GOLD_TOTAL = re.compile(r"\b(?:total score|totaalscore)(?:\s+(?:is|of|van))?\s+(\d+)\s*%", re.I)
+                    r"quality thresholds|kwaliteitsdrempels)\b", re.IGNORECASE)
+_ALL_COUNT = re.compile(r"\b(?:all|alle)\s+(\d+)\s+(criteria|quality thresholds|kwaliteitsdrempels)\b", re.IGNORECASE)
+_GOLD_TOTAL = re.compile(r"\b(?:total score|totaalscore)(?:\s+(?:is|of|van))?\s+(\d+)\s*%", re.IGNORECASE)
 _READY = re.compile(r"\b(not yet ready|not ready|nog niet gereed|niet gereed|nog niet klaar|niet klaar|"
-                    r"ready|gereed|klaar)\b", re.I)
-_MEDIAN = re.compile(r"\b(?:median|mediaan)\b[^.;:\d]{0,40}?(" + _NUMBER + r"(?:[.,]\d+)?)", re.I)
-_PEER_MEAN = re.compile(r"(?:typical peer is at a mean of|staat gemiddeld op)\s+(\d+)\b", re.I)
-_STATISTIC = re.compile(r"(?:\b(?:the|het|de|peers'|groep)\s*$|(?:percentile|percentiel|median|mediaan)\s*\(\s*$)", re.I)
-_EXCLUDE_N = re.compile(r"(?:fewer than|at least|minder dan|minstens|ten minste)\s*$", re.I)
+                    r"ready|gereed|klaar)\b", re.IGNORECASE)
+_MEDIAN = re.compile(r"\b(?:median|mediaan)\b[^.;:\d]{0,40}?(" + _NUMBER + r"(?:[.,]\d+)?)", re.IGNORECASE)
+_PEER_MEAN = re.compile(r"(?:typical peer is at a mean of|staat gemiddeld op)\s+(\d+)\b", re.IGNORECASE)
+_STATISTIC = re.compile(r"(?:\b(?:the|het|de|peers'|groep)\s*$|(?:percentile|percentiel|median|mediaan)\s*\(\s*$)", re.IGNORECASE)
+_EXCLUDE_N = re.compile(r"(?:fewer than|at least|minder dan|minstens|ten minste)\s*$", re.IGNORECASE)
 
 
 @dataclass
@@ -69,8 +71,12 @@ class Figures:
         return dict(self.__dict__)
 
     @classmethod
-    def from_json(cls, data: dict) -> "Figures":
+    def from_json(cls, data: dict) -> Figures:
         return cls(**data)
+
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
 
 
 def figures(result, lang: str) -> Figures:
@@ -86,11 +92,11 @@ def figures(result, lang: str) -> Figures:
             continue
         ind = cat.indicator(row["indicator"])
         pct = shown(row["percentile"])
-        med = row["median"]
+        med = None if _missing(row["median"]) else row["median"]
         inds[row["indicator"]]["positions"][row["group"]] = {
             "pct": pct, "band": present.band_id(row["percentile"], cat) if pct is not None else None,
-            "n": int(row["n"]) if row["n"] == row["n"] and row["n"] is not None else None,
-            "median": present.value(ind, med, lang) if med == med and med is not None else None}
+            "n": None if _missing(row["n"]) else int(row["n"]),
+            "median": None if med is None else present.value(ind, med, lang)}
     evo = result.evolution
     if evo is not None:
         for row in evo.changes.to_dict("records"):
@@ -112,7 +118,7 @@ def figures(result, lang: str) -> Figures:
                 "total_score": shown(v.total_score) if v.total_score is not None else None}
         if key == "gold":
             quality = crit[(crit["label"] == "gold") & (crit["part"] == "quality")]
-            item["quality_passed"], item["quality_total"] = int(quality["passed"].sum()), int(len(quality))
+            item["quality_passed"], item["quality_total"] = int(quality["passed"].sum()), len(quality)
         if evo is not None and key in evo.labels_then.verdicts:
             then = evo.labels_then.verdicts[key]
             item.update(ready_then=bool(then.ready), passed_then=int(then.passed), total_then=int(then.total))
@@ -407,8 +413,8 @@ class TextCheck:
             lab = self.f.labels[key]
             if quality:
                 if "quality_total" in lab:
-                    facts.append((lab["quality_passed"], lab["quality_total"], f"{lab['name']}: "
-                                  f"{lab['quality_passed']} of {lab['quality_total']} quality thresholds reached"))
+                    said_q = f"{lab['name']}: {lab['quality_passed']} of {lab['quality_total']} quality thresholds reached"
+                    facts.append((lab["quality_passed"], lab["quality_total"], said_q))
             elif when == "then" and "passed_then" in lab:
                 facts.append((lab["passed_then"], lab["total_then"],
                               f"{lab['name']} then: {lab['passed_then']} of {lab['total_then']} criteria met"))
@@ -430,8 +436,8 @@ class TextCheck:
                         if med:
                             first = re.search(_NUMBER + r"(?:[.,]\d+)?", med)
                             if first:
-                                cands.append((first.group(0), f"the median of {self.f.indicators[ident]['name']} "
-                                              f"is {med}"))
+                                what = f"the median of {self.f.indicators[ident]['name']} is {med}"
+                                cands.append((first.group(0), what))
                     elif kind == "dimension":
                         med = self.f.dimensions[ident]["peer_median"].get(g)
                         if med is not None:

@@ -14,14 +14,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import DATA
 
 from auditlib import carryover, review
 from auditlib.cli import main
-from auditlib.config import Settings
 from auditlib.report import check_html, run_engagement
 from auditlib.textcheck import check_text, figures, sentences
-
-from conftest import DATA
 
 CLIENT = "nl-delta-water"
 pytestmark = pytest.mark.slow            # two notebook runs and a few PDF renders
@@ -195,15 +193,15 @@ def test_round_trip_edits_reach_html_pdf_manifest_and_the_client_folder(made_en,
 # --- contradictions ----------------------------------------------------------------------------
 
 WRONG = {
-    "en": [("indicators:achievements", "Profile on the European Cluster Collaboration Platform puts the cluster "
-                                       "in the top 10% of its peers.", "top 10%"),
-           ("dimension:financing", "Against organisations in the same field: Energy and environment (n = 178), "
-                                   "the budget grew.", "n = 178"),
+    "en": [("indicators:achievements", ("Profile on the European Cluster Collaboration Platform puts the cluster "
+                                        "in the top 10% of its peers."), "top 10%"),
+           ("dimension:financing", ("Against organisations in the same field: Energy and environment (n = 178), "
+                                    "the budget grew."), "n = 178"),
            ("labels", "The cluster is ready for Gold.", "Gold is not ready")],
-    "nl": [("indicators:achievements", "Met het profiel op het European Cluster Collaboration Platform staat het "
-                                       "cluster in de top 10%.", "top 10%"),
-           ("dimension:financing", "Ten opzichte van organisaties in hetzelfde veld: Energie en milieu (n = 178) "
-                                   "groeide het budget.", "n = 178"),
+    "nl": [("indicators:achievements", ("Met het profiel op het European Cluster Collaboration Platform staat het "
+                                        "cluster in de top 10%."), "top 10%"),
+           ("dimension:financing", ("Ten opzichte van organisaties in hetzelfde veld: Energie en milieu (n = 178) "
+                                    "groeide het budget."), "n = 178"),
            ("labels", "Goud: gereed.", "Goud is not ready")],
 }
 
@@ -216,19 +214,19 @@ def test_contradicting_edits_are_refused_then_accepted_deliberately(lang, made_e
     before = snapshot(folder)
     with pytest.raises(review.ReviewRefused) as info:
         review.finalise(folder, formats=["html"])
-    assert len(info.value.problems) == 3
-    for (anchor, sentence, figure), problem in zip(sorted(WRONG[lang]), sorted(info.value.problems,
+    assert len(info.value.lines) == 3
+    for (anchor, sentence, figure), problem in zip(sorted(WRONG[lang]), sorted(info.value.lines,
                                                                               key=lambda p: p.split("(")[1])):
         assert f"({anchor})" in problem and sentence[:30] in problem and figure.split()[0] in problem
         assert problem.startswith("cell ")
     assert snapshot(folder) == before                    # nothing written
     assert not (client / carryover.FILE_NAME).exists()
-    assert "P71" in next(p for p in info.value.problems if "top 10%" in p)
+    assert "P71" in next(p for p in info.value.lines if "top 10%" in p)
 
-    keys = [p.rsplit("--accept ", 1)[1].rstrip("]") for p in info.value.problems]
+    keys = [p.rsplit("--accept ", 1)[1].rstrip("]") for p in info.value.lines]
     with pytest.raises(review.ReviewRefused) as again:       # accepting two of three is not enough
         review.finalise(folder, accept=keys[:2], formats=["html"])
-    assert len(again.value.problems) == 1
+    assert len(again.value.lines) == 1
     outcome = review.finalise(folder, accept=keys, formats=["html"])
     assert {a["key"] for a in outcome.accepted} == set(keys)
     record = json.loads((folder / "manifest.json").read_text())["review"]
@@ -271,7 +269,7 @@ def test_a_notebook_with_changed_code_or_outputs_is_refused(tamper, words, made_
     before = snapshot(folder)
     with pytest.raises(review.ReviewRefused) as info:
         review.finalise(folder, formats=["html"])
-    assert any(words in p for p in info.value.problems), info.value.problems
+    assert any(words in p for p in info.value.lines), info.value.lines
     assert snapshot(folder) == before
 
 
@@ -282,7 +280,7 @@ def test_an_unsafe_edited_cell_is_refused_naming_the_cell(text, made_en, tmp_pat
     append(folder, "overall", text)
     with pytest.raises(review.ReviewRefused) as info:
         review.finalise(folder, formats=["html"])
-    assert info.value.problems and all("(overall)" in p for p in info.value.problems)
+    assert info.value.lines and all("(overall)" in p for p in info.value.lines)
 
 
 def test_escaped_markup_in_an_edit_stays_text(made_en, tmp_path):
@@ -351,13 +349,13 @@ def test_edits_carry_over_unchanged_figures_and_are_flagged_after_they_move(made
     save(folder, moved)
     with pytest.raises(review.ReviewRefused) as info:
         review.finalise(folder, formats=["html"])
-    assert any("review note" in p for p in info.value.problems)
+    assert any("review note" in p for p in info.value.lines)
     new_text = next(g for g in record["generated"] if g["anchor"] == "dimension:financing")
     moved.cells = [c for c in moved.cells if c not in flags]
     save(folder, moved)
     with pytest.raises(review.ReviewRefused) as info:      # the kept edit states the old percentile
         review.finalise(folder, formats=["html"])
-    assert any("(dimension:financing)" in p and "percentile 59" in p for p in info.value.problems)
+    assert any("(dimension:financing)" in p and "percentile 59" in p for p in info.value.lines)
     regenerated = flags[0].source.split("newly generated text:", 1)[1]
     cell = cell_at(moved, "dimension:financing")
     cell.source = "\n".join(line[2:] if line.startswith("> ") else line.lstrip(">")
