@@ -469,3 +469,12 @@ def test_prefill_round_trip_keeps_blanks_levels_and_yes_no(tmp_path, catalogue, 
     back = read_questionnaire(out, catalogue, client)
     assert back.answers == source.answers                     # unanswered stays unanswered, not 0
     assert back.prefill is not None and back.prefill.source == str(source.benchmark_year)   # year-only source
+
+
+def test_due_command_names_a_folder_it_cannot_read(capsys):
+    from conftest import TEST_DATA
+
+    assert main(["due", "nl-delta-water", str(TEST_DATA / "folders" / "no_questionnaire")]) == 1
+    captured = capsys.readouterr()
+    assert "nl-delta-water" in captured.out
+    assert "no_questionnaire: not read" in captured.err and "Traceback" not in captured.err
