@@ -43,7 +43,7 @@ _N = [re.compile(r"\bn\s*=\s*(" + _NUMBER + r")", re.IGNORECASE),
 _COUNT = re.compile(r"\b(\d+)\s*(?:of|out of|van|van de|/)\s*(\d+)\s+(?:\w+\s+)?(criteria|criterion|criterium|"
                     r"quality thresholds|kwaliteitsdrempels)\b", re.IGNORECASE)
 _ALL_COUNT = re.compile(r"\b(?:all|alle)\s+(\d+)\s+(criteria|quality thresholds|kwaliteitsdrempels)\b", re.IGNORECASE)
-_GOLD_TOTAL = re.compile(r"\b(?:total score|totaalscore)(?:\s+(?:is|of|van))?\s+(\d+)\s*%", re.IGNORECASE)
+_GOLD_TOTAL = re.compile(r"\b(?:total score|totaalscore)\b[^.;%\d]{0,30}?(\d+)\s*%", re.IGNORECASE)
 _READY = re.compile(r"\b(not yet ready|not ready|nog niet gereed|niet gereed|nog niet klaar|niet klaar|"
                     r"ready|gereed|klaar)\b", re.IGNORECASE)
 _MEDIAN = re.compile(r"\b(?:median|mediaan)\b[^.;:\d]{0,40}?(" + _NUMBER + r"(?:[.,]\d+)?)", re.IGNORECASE)
