@@ -218,7 +218,10 @@ def cmd_run(args) -> int:
     if args.exclude_id:
         _check_exclusion(args, _client_paths(args, [args.client])[0])
         extra["exclude_id"] = args.exclude_id
-    with outputs_lock(settings.outputs_dir):     # writable, and no batch or run at the same time
+    from auditlib.batch.kernel import in_process_kernel
+
+    # writable, no batch or run at the same time; the notebook on the in-process kernel (no kernel process)
+    with outputs_lock(settings.outputs_dir), in_process_kernel(args.timeout):
         outcome = run_engagement(client, settings=settings, lang=args.lang, groups=args.group,
                                  formats=_formats(args.formats), outputs_dir=settings.outputs_dir,
                                  engagement=args.engagement, cell_timeout=args.timeout,

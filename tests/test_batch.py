@@ -582,3 +582,37 @@ def test_a_cell_stopped_for_its_timeout_says_so_in_a_failed_notebook_of_sensible
     outputs = kept.cells[-1].outputs
     assert any(o.output_type == "error" and o.ename == "CellTimeout" for o in outputs)
     assert any("characters cut" in o.get("text", "") for o in outputs)
+
+
+def test_run_uses_the_in_process_kernel_and_puts_everything_back(tmp_path):
+    """`auditlib run` executes the notebook on the in-process kernel (no kernel process to start and
+    import into), with the per-cell alarm; afterwards papermill's engines and the cwd are as before."""
+    import papermill
+    from papermill.engines import papermill_engines
+
+    from auditlib.batch.kernel import in_process_kernel
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("import os\npid = os.getpid()\nprint(pid)"),
+                nbformat.v4.new_code_cell("import time\nif hang: time.sleep(60)")]
+    params = nbformat.v4.new_code_cell("hang = False")
+    params.metadata.tags = ["parameters"]
+    nb.cells.insert(0, params)
+    nbformat.write(nb, tmp_path / "nb.ipynb")
+    before_engine, cwd = papermill_engines.get_engine(None), os.getcwd()
+    with in_process_kernel(2):
+        assert papermill_engines.get_engine(None).__name__ == "WarmEngine"
+        done = papermill.execute_notebook(str(tmp_path / "nb.ipynb"), str(tmp_path / "ok.ipynb"),
+                                          parameters={"hang": False}, cwd=str(tmp_path), progress_bar=False)
+        assert done.cells[2].outputs[0]["text"].strip() == str(os.getpid())     # this very process
+        t0 = time.monotonic()
+        with pytest.raises(Exception, match="CellTimeout"):
+            papermill.execute_notebook(str(tmp_path / "nb.ipynb"), str(tmp_path / "hang.ipynb"),
+                                       parameters={"hang": True}, cwd=str(tmp_path), progress_bar=False,
+                                       execution_timeout=2)
+        assert time.monotonic() - t0 < 30
+    assert papermill_engines.get_engine(None) is before_engine and os.getcwd() == cwd
+    from auditlib.batch.orchestrate import _inside_ipython
+
+    assert not _inside_ipython()

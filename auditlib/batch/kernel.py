@@ -306,3 +306,51 @@ def use_warm_engine() -> None:
     papermill_engines.register(WARM_ENGINE, engine)
     papermill_engines.register(None, engine)
     papermill_engines.register("nbclient", engine)
+
+
+class in_process_kernel:
+    """`auditlib run` in one process: the report notebook on the in-process kernel, not a kernel process.
+
+    Why: a kernel process imports pandas, matplotlib and auditlib a second time and starts in
+    about a second; a single run pays both. Inside, papermill's default engine is the warm one
+    (with the per-cell alarm); on leaving, papermill's engines, the working directory and the
+    per-cell seconds are put back. Only where the alarm works (the main thread, setitimer) and
+    outside an IPython session; elsewhere it changes nothing (a regular kernel is used).
+    """
+
+    def __init__(self, cell_timeout: float):
+        self.cell_timeout = float(cell_timeout)
+        self.saved: dict | None = None
+
+    def __enter__(self) -> "in_process_kernel":
+        import threading
+
+        if not (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()):
+            return self
+        ipython = sys.modules.get("IPython")
+        if ipython is not None and getattr(ipython, "get_ipython", lambda: None)() is not None:
+            return self
+        from papermill.engines import papermill_engines
+
+        self.saved = dict(papermill_engines._engines)
+        self.cwd = os.getcwd()
+        self.backend = os.environ.get("MPLBACKEND")
+        _CHILD["cell_timeout"] = self.cell_timeout
+        use_warm_engine()
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        if self.saved is None:
+            return False
+        from papermill.engines import papermill_engines
+
+        papermill_engines._engines.clear()
+        papermill_engines._engines.update(self.saved)
+        _CHILD.pop("cell_timeout", None)
+        os.chdir(self.cwd)
+        from IPython.core.interactiveshell import InteractiveShell
+
+        InteractiveShell.clear_instance()    # no IPython session left behind (batch's _inside_ipython)
+        if self.backend is None:
+            os.environ.pop("MPLBACKEND", None)
+        return False
