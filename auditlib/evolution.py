@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from auditlib.catalogue import Catalogue
+from auditlib.errors import ParameterError, ProblemCode
 from auditlib.labels import LabelReadiness
 from auditlib.peers import PeerGroup, Reference
 from auditlib.scoring import _signs, client_percentiles, group_stats
@@ -51,6 +52,38 @@ class Evolution:
 
 def compare(catalogue: Catalogue, ref: Reference, group: PeerGroup, now: np.ndarray, then: np.ndarray,
             *, earlier_year: int, current_year: int, labels_then: LabelReadiness, floor: int) -> Evolution:
+    """The change of every indicator since an earlier audit, judged against the noise band.
+
+    Parameters
+    ----------
+    catalogue, ref, group
+        The catalogue, the reference database and the peer group today's positions used; the
+        earlier answers are positioned against the same group's statistics.
+    now, then
+        The answers today and at the earlier audit, in catalogue order (NaN = not answered).
+    earlier_year, current_year
+        The benchmark years; the earlier one must lie strictly before the current one.
+    labels_then
+        Label readiness at the earlier audit.
+    floor
+        The anonymity floor (no percentile for an indicator with fewer answers).
+
+    Returns
+    -------
+    Evolution
+        One row per indicator with its trend: improved / declined when the percentile moved by
+        at least the catalogue's noise band (in percentile points), else stable; not_comparable,
+        context or not_ranked where no move can be judged.
+
+    Raises
+    ------
+    ParameterError
+        An "earlier" audit that is not earlier (same or later year): no evolution from 2026 to 2026.
+    """
+    if earlier_year >= current_year:
+        raise ParameterError(f"an earlier audit of {earlier_year} is not before the current audit of "
+                             f"{current_year}: no evolution can be shown", code=ProblemCode.INCONSISTENT,
+                             place="earlier_audit")
     signs = _signs(catalogue)
     pct_now = pct_then = np.full(len(now), np.nan)
     if group.available and group.mask is not None:

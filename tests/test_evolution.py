@@ -58,3 +58,77 @@ def test_label_readiness_then_and_now(catalogue, synthetic_db):
 def test_no_earlier_audit_no_evolution(catalogue, synthetic_db):
     result = analyse(make_profile(catalogue), catalogue=catalogue, benchmark=synthetic_db, groups=["all"])
     assert result.evolution is None
+
+
+# --- the noise band: 10 percentile points, at and on either side of the boundary ------------
+
+@pytest.fixture(scope="module")
+def ladder_db(catalogue):
+    """100 organisations whose service_usage is 1, 2, ..., 100: a client answering v stands at
+    percentile v - 0.5 (half the ties count), so percentile moves are known to the point."""
+    import numpy as np
+
+    from auditlib.testing import make_db, make_reference_frame
+
+    frame = make_reference_frame(catalogue, n=100, seed=3)
+    frame["service_usage"] = np.arange(1.0, 101.0)
+    return make_db(frame)
+
+
+@pytest.mark.parametrize("then, now, move, trend", [
+    (20.0, 30.0, 10.0, "improved"),      # at the band: a move of 10 points counts
+    (20.0, 30.5, 10.5, "improved"),      # just above
+    (20.0, 29.5, 9.5, "stable"),         # just below: within noise
+    (30.0, 20.0, -10.0, "declined"),
+    (30.0, 19.5, -10.5, "declined"),
+    (30.0, 20.5, -9.5, "stable"),
+    (20.0, 20.5, 0.5, "stable"),         # 0.5 points: noise, whatever the unit the band is read in
+    (20.0, 22.0, 2.0, "stable"),
+])
+def test_noise_band_is_ten_percentile_points(catalogue, ladder_db, then, now, move, trend):
+    folder = _folder(catalogue, dict(service_usage=now), dict(service_usage=then))
+    result = analyse(folder, catalogue=catalogue, benchmark=ladder_db, groups=["all"])
+    evo = result.evolution
+    assert evo.noise_band == 10
+    row = evo.changes.set_index("indicator").loc["service_usage"]
+    assert row["percentile_then"] == pytest.approx(then - 0.5)
+    assert row["percentile_change"] == pytest.approx(move)
+    assert row["trend"] == trend
+
+
+# --- an "earlier" audit must be earlier ------------------------------------------------------
+
+def test_an_earlier_audit_from_the_same_year_is_refused_by_the_folder(catalogue, tmp_path):
+    """earlier/2026.yaml beside a 2026 questionnaire is no earlier audit: refused, with its code."""
+    import shutil
+
+    from auditlib.errors import ProblemCode, QuestionnaireError
+    from auditlib.intake import load_client
+    from auditlib.testing import DATA
+
+    folder = tmp_path / "es-huerta-food"
+    shutil.copytree(DATA / "clients" / "es-huerta-food", folder)
+    year = load_client(folder, catalogue).profile.benchmark_year
+    (folder / "earlier").mkdir()
+    shutil.copy(folder / "questionnaire.yaml", folder / "earlier" / f"{year}.yaml")
+    with pytest.raises(QuestionnaireError) as err:
+        load_client(folder, catalogue)
+    (problem,) = err.value.problems
+    assert problem.code is ProblemCode.INCONSISTENT and problem.value == year
+    assert problem.file.endswith(f"earlier/{year}.yaml") and f"before {year}" in problem.expected
+    (folder / "earlier" / f"{year}.yaml").rename(folder / "earlier" / f"{year - 1}.yaml")
+    text = (folder / "earlier" / f"{year - 1}.yaml").read_text(encoding="utf-8")
+    (folder / "earlier" / f"{year - 1}.yaml").write_text(
+        text.replace(f"benchmark_year: {year}", f"benchmark_year: {year - 1}"), encoding="utf-8")
+    assert [p.benchmark_year for p in load_client(folder, catalogue).earlier] == [year - 1]   # a year before: kept
+
+
+@pytest.mark.parametrize("then_year", [2026, 2027])
+def test_no_evolution_from_a_year_to_itself(catalogue, synthetic_db, then_year):
+    """Even handed a folder built by hand, analyse() shows no "evolution" from 2026 to 2026."""
+    from auditlib.errors import ParameterError, ProblemCode
+
+    folder = _folder(catalogue, dict(service_usage=50.0), dict(service_usage=20.0), then_year=then_year)
+    with pytest.raises(ParameterError) as err:
+        analyse(folder, catalogue=catalogue, benchmark=synthetic_db, groups=["all"])
+    assert err.value.code is ProblemCode.INCONSISTENT and "not before" in str(err.value)

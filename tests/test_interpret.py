@@ -471,3 +471,21 @@ def test_markdown_can_leave_out_handles_and_notes(catalogue, synthetic_db):
     full, bare = interp.to_markdown(), interp.to_markdown(handles=False, notes=False)
     assert "## Improvement handles" in full and "A note." in full
     assert "## Improvement handles" not in bare and "A note." not in bare and "## Overall picture" in bare
+
+
+def test_group_names_are_in_the_language_asked_for(catalogue, synthetic_db):
+    """Every group a commentary names is named in its language: the English text never says
+    "organisaties uit hetzelfde land: NO", the Dutch never "organisations from the same country"
+    (a small country falls back, so the asked-for group is named in the fallback sentence)."""
+    from auditlib.peers import BUILT_IN, built_in_spec
+
+    for country in ("NO", "DE"):
+        result = run(catalogue, synthetic_db, country=country)
+        specs = [built_in_spec(key, result.client, catalogue) for key in BUILT_IN]
+        texts = {lang: interpret(result, lang).to_text() for lang in LANGS}
+        named = {lang: [s for s in specs if (s.name_en if lang == "en" else s.name_nl) in texts[lang]]
+                 for lang in LANGS}
+        assert named["en"] and named["nl"], "the commentary names at least one group"
+        for spec in specs:
+            assert spec.name_nl not in texts["en"], spec.name_nl
+            assert spec.name_en not in texts["nl"], spec.name_en

@@ -148,3 +148,20 @@ def test_saved_notes_are_readable_by_the_team_and_a_failed_save_keeps_the_old_fi
     with pytest.raises(OSError, match="disk full"):
         save_notes(AuditorNotes((Note("overall", "second"),), ()), path)
     assert path.read_text() == good and [p.name for p in tmp_path.iterdir()] == ["notes.yaml"]
+
+
+def test_save_notes_replaces_the_file_never_writes_it_in_place(tmp_path, monkeypatch, catalogue):
+    """Fault injection on the notes file itself: a write that opens notes.yaml truncates it and
+    fails. save_notes writes a temporary file and renames it, so it never opens the target and
+    the file holds the old or the new notes, never half of them."""
+    from auditlib.testing import truncate_then_fail
+
+    path = tmp_path / "notes.yaml"
+    save_notes(AuditorNotes((Note("overall", "first"),), ()), path)
+    hits = truncate_then_fail(monkeypatch, path)
+    save_notes(AuditorNotes((Note("overall", "second"),), ("sme_share",)), path)
+    monkeypatch.undo()
+    assert hits == [], "save_notes opened notes.yaml for writing: a crash there leaves half a file"
+    saved = load_notes(path, catalogue)
+    assert [n.text for n in saved.notes] == ["second"] and saved.improvement_areas == ("sme_share",)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.yaml"]      # no temporary file left behind
