@@ -58,8 +58,8 @@ def test_report_for_every_example_client(client, tmp_path):
     assert outcome.status == "ok", outcome.error
     out = outcome.out_dir
     assert out == tmp_path / client / (outcome.engagement + (".nl" if lang == "nl" else ""))   # languages apart
-    expected = {"report.ipynb", "report.html", "scores.xlsx", "manifest.json"} | ({"report.pdf"} if "pdf" in formats
-                                                                                   else set())
+    expected = {"report.ipynb", "report.html", "scores.xlsx", "manifest.json", "review-facts.json"} | \
+        ({"report.pdf"} if "pdf" in formats else set())
     assert {p.name for p in out.iterdir()} == expected
     assert temp_paths(tmp_path) == []
 
