@@ -7,7 +7,7 @@ import pytest
 from auditlib.audit import analyse
 from auditlib.benchmark import load_benchmark
 
-from conftest import DATA
+from auditlib.testing import DATA
 
 CLIENTS = sorted(p.name for p in (DATA / "clients").iterdir() if p.is_dir())
 

@@ -29,7 +29,7 @@ import pytest
 from auditlib import batch
 from auditlib.report import NOTEBOOK, RunOutcome, sha256_file
 
-from conftest import DATA
+from auditlib.testing import DATA
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ from auditlib.benchmark import LABELS, META_COLUMNS, BenchmarkDB, load_benchmark
 from auditlib.catalogue import load_catalogue
 from auditlib.errors import AuditError, BenchmarkError, ProblemCode
 
-from conftest import DATA
+from auditlib.testing import DATA
 
 SHIPPED = DATA / "benchmark" / "benchmark.csv"
 SHIPPED_META = DATA / "benchmark" / "benchmark.meta.yaml"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import DATA
+from auditlib.testing import DATA
 
 from auditlib.catalogue import LANGUAGES, load_catalogue
 from auditlib.errors import CatalogueError, ProblemCode
@@ -192,7 +192,7 @@ def test_a_disabled_rule_never_speaks(catalogue, result_for_rules):
 
 @pytest.fixture
 def result_for_rules(catalogue, synthetic_db):
-    from conftest import make_profile
+    from auditlib.testing import make_profile
 
     from auditlib.audit import analyse
 

@@ -13,7 +13,7 @@ from matplotlib.text import Text
 from auditlib import charts
 from auditlib.audit import analyse
 from auditlib.evolution import Evolution
-from tests.conftest import make_db, make_profile, make_reference_frame
+from auditlib.testing import make_db, make_profile, make_reference_frame
 
 
 @pytest.fixture(scope="module")

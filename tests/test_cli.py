@@ -10,7 +10,7 @@ import pytest
 
 from auditlib.cli import main
 
-from conftest import DATA, TEST_DATA
+from auditlib.testing import DATA, TEST_DATA
 
 
 def test_validate_clean_client_prints_one_line(capsys):

@@ -11,7 +11,7 @@ from auditlib.audit import analyse, reference_for
 from auditlib.disclosure import (DisclosureLedger, Rules, protect_quantiles, reason_text, round_significant,
                                  whatif_percentile)
 
-from conftest import DATA, make_db, make_profile
+from auditlib.testing import DATA, make_db, make_profile
 
 LT_GROUPS = ["ltall=country:LT", "ltyoung=country:LT,founding_year:1998-2100"]
 

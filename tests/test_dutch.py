@@ -13,7 +13,7 @@ from functools import cache
 
 import pytest
 import yaml
-from conftest import DATA
+from auditlib.testing import DATA
 
 from auditlib.config import PACKAGE_ROOT
 

@@ -7,7 +7,7 @@ import tomllib
 
 import yaml
 
-from conftest import REPO
+from auditlib.testing import REPO
 
 
 def _requirement(spec: str) -> tuple[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import pickle
+import re
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,12 @@ def test_problem_text_names_file_place_indicator_value_and_expectation():
     assert str(p) == ("q.yaml: key answers.sme_share: indicator 'sme_share': a share above 100% "
                       "(got 120; expected a percentage from 0 to 100)")
     assert str(Problem("", "", "just this")) == "just this"
+
+
+def test_tests_import_helpers_one_way():
+    """Test helpers come from auditlib.testing; conftest.py is pytest's and never imported (a
+    module imported as both `conftest` and `tests.conftest` loads twice)."""
+    tests = Path(__file__).resolve().parent
+    offenders = [p.name for p in sorted(tests.glob("*.py"))
+                 if re.search(r"^\s*(from|import)\s+(tests\.)?conftest\b", p.read_text(encoding="utf-8"), re.M)]
+    assert not offenders, offenders

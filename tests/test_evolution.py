@@ -8,7 +8,7 @@ import pytest
 from auditlib.audit import analyse
 from auditlib.intake import ClientFolder
 
-from conftest import make_profile
+from auditlib.testing import make_profile
 
 
 def _folder(catalogue, now_answers, then_answers, then_year=2024):

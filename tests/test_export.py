@@ -11,7 +11,7 @@ import pytest
 
 from auditlib.audit import analyse
 from auditlib.export import SHEET_ORDER, excel_frames, package_versions, write_excel, write_json
-from tests.conftest import make_profile
+from auditlib.testing import make_profile
 
 
 @pytest.fixture(scope="module")

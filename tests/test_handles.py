@@ -10,7 +10,7 @@ from auditlib.audit import analyse
 from auditlib.handles import HandleSettings, _reachable, improvement_handles, load_actions, silver_areas
 from auditlib.interpret import interpret
 
-from conftest import make_db, make_profile
+from auditlib.testing import make_db, make_profile
 
 # Answers that clear every indicator criterion of Silver (the Gold minimums), so no handle is
 # label-relevant unless a test makes it so.

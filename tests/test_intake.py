@@ -15,7 +15,7 @@ from auditlib.errors import ParameterError, Problem, ProblemCode, QuestionnaireE
 from auditlib.intake import (
     level_choices, load_client, parse_answer, read_questionnaire, summary_line, write_template,
 )
-from conftest import DATA, TEST_DATA
+from auditlib.testing import DATA, TEST_DATA
 
 sys.path.insert(0, str(TEST_DATA))
 import make_fixtures  # noqa: E402

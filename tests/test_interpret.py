@@ -18,7 +18,7 @@ from auditlib.interpret import (commentary_env, fmt_number, interpret, load_rule
                                 template_names)
 from auditlib.notes import AuditorNotes
 
-from conftest import DATA, make_db, make_profile, make_reference_frame
+from auditlib.testing import DATA, make_db, make_profile, make_reference_frame
 
 LANGS = ("en", "nl")
 CLIENTS = sorted(p for p in (DATA / "clients").iterdir() if p.is_dir() and not p.name.startswith((".", "_"))) \

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DATA, make_profile
+from auditlib.testing import DATA, make_profile
 
 from auditlib.cli import main
 from auditlib.errors import ProblemCode, QuestionnaireError
@@ -472,7 +472,7 @@ def test_prefill_round_trip_keeps_blanks_levels_and_yes_no(tmp_path, catalogue, 
 
 
 def test_due_command_names_a_folder_it_cannot_read(capsys):
-    from conftest import TEST_DATA
+    from auditlib.testing import TEST_DATA
 
     assert main(["due", "nl-delta-water", str(TEST_DATA / "folders" / "no_questionnaire")]) == 1
     captured = capsys.readouterr()

@@ -20,7 +20,7 @@ from auditlib import present
 from auditlib.meeting.session import MeetingSession
 from auditlib.meeting.serve import start
 from auditlib.disclosure import whatif_percentile
-from conftest import REPO
+from auditlib.testing import REPO
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -13,7 +13,7 @@ from auditlib.intake import ClientFolder
 from auditlib.interpret import interpret
 from auditlib.notes import AuditorNotes, Note, load_notes, save_notes
 
-from conftest import make_profile
+from auditlib.testing import make_profile
 
 NOTES = {
     "improvement_areas": ["service_usage", "private_funding_share", "active_member_share"],

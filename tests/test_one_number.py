@@ -31,7 +31,7 @@ from auditlib.intake import ClientFolder
 from auditlib.portfolio import PortfolioRow, key_figures, render_index
 from auditlib.report import ReportView
 
-from conftest import DATA, make_profile
+from auditlib.testing import DATA, make_profile
 
 LANGS = ("en", "nl")
 EXAMPLES = sorted(p.name for p in (DATA / "clients").iterdir() if p.is_dir() and not p.name.startswith((".", "_")))

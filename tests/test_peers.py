@@ -10,7 +10,7 @@ from auditlib.audit import analyse
 from auditlib.errors import ParameterError
 from auditlib.peers import parse_custom
 
-from conftest import make_db, make_profile
+from auditlib.testing import make_db, make_profile
 
 
 def test_every_built_in_group_reports_its_size(catalogue, reference_frame):

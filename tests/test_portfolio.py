@@ -15,7 +15,7 @@ from auditlib.audit import analyse
 from auditlib.errors import ParameterError
 from auditlib.portfolio import PortfolioRow
 
-from conftest import DATA, REPO
+from auditlib.testing import DATA, REPO
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from auditlib import present
 from auditlib.catalogue import load_catalogue
 from auditlib.errors import ParameterError
 
-from conftest import DATA
+from auditlib.testing import DATA
 
 
 @pytest.fixture(scope="module")

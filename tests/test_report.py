@@ -22,7 +22,7 @@ from auditlib.errors import ParameterError
 from auditlib.report import (NOTEBOOK, PARAMETERS, REMOVE_CELL_TAGS, REMOVE_INPUT_TAGS, check_html,
                              input_hashes, keep_failed_notebook, run_engagement, split_groups, temp_paths,
                              validate_parameters)
-from tests.conftest import DATA
+from auditlib.testing import DATA
 
 CLIENTS = sorted(p.name for p in (DATA / "clients").iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 DUTCH = "nl-delta-water"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import DATA
+from auditlib.testing import DATA
 
 from auditlib import carryover, review
 from auditlib.cli import main

@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 
 from auditlib.cli import main
-from conftest import REPO, TEST_DATA
+from auditlib.testing import REPO, TEST_DATA
 
 FOLDERS = TEST_DATA / "folders"
 VALID_FOLDERS = {"index.html", "portfolio.json", "formula_name", "link_name"}

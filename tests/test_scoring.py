@@ -11,7 +11,7 @@ from auditlib.audit import analyse
 from auditlib.scoring import percentiles_of, rank_percentiles, portfolio_percentiles
 from auditlib.peers import Reference
 
-from conftest import make_profile, make_reference_frame
+from auditlib.testing import make_profile, make_reference_frame
 
 
 def _answers_from(frame, org, catalogue):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import DATA
+from auditlib.testing import DATA
 
 from auditlib.textcheck import Figures, check_text, figures, sentence_key, sentences
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import DATA
+from auditlib.testing import DATA
 
 from auditlib.config import Settings
 from auditlib.report.paths import (

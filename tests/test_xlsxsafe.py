@@ -8,7 +8,7 @@ import pytest
 
 from auditlib.export import write_excel
 from auditlib.xlsxsafe import clean_text, safe_frame
-from conftest import TEST_DATA
+from auditlib.testing import TEST_DATA
 
 
 @pytest.fixture(scope="module")

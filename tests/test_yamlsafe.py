@@ -10,7 +10,7 @@ import yaml
 
 from auditlib import yamlsafe
 from auditlib.errors import CatalogueError, NotesError, QuestionnaireError
-from conftest import DATA, TEST_DATA
+from auditlib.testing import DATA, TEST_DATA
 
 
 def bomb(levels: int = 9) -> str:
