@@ -23,7 +23,7 @@ from auditlib.disclosure import whatif_percentile, whatif_step
 from auditlib.meeting.widgets import MeetingApp
 from auditlib.notes import load_notes
 from auditlib.scoring import _signs
-from conftest import REPO
+from auditlib.testing import REPO
 
 CLIENT = "nl-delta-water"
 IND = "secured_funding_years"          # real answer 1; Gold q15 needs 2
@@ -93,7 +93,8 @@ def test_drill_down_indicator_shows_every_group_spread_target_and_criterion(app)
         row = row_of(html, g.name("en"))
         assert row[2] == present.percentile(p["percentile"], "en")
         assert row[1] == present.group_size(g.public_n, s.floor, "en")
-    assert "Target for Gold" in html and "q15" in html
+    assert "Target for Gold" in html and "quality threshold" in html      # the criterion it feeds, in words
+    assert "q15" not in re.sub(r"<[^>]+>", " ", html)                     # never its id (issue 15)
     assert "P10 · P25" in html
 
 
@@ -138,7 +139,7 @@ def test_changing_an_answer_updates_percentiles_flips_and_keeps_the_real_answers
     assert s.catalogue.indicator(top["indicator"]).name["en"] in app.wi_handles_html.value
     assert "(scenario)" in app.wi_handles_html.value
     flips = cells(app.wi_html.value, criterion="q15")
-    assert flips[-1] == "now met"
+    assert flips[-1] == "now met" and flips[1] == "quality threshold" and "q15" not in flips
     assert 'class="flip" data-criterion="q15"' in app.wi_html.value
     # the real result is untouched: a scenario is never mixed with the real answers
     assert s.result.client.answers[IND] == 1

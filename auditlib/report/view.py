@@ -221,6 +221,8 @@ class ReportView(LaterSections, JourneySections):
                 value = c.answers.get(ind.id)
                 name = ind.name[self.lang] + ("" if ind.scored else " *")
                 unit = "" if ind.kind in ("yes_no", "share") else present.unit(ind, value, self.lang)
+                if ind.kind == "ordinal" and value is not None and ind.levels and int(value) in ind.levels:
+                    unit = ind.levels[int(value)][self.lang]         # "2 consulted", not "2 level 0-4"
                 rows.append({"cells": [(name, ""), (present.value(ind, value, self.lang) if value is not None
                                                     else w["status"]["not_answered"],
                                                     "num" if value is not None else "num muted"),
