@@ -10,7 +10,7 @@ PYTEST_WORKERS ?= auto
 # drives it and never downloads a browser of its own. Installed as root when missing.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test bench clean-venv browser
+.PHONY: demo test lint mutate bench clean-venv browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,9 +26,21 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "chromium is missing: run 'sudo make browser' (apt-get install chromium) for the browser test"; fi; }
 
-test: $(STAMP) browser
+# Lint and types first: ruff (pyproject [tool.ruff]) and mypy (pyproject [tool.mypy]) must pass.
+lint: $(STAMP)
+	$(BIN)/ruff check auditlib tests tools benchmarks
+	$(BIN)/mypy
+
+test: $(STAMP) browser lint
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
 	$(BIN)/python -m pytest -p no:randomly --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/audit_report.ipynb notebooks/portfolio_overview.ipynb notebooks/interpretation_meeting.ipynb
+
+# Mutation testing (slow: not part of `make test`). One module with its own test file:
+#   make mutate MODULE=scoring        (tests/test_scoring.py; results: .venv/bin/mutmut results)
+# MUTATE_CHILDREN: mutants tested in parallel (default 1: the machine is shared).
+MUTATE_CHILDREN ?= 1
+mutate: $(STAMP)
+	$(BIN)/python tools/mutate.py $(MODULE) --max-children $(MUTATE_CHILDREN)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -246,8 +246,12 @@ def test_ctrl_c_keeps_finished_reports_and_leaves_nothing_half_written(tmp_path)
            "--outputs", str(out), "--workers", "1", "--timeout", "300", "--formats", "html"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUDITLIB_") and k != "MPLBACKEND"}
     # A session of its own, so the test can press Ctrl-C the way a terminal does: SIGINT to the group.
+    # SIGINT back to its default in the child: a suite started with SIGINT ignored (nohup, a
+    # background job, some CI runners) would pass SIG_IGN on, and Python then installs no
+    # KeyboardInterrupt handler, so Ctrl-C would not reach the batch at all.
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
         while not (out / "a-first" / "2026" / "manifest.json").is_file():

@@ -45,18 +45,21 @@ def all_charts(result, lang):
 
 @pytest.mark.parametrize("lang", ["en", "nl"])
 def test_every_chart_is_a_figure_labelled_in_the_language(result, catalogue, lang):
-    for fig in all_charts(result, lang):
+    other = "nl" if lang == "en" else "en"
+    foreign = [d.name[other] for d in catalogue.dimensions if d.name[other] != d.name[lang]]
+    figs = all_charts(result, lang)
+    assert len(figs) == 2 + len(catalogue.dimensions)
+    for fig in figs:                                 # every figure, not only the last one
         assert isinstance(fig, Figure)
         assert tuple(fig.get_size_inches())[0] == charts.WIDTH
         shown = " ".join(texts(fig))
+        assert shown, fig.get_label()
         assert fig.get_label()                       # the alt text of the image in the report
+        assert not [name for name in foreign if name in shown], (fig.get_label(), lang)
     bars = " ".join(texts(charts.percentile_bars(result, lang)))
     for d in catalogue.dimensions:
         assert d.name[lang] in bars
-    other = "nl" if lang == "en" else "en"
-    assert catalogue.dimensions[0].name[other] not in bars
     assert ("Percentiel" if lang == "nl" else "Percentile") in bars
-    assert shown
 
 
 def test_charts_do_not_use_pyplot(result):

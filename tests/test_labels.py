@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from auditlib.labels import criterion_score, evaluate
@@ -37,7 +38,8 @@ def test_missing_answer_fails_its_criterion(catalogue):
     answers.update(management_fte=0.5, committed_members=15, member_types=2)
     ready = evaluate(catalogue, answers, benchmark_year=2026)
     row = ready.criteria.set_index("criterion").loc["bronze_website"]
-    assert not row["passed"] and row["distance"] is None or row["distance"] != row["distance"]
+    assert not row["passed"]
+    assert pd.isna(row["value"]) and pd.isna(row["distance"])      # no distance to an unanswered criterion
 
 
 def test_gold_ready_at_targets(catalogue):

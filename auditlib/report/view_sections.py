@@ -6,13 +6,27 @@ lines; it reads the view's `result`, `catalogue`, `interpretation`, `lang` and `
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from auditlib import present
 from auditlib.report.fragments import Fragment, _demote_headings, _drop_title, _fragments, _paragraphs
 from auditlib.report.paths import HANDLES_SHOWN
 
+if TYPE_CHECKING:
+    from auditlib.audit import AuditResult
+    from auditlib.catalogue import Catalogue
+    from auditlib.interpret import Interpretation
+
 
 class LaterSections:
     """Label readiness, evolution, interpretation, the auditor's notes and the handles."""
+
+    # what the mixin reads from ReportView (annotations only: ReportView sets them)
+    result: AuditResult
+    catalogue: Catalogue
+    interpretation: Interpretation
+    lang: str
+    w: dict[str, Any]
 
     def label_text(self) -> str:
         """Label readiness as plain text (the nbval-checked contract of the label cell)."""

@@ -1,0 +1,48 @@
+"""Run mutmut on one module with its own test file: `python tools/mutate.py scoring [--max-children N]`.
+
+mutmut reads its configuration from pyproject.toml ([tool.mutmut]) only; this wrapper narrows it to
+one module (auditlib/<module>.py, or a package folder) and the tests that mirror it
+(tests/test_<module>.py), so a run takes minutes instead of hours. Without a module it mutates
+every module the configuration names, against the whole suite (slow: hours on two cores).
+Results: `.venv/bin/mutmut results` (survivors), `.venv/bin/mutmut show <name>` (one diff).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("module", nargs="?", help="module name under auditlib/, e.g. scoring or intake")
+    parser.add_argument("--tests", nargs="*", help="test files (default: tests/test_<module>.py)")
+    parser.add_argument("--max-children", type=int, default=1, help="parallel mutants (default 1)")
+    args = parser.parse_args(argv)
+
+    import mutmut.configuration as configuration
+
+    config = configuration._load_config()
+    if args.module:
+        target = REPO / "auditlib" / args.module
+        pattern = f"auditlib/{args.module}/*" if target.is_dir() else f"auditlib/{args.module}.py"
+        if not (target.is_dir() or target.with_suffix(".py").is_file()):
+            parser.error(f"no module auditlib/{args.module}.py (or package folder)")
+        tests = args.tests or [f"tests/test_{args.module}.py"]
+        missing = [t for t in tests if not (REPO / t).is_file()]
+        if missing:
+            parser.error(f"no test file {', '.join(missing)}: name them with --tests")
+        config.only_mutate = [pattern]
+        config.pytest_add_cli_args_test_selection = tests
+    configuration._config = config
+
+    from mutmut.__main__ import cli
+
+    return cli(["run", "--max-children", str(args.max_children)], standalone_mode=False) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
