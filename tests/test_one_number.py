@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import re
 import types
-from collections import Counter
 from dataclasses import replace
 from html import unescape
 from html.parser import HTMLParser
@@ -320,7 +319,6 @@ class Check:
         lang, r = self.lang, self.r
         position = re.compile({"en": r"percentile (\d+) \(([^()]+?)\)", "nl": r"percentiel (\d+) \(([^()]+?)\)"}[lang])
         bands = {b.name[lang] for b in self.cat.peers.bands}
-        primary = r.primary_group
         for st in interpretation.statements("generated"):
             found = position.findall(unescape(st.text))
             for n, band in found:                          # the number and its band never disagree
@@ -448,7 +446,7 @@ def check_index(results: dict, lang: str) -> Check:
     html = render_index(rows, first.catalogue, lang)
     parsed = parse(html)
     c = Check("index", first, lang)
-    no_stats = "no statistics" if lang == "en" else "geen statistiek"
+    no_stats = "no statistics" if lang == "en" else "geen statistieken"
     for (name, r), row in zip(results.items(), parsed.tables[0][2:]):
         prof = r.profile_in().set_index("dimension")
         dims = [d.id for d in r.catalogue.dimensions]
