@@ -90,8 +90,7 @@ def cmd_due(args) -> int:
     """`auditlib due [CLIENT ...] [--within 6m]`: the label journey's due list, soonest first."""
     import datetime as dt
 
-    from auditlib.journey import due_cells, due_for_clients, due_words, parse_within
-    from auditlib import present
+    from auditlib.journey import due_cells, due_for_clients, due_title, due_words, parse_within
 
     try:
         within = parse_within(args.within)
@@ -101,7 +100,7 @@ def cmd_due(args) -> int:
     as_of = dt.date.today()                          # the due list is as of today: read here, passed down
     rows, problems = due_for_clients(_client_paths(args, args.clients), catalogue, as_of, within)
     w = due_words(args.lang)
-    _out(w["title"].format(date=present.date(as_of, args.lang), within=present.number(within, args.lang)))
+    _out(due_title(as_of, within, args.lang))
     keys = ("client", "label", "expires", "step", "window", "status")
     table = [[w[k] for k in keys]] + [[due_cells(r, catalogue, args.lang)[k] for k in keys] for r in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(keys))]

@@ -304,7 +304,8 @@ def journey(awards: Sequence[Award], benchmarks: Sequence[Benchmark], rules: Jou
     bench = tuple(sorted(benchmarks, key=lambda b: b.interview))
     step = next_step(periods, bench, rules, as_of)
     shown = tuple(p for p in periods if p.awarded.first_day <= as_of)
-    return Journey(as_of=as_of, awards=tuple(awards), benchmarks=bench, periods=shown, timeline=timeline(bench, periods, as_of),
+    return Journey(as_of=as_of, awards=tuple(awards), benchmarks=bench, periods=shown,
+                   timeline=timeline(bench, periods, as_of),
                    current=current_period(periods, as_of), last=shown[-1] if shown else None,
                    next_step=step, status=status_of(periods, step, as_of, within_months),
                    within_months=within_months)
@@ -485,6 +486,15 @@ def due_words(lang: str) -> dict:
     from auditlib.report.view_journey import journey_words
 
     return journey_words(lang)["due"]
+
+
+def due_title(as_of: _dt.date, within_months: int, lang: str) -> str:
+    """The due list's heading: its date and its horizon ('within 6 months', 'binnen 1 maand')."""
+    from auditlib import present
+
+    w = due_words(lang)
+    within = f"{present.number(within_months, lang)} {present.plural(within_months, **w['months'])}"
+    return w["title"].format(date=present.date(as_of, lang), within_text=within)
 
 
 def due_cells(row: DueRow, catalogue: Catalogue, lang: str) -> dict[str, str]:

@@ -296,11 +296,12 @@ def render_index(rows: Sequence[PortfolioRow], catalogue: "Catalogue", lang: str
     due, due_title, due_w = [], "", {}
     if as_of is not None:
         from auditlib.journey import due_cells, due_words
+        from auditlib.journey import due_title as journey_title
 
         due_w = due_words(lang)
         due = [{**due_cells(d, catalogue, lang), "status_id": d.status} for d in due_rows(rows, catalogue, as_of,
                                                                                            within_months)]
-        due_title = due_w["title"].format(date=present.date(as_of, lang), within=present.number(within_months, lang))
+        due_title = journey_title(as_of, within_months, lang)
     return _env().get_template(TEMPLATE).render(
         rows=view, dims=dims, w=WORDS[lang], lang=lang, counts=counts, generated=generated,
         catalogue_version=catalogue.version, due=due, due_title=due_title, due_w=due_w)

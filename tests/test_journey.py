@@ -96,7 +96,8 @@ def test_lapse_before_a_late_renewal_shows_in_the_timeline(rules):
     j = journey([bronze("2023-05", "2023-07"), bronze("2025-05", "2025-07")],
                 [bench("2023-05"), bench("2025-05")], rules, D(2025, 12, 1))
     kinds = [(str(e.month), e.kind) for e in j.timeline]
-    assert ("2025-05", "expired") in kinds and kinds.index(("2025-05", "benchmark")) < kinds.index(("2025-05", "expired"))
+    assert ("2025-05", "expired") in kinds
+    assert kinds.index(("2025-05", "benchmark")) < kinds.index(("2025-05", "expired"))
     extended = journey([bronze("2023-05", "2023-07"), bronze("2025-04", "2025-04")],
                        [bench("2023-05"), bench("2025-04")], rules, D(2025, 12, 1))
     assert [e.kind for e in extended.timeline if e.kind in ("expired", "renewed")] == ["renewed"]
@@ -148,7 +149,8 @@ def test_timeline_bronze_to_silver(rules):
         ("2024-05", "benchmark", None), ("2024-07", "awarded", "bronze"),
         ("2026-03", "benchmark", None), ("2026-05", "awarded", "silver")]   # Bronze superseded, not "expired"
     assert j.current.label == "silver" and str(j.current.expires) == "2028-03"
-    assert (j.next_step.step, str(j.next_step.opens), str(j.next_step.closes)) == ("silver_or_gold", "2027-03", "2028-02")
+    step = j.next_step
+    assert (step.step, str(step.opens), str(step.closes)) == ("silver_or_gold", "2027-03", "2028-02")
     before = journey(awards, [bench("2024-05"), bench("2026-03")], rules, D(2026, 3, 1))   # at the interview
     assert before.current.label == "bronze" and [p.label for p in before.periods] == ["bronze"]
 
@@ -163,7 +165,8 @@ def test_timeline_expired(rules):
 def test_gold_reassessment_window_before_expiry(rules):
     gold = Award("gold", Month(2025, 9), 2025, Month(2025, 6))
     j = journey([gold], [bench("2025-06")], rules, D(2026, 1, 1))
-    assert (j.next_step.step, str(j.next_step.opens), str(j.next_step.closes)) == ("gold_reassessment", "2026-06", "2027-05")
+    step = j.next_step
+    assert (step.step, str(step.opens), str(step.closes)) == ("gold_reassessment", "2026-06", "2027-05")
 
 
 # --- the due list ----------------------------------------------------------------------------------------------
@@ -197,7 +200,8 @@ def test_due_list_of_the_example_clients(catalogue):
     delta = by_id["nl-delta-water"]
     assert (delta.label, str(delta.expires), delta.status) == ("silver", "2028-03", "due")
     wisla = by_id["pl-wisla-ict"]                     # year-only CSV: the interview reads as June 2026
-    assert (wisla.label, str(wisla.expires), str(wisla.opens), wisla.status) == ("bronze", "2028-06", "2027-12", "later")
+    assert (wisla.label, str(wisla.expires), str(wisla.opens), wisla.status) == \
+        ("bronze", "2028-06", "2027-12", "later")
 
 
 def test_due_command_prints_the_list_sorted(capsys):
@@ -276,7 +280,8 @@ def test_history_not_a_list(tmp_path, catalogue):
     assert ProblemCode.STRUCTURE in err.value.codes
 
 
-@pytest.mark.parametrize("interview, code", [("2026-13", ProblemCode.WRONG_TYPE), ("2024-05", ProblemCode.INCONSISTENT)])
+@pytest.mark.parametrize("interview, code", [("2026-13", ProblemCode.WRONG_TYPE),
+                                             ("2024-05", ProblemCode.INCONSISTENT)])
 def test_interview_month_checked(tmp_path, catalogue, interview, code):
     with pytest.raises(QuestionnaireError) as err:
         load_client(_client(tmp_path, "labels: []\n", interview), catalogue)
@@ -416,7 +421,8 @@ def test_silver_form_page_has_every_area_ready_to_hand_in(delta):
     areas = improvement_form(delta, "en")
     assert [a.indicator for a in areas] == list(delta.notes.improvement_areas)
     usage = areas[0]
-    assert (usage.baseline, usage.current, usage.target, usage.effect, usage.reached) == (38.0, 52.0, 40.0, "improved", True)
+    assert (usage.baseline, usage.current, usage.target, usage.effect, usage.reached) == \
+        (38.0, 52.0, 40.0, "improved", True)
     html = _view(delta, "en").silver_form().html
     assert "Silver improvement-area form" in html and html.count('class="block"') == 3
     assert usage.actions[0] in html and "q18" not in html and "+14%" in html.replace("+14 %", "+14%")
@@ -478,3 +484,14 @@ def test_due_command_names_a_folder_it_cannot_read(capsys):
     captured = capsys.readouterr()
     assert "nl-delta-water" in captured.out
     assert "no_questionnaire: not read" in captured.err and "Traceback" not in captured.err
+
+
+def test_counts_take_the_singular(catalogue):
+    from auditlib.journey import due_title
+    from auditlib.report.view_journey import agreed_text, journey_facts
+
+    assert agreed_text(1, "en") == "1 improvement area" and agreed_text(3, "nl") == "3 verbetergebieden"
+    assert due_title(D(2026, 11, 30), 1, "en").endswith("within 1 month)")
+    assert due_title(D(2026, 11, 30), 6, "nl").endswith("binnen 6 maanden)")
+    facts = journey_facts(catalogue, "en")
+    assert (facts["renewal"], facts["renewal_years"], facts["valid_years"]) == ("1", "year", "years")

@@ -37,11 +37,23 @@ def journey_facts(catalogue, lang: str) -> dict[str, str]:
     """The timing rules as the sentences state them, from labels.yaml (one key per fact)."""
     rules = catalogue.labels
     again = rules.gold.reassessment_years
-    return {"valid": present.number(rules.bronze.valid_years, lang),
+    year = journey_words(lang)["year"]
+
+    def years(x: float) -> str:
+        return present.plural(present.number(x, lang), year["one"], year["many"])
+
+    return {**present.silver_gap(catalogue, lang),      # gap_min, gap_max, gap_years, areas_text...
+            "valid": present.number(rules.bronze.valid_years, lang), "valid_years": years(rules.bronze.valid_years),
             "renewal": present.number(rules.bronze.renewal_window_years, lang),
-            **present.silver_gap(catalogue, lang),
+            "renewal_years": years(rules.bronze.renewal_window_years),
             "again_min": present.number(again.min, lang), "again_max": present.number(again.max, lang),
-            "areas": present.number(rules.silver.improvement_areas, lang)}
+            "again_years": years(again.max)}
+
+
+def agreed_text(n: int, lang: str) -> str:
+    """'3 improvement areas' / '1 verbetergebied': the areas actually agreed, counted."""
+    words = journey_words(lang)["area_words"]
+    return f"{present.number(n, lang)} {present.plural(n, words['one'], words['many'])}"
 
 
 class JourneySections:
@@ -148,7 +160,7 @@ class JourneySections:
                                    (self._value(a.indicator, a.target), "num"),
                                    (self._value(a.indicator, a.current), "num strong"), (self._change(a), "num"),
                                    (effect, "ok" if a.effect == "improved" else "open")]})
-        intro = jw["areas_intro"].format(areas=present.number(len(areas), self.lang), then=areas[0].baseline_year)
+        intro = jw["areas_intro"].format(agreed_text=agreed_text(len(areas), self.lang), then=areas[0].baseline_year)
         text = "; ".join(f"{a.indicator}: {self._value(a.indicator, a.baseline)} -> "
                          f"{self._value(a.indicator, a.current)} ({a.effect})" for a in areas)
         return Fragment(f.block(jw["areas_title"], "journey-areas", intro, head, rows), text)
@@ -162,7 +174,7 @@ class JourneySections:
             return Fragment(html + f.message(jw["areas_none"]), jw["areas_none"])
         second = bool(self.result.earlier)
         html += f.intro(jw["form_intro"].format(name=self.result.client.name,
-                                                areas=present.number(len(areas), self.lang),
+                                                agreed_text=agreed_text(len(areas), self.lang),
                                                 effect_clause=jw["form_effect_clause"] if second else ""))
         for k, a in enumerate(areas, start=1):
             ind = self.catalogue.indicator(a.indicator)
