@@ -135,8 +135,8 @@ def _specs(groups: Sequence[str | GroupSpec] | None, client: ClientProfile, cata
 
 
 def _vector(profile: ClientProfile, catalogue: Catalogue) -> np.ndarray:
-    return np.array([np.nan if profile.answers.get(i) is None else float(profile.answers[i])
-                     for i in catalogue.ids], dtype=np.float64)
+    answers = [profile.answers.get(i) for i in catalogue.ids]
+    return np.array([np.nan if a is None else float(a) for a in answers], dtype=np.float64)
 
 
 def analyse(client: ClientFolder | ClientProfile | str | Path, *, catalogue: Catalogue | None = None,

@@ -32,7 +32,7 @@ import pandas as pd
 import yaml
 
 from auditlib import yamlsafe
-from auditlib.errors import BenchmarkError, Problem, ProblemCode, code_for_exception
+from auditlib.errors import BenchmarkError, Problem, ProblemCode
 
 if TYPE_CHECKING:
     from auditlib.catalogue import Catalogue

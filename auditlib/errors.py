@@ -151,12 +151,12 @@ class AuditError(Exception):
         return [p.code for p in getattr(self, "problems", [])]
 
 
-def _rebuild(cls: type, problems: list[Problem], summary: str | None, message: str) -> AuditError:
+def _rebuild(cls: type[AuditError], problems: list[Problem], summary: str | None, message: str) -> AuditError:
     """Unpickle an error (a worker process sends it to the parent) with its problems intact."""
     err = cls.__new__(cls)
     Exception.__init__(err, message)
     err.problems = problems
-    err.summary = summary
+    err.__dict__["summary"] = summary
     return err
 
 

@@ -6,7 +6,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Literal
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
@@ -106,7 +106,7 @@ class outputs_lock:
 
     def __init__(self, outputs_dir: str | Path):
         self.path = Path(outputs_dir) / LOCK_NAME
-        self._lock = None
+        self._lock: Any = None          # a filelock.FileLock once entered
 
     def __enter__(self) -> "outputs_lock":
         from filelock import FileLock, Timeout
@@ -123,7 +123,7 @@ class outputs_lock:
                              "folder") from None
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc: object) -> Literal[False]:
         if self._lock is not None:
             self._lock.release()
         return False

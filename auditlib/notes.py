@@ -94,14 +94,15 @@ def _map_anchor(anchor: str, catalogue: Catalogue, path: Path, place: str, warni
 
 def _parse_markdown(text: str) -> dict:
     data: dict = {"notes": [], "improvement_areas": []}
-    anchor, lines = None, []
+    anchor: str | None = None
+    lines: list[str] = []
 
     def flush():
         if anchor is None:
             return
         body = "\n".join(lines).strip()
         if anchor.replace(" ", "_") in ("improvement_areas",):
-            data["improvement_areas"] = [l.lstrip("-* ").strip() for l in body.splitlines() if l.strip()]
+            data["improvement_areas"] = [line.lstrip("-* ").strip() for line in body.splitlines() if line.strip()]
         elif body:
             data["notes"].append({"anchor": anchor, "text": body})
 

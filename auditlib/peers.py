@@ -8,13 +8,16 @@ never among its peers, even when the benchmark database holds it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 import pandas as pd
 
 from auditlib.catalogue import MIN_ANONYMITY_FLOOR, Catalogue
-from auditlib.errors import ParameterError
+from auditlib.errors import ParameterError, ProblemCode
+
+if TYPE_CHECKING:
+    from auditlib.intake import ClientProfile
 
 BUILT_IN = ("all", "field", "country", "eu", "age_band", "gold")
 # Which broader group to use when a group is below the floor.
@@ -95,7 +98,7 @@ class PeerGroup:
         return self.n if self.available else None
 
 
-def built_in_spec(key: str, client, catalogue: Catalogue) -> GroupSpec:
+def built_in_spec(key: str, client: ClientProfile, catalogue: Catalogue) -> GroupSpec:
     """The filters of a built-in group for this client."""
     field_name = catalogue.fields[client.field].name if client.field in catalogue.fields else None
     band_id = catalogue.age_band(client.age)
@@ -120,7 +123,8 @@ def built_in_spec(key: str, client, catalogue: Catalogue) -> GroupSpec:
         return GroupSpec("gold", {"label": "gold"}, "Gold-labelled organisations",
                          "organisaties met een Gouden label")
     raise ParameterError(f"unknown peer group '{key}'; expected one of {', '.join(BUILT_IN)} "
-                         f"or a custom group 'name=column:value[|value],...'")
+                         f"or a custom group 'name=column:value[|value],...'", code=ProblemCode.UNKNOWN_ID,
+                         place="peer_groups")
 
 
 def parse_custom(text: str) -> GroupSpec:
@@ -172,13 +176,34 @@ def _mask(ref: Reference, filters: Mapping[str, object]) -> np.ndarray:
 def check_floor(floor: int | None, catalogue: Catalogue) -> int:
     floor = catalogue.peers.anonymity_floor if floor is None else int(floor)
     if floor < MIN_ANONYMITY_FLOOR:
-        raise ParameterError(f"anonymity floor {floor} is too low: it is never below {MIN_ANONYMITY_FLOOR}")
+        raise ParameterError(f"anonymity floor {floor} is too low: it is never below {MIN_ANONYMITY_FLOOR}",
+                             code=ProblemCode.OUT_OF_RANGE, place="anonymity_floor")
     return floor
 
 
-def resolve(spec: GroupSpec, client, ref: Reference, catalogue: Catalogue, *,
+def resolve(spec: GroupSpec, client: ClientProfile, ref: Reference, catalogue: Catalogue, *,
             floor: int, exclude: np.ndarray) -> PeerGroup:
-    """The group to use for `spec`: itself if it reaches the floor, else the next broader one."""
+    """The group to use for `spec`: itself if it reaches the floor, else the next broader one.
+
+    Parameters
+    ----------
+    spec
+        The group asked for (built-in or custom).
+    client
+        The client, whose country, field and age band the built-in groups follow.
+    ref, catalogue
+        The reference database and the catalogue (its fallback order and EU members).
+    floor
+        The anonymity floor: a group with fewer organisations is not used.
+    exclude
+        The client's own record (see `client_exclusion`), left out of every group.
+
+    Returns
+    -------
+    PeerGroup
+        The group used, with its n (public only when it reaches the floor), the groups tried
+        before it and why; `available` is False when even the broadest group is below the floor.
+    """
     tried: list[str] = []
     reasons: list[str] = []
     current = spec
@@ -206,7 +231,7 @@ def _words(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def client_exclusion(ref: Reference, client, exclude_id: str | None = None) -> np.ndarray:
+def client_exclusion(ref: Reference, client: ClientProfile, exclude_id: str | None = None) -> np.ndarray:
     """True for the client's own record in the database; refuse any other organisation's.
 
     Excluding one organisation from every group is the differencing attack against `all`
@@ -220,7 +245,8 @@ def client_exclusion(ref: Reference, client, exclude_id: str | None = None) -> n
     asked = (exclude_id or "").strip() or None
     if declared and asked and asked != declared:
         raise ParameterError(f"--exclude-id '{asked}' differs from the questionnaire's benchmark_id "
-                             f"'{declared}': only the client's own record may be excluded")
+                             f"'{declared}': only the client's own record may be excluded",
+                             code=ProblemCode.INCONSISTENT, place="exclude_id")
     own = declared or asked
     if own is None:
         return np.zeros(len(ref), dtype=bool)
@@ -230,7 +256,8 @@ def client_exclusion(ref: Reference, client, exclude_id: str | None = None) -> n
         near = [str(i) for i in ref.ids[np.char.lower(ref.ids.astype(str)) == own.lower()]]
         hint = f" (ids are case-sensitive: did you mean '{near[0]}'?)" if near else ""
         raise ParameterError(f"{source} '{own}' is not in the benchmark database{hint}; "
-                             f"expected the id of the client's own record, or none")
+                             f"expected the id of the client's own record, or none", code=ProblemCode.UNKNOWN_ID,
+                             place="exclude_id")
     row = ref.meta.loc[int(np.flatnonzero(hit)[0])]
     mine = {"country": client.country, "field": client.field, "founding_year": client.founding_year}
     theirs = {"country": row["country"], "field": row["field"], "founding_year": int(row["founding_year"])}
@@ -239,5 +266,5 @@ def client_exclusion(ref: Reference, client, exclude_id: str | None = None) -> n
         raise ParameterError(
             f"{source} '{own}' is not this client's record: its {_words(differ)} "
             f"differ{'s' if len(differ) == 1 else ''} from the client's profile; only the client's own "
-            f"record may be excluded")
+            f"record may be excluded", code=ProblemCode.INCONSISTENT, place="exclude_id")
     return hit

@@ -23,10 +23,14 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditlib.config import PACKAGE_ROOT
 from auditlib.errors import ParameterError
+
+if TYPE_CHECKING:
+    from auditlib.catalogue import Catalogue, Indicator
+    from auditlib.labels import LabelReadiness
 
 LANGUAGES = ("en", "nl")
 WORDS_FILE = PACKAGE_ROOT / "templates" / "report" / "words.yaml"
@@ -89,7 +93,7 @@ def percentile_number(x: Any, lang: str) -> str:
     return DASH if shown is None else str(shown)
 
 
-def band_id(x: Any, catalogue) -> str | None:
+def band_id(x: Any, catalogue: Catalogue) -> str | None:
     """The band of the *shown* percentile, so the number and the band never disagree."""
     shown = shown_percentile(x)
     if shown is None:
@@ -97,7 +101,7 @@ def band_id(x: Any, catalogue) -> str | None:
     return catalogue.band(float(shown))
 
 
-def band(x: Any, catalogue, lang: str) -> str:
+def band(x: Any, catalogue: Catalogue, lang: str) -> str:
     """The band's name in the reader's language ('' when there is no percentile)."""
     bid = band_id(x, catalogue)
     if bid is None:
@@ -173,7 +177,7 @@ def group_size(n: Any, floor: int | None, lang: str) -> str:
     return count(n, lang)
 
 
-def value(ind, x: Any, lang: str) -> str:
+def value(ind: Indicator, x: Any, lang: str) -> str:
     """An indicator's value as a reader sees it: yes/no, a level, a share with %, a number."""
     if _missing(x):
         return DASH
@@ -201,7 +205,7 @@ def plural(n: Any, one: str, many: str) -> str:
     return one if abs(float(n) - 1) < EPSILON else many
 
 
-def unit(ind, x: Any, lang: str) -> str:
+def unit(ind: Indicator, x: Any, lang: str) -> str:
     """The indicator's unit as it reads after the value `x`: its singular after 1 (catalogue `unit_one`)."""
     if ind is None or not getattr(ind, "unit", None):
         return ""
@@ -211,7 +215,7 @@ def unit(ind, x: Any, lang: str) -> str:
     return plural(shown, one[lang], many) if one is not None else many
 
 
-def value_with_unit(ind, x: Any, lang: str) -> str:
+def value_with_unit(ind: Indicator, x: Any, lang: str) -> str:
     """The value followed by the indicator's unit where the value does not carry it."""
     text = value(ind, x, lang)
     if text == DASH or ind is None or ind.kind in ("yes_no", "share"):
@@ -265,7 +269,7 @@ fmt_value = value
 
 # --- the label ladder ---------------------------------------------------------------------------
 
-def silver_gap(catalogue, lang: str = "en") -> dict:
+def silver_gap(catalogue: Catalogue, lang: str = "en") -> dict:
     """Every figure of the label rules a sentence states, from labels.yaml only (never a literal).
 
     gap_min, gap_max, gap_years   the Silver timing ('1.5' / '1,5' to '2' 'years' / 'jaar')
@@ -290,7 +294,7 @@ def silver_gap(catalogue, lang: str = "en") -> dict:
             "default_month": MONTHS[lang][DEFAULT_INTERVIEW_MONTH - 1]}
 
 
-def criterion_name(cid: str, catalogue, lang: str, indicator: str | None = None) -> str:
+def criterion_name(cid: str, catalogue: Catalogue, lang: str, indicator: str | None = None) -> str:
     """What a label criterion asks for, in words (a Silver part, or the indicator's name)."""
     w = words(lang)
     if cid in w.get("criteria", {}):
@@ -305,7 +309,7 @@ def criterion_kind(part: str, lang: str) -> str:
     return words(lang).get("criterion_parts", {}).get(str(part), str(part))
 
 
-def label_ladder(readiness, catalogue, lang: str) -> list[dict]:
+def label_ladder(readiness: LabelReadiness, catalogue: Catalogue, lang: str) -> list[dict]:
     """Per label, in order: its name, ready or not, and what blocks it, in words.
 
     Gold quality thresholds that are not reached are counted, not listed; a Gold total below the
@@ -337,7 +341,7 @@ def label_ladder(readiness, catalogue, lang: str) -> list[dict]:
     return out
 
 
-def ladder_line(readiness, catalogue, lang: str) -> str:
+def ladder_line(readiness: LabelReadiness, catalogue: Catalogue, lang: str) -> str:
     """The ladder on one line: 'Bronze: ready · Silver: not yet (needs: ...) · Gold: ready'."""
     w = words(lang)
     parts = []

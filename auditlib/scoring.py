@@ -59,6 +59,7 @@ class GroupStats:
         """The peers' median dimension score over the given indicators only (a boolean mask):
         the same indicators the client's own score is the mean of."""
         dim_of = np.array([i.dimension for i in catalogue.indicators])
+        peers = self.peer_percentiles
         out = {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)   # all-NaN rows and columns give NaN
@@ -66,8 +67,8 @@ class GroupStats:
                 cols = (dim_of == d.id) & indicators
                 # each peer's dimension score over these indicators, then their median (NaN-aware,
                 # as dimension_scores(...).median(skipna=True) reads it), in numpy: called per group
-                out[d.id] = float(np.nanmedian(np.nanmean(self.peer_percentiles[:, cols], axis=1))) \
-                    if cols.any() and len(self.peer_percentiles) else np.nan
+                out[d.id] = float(np.nanmedian(np.nanmean(peers[:, cols], axis=1))) \
+                    if peers is not None and cols.any() and len(peers) else np.nan
         return pd.Series(out, dtype=float)
 
     def quantiles(self) -> np.ndarray:
@@ -114,17 +115,20 @@ def _leave_one_out_percentiles(matrix: np.ndarray, signs: np.ndarray,
 
 def group_stats(ref: Reference, group: PeerGroup, catalogue: Catalogue) -> GroupStats:
     """The sorted statistics of a group, computed once per group membership in a process."""
-    key = hashlib.sha1(np.packbits(group.mask).tobytes()).hexdigest()
+    mask = group.mask
+    if mask is None:
+        raise ValueError(f"group {group.key!r} has no members to compute statistics over")
+    key = hashlib.sha1(np.packbits(mask).tobytes()).hexdigest()
     cached = ref.cache.get(key)
     if cached is not None:
         return cached
     signs = _signs(catalogue)
-    matrix = np.ascontiguousarray(ref.values[group.mask].T)
+    matrix = np.ascontiguousarray(ref.values[mask].T)
     order = None
     if ref.order is not None:
         # the database's stable sort, filtered to the group, is the group's stable sort
-        position = np.cumsum(group.mask) - 1
-        order = np.stack([position[rows[group.mask[rows]]] for rows in ref.order])
+        position = np.cumsum(mask) - 1
+        order = np.stack([position[rows[mask[rows]]] for rows in ref.order])
     pct, srt, n = _leave_one_out_percentiles(matrix, signs, order)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -334,7 +334,7 @@ def test_every_data_text_in_both_languages(name):
     assert texts
     for path, text in texts:
         assert set(text) == {"en", "nl"}, path
-        assert all(isinstance(text[l], str) and text[l].strip() for l in LANGS), path
+        assert all(isinstance(text[lang], str) and text[lang].strip() for lang in LANGS), path
 
 
 def test_every_scored_indicator_has_actions(catalogue):

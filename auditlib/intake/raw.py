@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from auditlib.errors import Problem, ProblemCode
 from auditlib.intake.model import PROFILE_KEYS
@@ -137,7 +137,7 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _read_table(rows: Iterable[tuple], file: str, where: str, required: tuple[str, ...],
+def _read_table(rows: Iterable[Sequence[Any]], file: str, where: str, required: tuple[str, ...],
                 problems: list[Problem], found: dict[str, Any] | None = None
                 ) -> list[tuple[int, dict[str, Any]]] | None:
     """Rows below the header row as {column: value}, numbered as a spreadsheet shows them.

@@ -179,7 +179,7 @@ def _report_merged(xml: bytes, file: str, sheet: str, column: str, header: dict[
     if index is None:
         return
     col = index + 1
-    for min_col, min_row, max_col, max_row, ref in _merged_ranges(xml):
+    for min_col, _min_row, max_col, max_row, ref in _merged_ranges(xml):
         if min_col <= col <= max_col and max_row > header.get("row", 0):
             problems.append(Problem(file, f"sheet '{sheet}', cells {ref}",
                                     f"merged cells in the '{column}' column (column {get_column_letter(col)})",

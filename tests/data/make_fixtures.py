@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from auditlib.catalogue import Catalogue, load_catalogue  # noqa: E402
-from auditlib.intake import csv_profile_path, level_choices, write_template  # noqa: E402
+from auditlib.intake import csv_profile_path, write_template  # noqa: E402
 
 FIXED_TIME = (2026, 1, 1, 0, 0, 0)
 Pairs = list[tuple[str, Any]]
