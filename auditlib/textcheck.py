@@ -87,7 +87,7 @@ def figures(result, lang: str) -> Figures:
               for g in result.peer_groups}
     inds: dict[str, dict] = {i.id: {"name": i.name[lang], "dimension": i.dimension, "positions": {},
                                     "evolution": None} for i in cat.indicators}
-    for row in result.positions.to_dict("records"):
+    for row in result.positions[["group", "indicator", "percentile", "n", "median"]].to_dict("records"):
         if row["indicator"] not in inds:
             continue
         ind = cat.indicator(row["indicator"])
@@ -99,12 +99,12 @@ def figures(result, lang: str) -> Figures:
             "median": None if med is None else present.value(ind, med, lang)}
     evo = result.evolution
     if evo is not None:
-        for row in evo.changes.to_dict("records"):
+        for row in evo.changes[["indicator", "percentile_then", "percentile_now"]].to_dict("records"):
             if row["indicator"] in inds:
                 inds[row["indicator"]]["evolution"] = {"then": shown(row["percentile_then"]),
                                                        "now": shown(row["percentile_now"])}
     dims: dict[str, dict] = {d.id: {"name": d.name[lang], "scores": {}, "peer_median": {}} for d in cat.dimensions}
-    for row in result.dimensions.to_dict("records"):
+    for row in result.dimensions[["group", "dimension", "score", "peer_median"]].to_dict("records"):
         if row["dimension"] in dims:
             dims[row["dimension"]]["scores"][row["group"]] = shown(row["score"])
             dims[row["dimension"]]["peer_median"][row["group"]] = shown(row["peer_median"])
