@@ -1,9 +1,9 @@
 """The benchmark (reference) database: load and validate against the catalogue.
 
-CONTRACT (implemented by the benchmark work; other modules rely on these names):
+API:
 
-    BenchmarkDB                         frozen dataclass below
-    load_benchmark(path=None, catalogue=None) -> BenchmarkDB    raises BenchmarkError
+    BenchmarkDB                                  the validated database (frozen dataclass below)
+    load_benchmark(path, catalogue) -> BenchmarkDB    raises BenchmarkError (every problem, coded)
 
 The frame: index `org_id` (str, anonymised); columns `country` (ISO alpha-2), `field`
 (field id), `founding_year` (int), `benchmark_year` (int), `label` (none/bronze/silver/gold),

@@ -1,6 +1,6 @@
 """Interpretation: commentary in English and Dutch, the auditor's notes, improvement handles.
 
-CONTRACT (implemented by the interpretation work; the report, meeting and export rely on it):
+API (the report, the meeting and the export read these):
 
     interpret(result: AuditResult, lang: str = "en") -> Interpretation
     Interpretation.sections      list[Section]  (overall first, then one per dimension)

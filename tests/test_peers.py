@@ -220,3 +220,120 @@ def test_cli_run_and_batch_accept_exclude_id():
     parser = build_parser()
     assert parser.parse_args(["run", "x", "--exclude-id", "CO-1"]).exclude_id == "CO-1"
     assert parser.parse_args(["batch", "x", "--exclude-id", "CO-1"]).exclude_id == "CO-1"
+
+
+# --- each built-in group, named exactly, in both languages ------------------------------------
+
+def test_built_in_groups_are_named_and_filtered_exactly(catalogue):
+    from auditlib.peers import BUILT_IN, built_in_spec
+
+    client = make_profile(catalogue, country="NL", field="ict", founding_year=2010, benchmark_year=2026)
+    field = catalogue.fields["ict"].name
+    band_id = catalogue.age_band(16)
+    band = next(b for b in catalogue.peers.age_bands if b.id == band_id)
+    expected = {
+        "all": ({}, "all organisations", "alle organisaties"),
+        "field": ({"field": "ict"}, f"organisations in the same field: {field.en}",
+                  f"organisaties in hetzelfde veld: {field.nl}"),
+        "country": ({"country": "NL"}, "organisations from the same country: NL",
+                    "organisaties uit hetzelfde land: NL"),
+        "eu": ({"eu": True}, "organisations from EU member states", "organisaties uit EU-lidstaten"),
+        "age_band": ({"age_band": band_id}, f"organisations of the same age band: {band.name.en}",
+                     f"organisaties uit dezelfde leeftijdsklasse: {band.name.nl}"),
+        "gold": ({"label": "gold"}, "Gold-labelled organisations", "organisaties met een Gouden label"),
+    }
+    assert set(expected) == set(BUILT_IN)
+    for key, (filters, en, nl) in expected.items():
+        spec = built_in_spec(key, client, catalogue)
+        assert (spec.key, spec.filters, spec.name_en, spec.name_nl) == (key, filters, en, nl)
+        assert not spec.custom
+
+
+def test_a_field_the_catalogue_does_not_know_is_named_by_its_id(catalogue):
+    from auditlib.peers import built_in_spec
+
+    spec = built_in_spec("field", make_profile(catalogue, field="quantum"), catalogue)
+    assert (spec.filters, spec.name_en, spec.name_nl) == (
+        {"field": "quantum"}, "organisations in the same field: quantum", "organisaties in hetzelfde veld: quantum")
+
+
+def test_unknown_built_in_group_is_refused_with_its_code(catalogue):
+    from auditlib.errors import ProblemCode
+    from auditlib.peers import built_in_spec
+
+    with pytest.raises(ParameterError, match="unknown peer group 'club'") as err:
+        built_in_spec("club", make_profile(catalogue), catalogue)
+    assert err.value.code is ProblemCode.UNKNOWN_ID
+
+
+@pytest.mark.parametrize("text, key, filters", [
+    ("benelux=country:NL|BE|LU", "benelux", {"country": ["NL", "BE", "LU"]}),
+    (" mine = field:ict , country:NL ", "mine", {"field": "ict", "country": "NL"}),
+    ("young=founding_year:2015-2024", "young", {"founding_year": (2015, 2024)}),
+    ("one=benchmark_year:2025", "one", {"benchmark_year": (2025, 2025)}),
+    ("union=eu:yes", "union", {"eu": True}), ("non=eu:no", "non", {"eu": False}), ("t=eu:1", "t", {"eu": True}),
+    ("g=label:gold|silver,age_band:young", "g", {"label": ["gold", "silver"], "age_band": "young"}),
+])
+def test_custom_groups_parse_exactly(text, key, filters):
+    spec = parse_custom(text)
+    assert (spec.key, spec.filters, spec.custom) == (key, filters, True)
+    assert (spec.name_en, spec.name_nl) == (f"custom group: {key}", f"eigen groep: {key}")
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("mine", "expected 'name=column:value[|value],...'"),
+    ("=field:ict", "expected 'name=column:value"),
+    ("mine=", "expected 'name=column:value"),
+    ("name=field:ict", "'name' is the placeholder"),
+    ("mine=colour:red", "must be column:value with column one of country, field, label, age_band, eu"),
+    ("mine=field", "must be column:value"),
+    ("mine=field:", "has no value; expected field:value[|value]"),
+    ("mine=field: | ", "has no value"),
+    ("mine=founding_year:old", "founding_year takes a year range like 2000-2010"),
+])
+def test_bad_custom_groups_say_what_is_expected(text, fragment):
+    with pytest.raises(ParameterError) as err:
+        parse_custom(text)
+    assert fragment in str(err.value) and f"custom peer group '{text}'" in str(err.value)
+
+
+def test_words_join_like_a_sentence():
+    from auditlib.peers import _words
+
+    assert _words(["country"]) == "country"
+    assert _words(["country", "field"]) == "country and field"
+    assert _words(["country", "field", "founding year"]) == "country, field and founding year"
+
+
+def test_reference_derives_age_band_and_eu_membership(catalogue, reference_frame):
+    from auditlib.peers import Reference
+
+    frame = reference_frame.iloc[:40]
+    ref = Reference.build(frame, catalogue, version="v1")
+    assert len(ref) == 40 and ref.version == "v1" and ref.indicator_ids == tuple(catalogue.ids)
+    age = (frame["benchmark_year"] - frame["founding_year"]).to_numpy()
+    assert (ref.meta["age"].to_numpy() == age).all()
+    assert list(ref.meta["age_band"]) == [catalogue.age_band(int(a)) for a in age]
+    assert list(ref.meta["eu"]) == [c in catalogue.eu_members for c in frame["country"]]
+    assert list(ref.ids) == list(frame.index)
+    np.testing.assert_array_equal(ref.values, frame[catalogue.ids].to_numpy(dtype=float))
+    assert not ref.values.flags.writeable
+    for j in range(len(catalogue.ids)):                       # each row order sorts its indicator
+        col = ref.values[:, j]
+        ordered = col[ref.order[j]]
+        finite = ordered[~np.isnan(ordered)]
+        assert (np.diff(finite) >= 0).all() and np.isnan(ordered[len(finite):]).all()
+
+
+def test_masks_follow_every_kind_of_filter(catalogue, reference_frame):
+    from auditlib.peers import Reference, _mask
+
+    ref = Reference.build(reference_frame, catalogue)
+    meta = ref.meta
+    assert _mask(ref, {}).all()
+    assert (_mask(ref, {"country": "NL"}) == (meta["country"] == "NL").to_numpy()).all()
+    assert (_mask(ref, {"country": ["NL", "FR"]}) == meta["country"].isin(["NL", "FR"]).to_numpy()).all()
+    years = _mask(ref, {"founding_year": (2000, 2010)})
+    assert (years == meta["founding_year"].between(2000, 2010).to_numpy()).all() and 0 < years.sum() < len(ref)
+    both = _mask(ref, {"eu": True, "field": "ict"})
+    assert (both == (meta["eu"] & (meta["field"] == "ict")).to_numpy()).all()

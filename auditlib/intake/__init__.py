@@ -1,10 +1,11 @@
 """Questionnaire intake: read a client's answers and profile, validate, return a ClientProfile.
 
-CONTRACT (implemented by the intake work; other modules rely on these names):
+API:
 
-    ClientProfile             frozen dataclass below
-    ClientFolder              frozen dataclass below
-    load_client(path, catalogue) -> ClientFolder       raises QuestionnaireError (all problems)
+    ClientProfile             one questionnaire: profile and answers (frozen dataclass, intake.model)
+    ClientFolder              a client's folder: the current questionnaire, earlier audits, notes path
+    load_client(path, catalogue, *, clients_dir=None) -> ClientFolder
+                              raises QuestionnaireError (all problems, each with its ProblemCode)
     read_questionnaire(path, catalogue, client_id) -> ClientProfile
     write_template(out_path, catalogue, lang="en") -> Path
     summary_line(folder: ClientFolder) -> str           one line for `auditlib validate`

@@ -1,6 +1,6 @@
 """The engagement run: execute the report notebook and write every output safely.
 
-CONTRACT (`auditlib run`, the batch and `make demo` rely on it):
+API (`auditlib run`, the batch, the meeting and `make demo` call it):
 
     RunOutcome                 frozen dataclass below
     run_engagement(client, *, settings=None, engagement=None, lang="en", groups=None,
