@@ -273,7 +273,8 @@ def _flag_text(lang: str, what: str, generated: Passage | None) -> str:
     text = head + what + tail
     if generated is not None:
         label = {"en": "The newly generated text:", "nl": "De nieuw gegenereerde tekst:"}.get(lang, "New text:")
-        text += f"\n\n{label}\n\n" + "\n".join("> " + line if line else ">" for line in generated.markdown.strip().split("\n"))
+        quoted = ("> " + line if line else ">" for line in generated.markdown.strip().split("\n"))
+        text += f"\n\n{label}\n\n" + "\n".join(quoted)
     return text
 
 
@@ -445,7 +446,8 @@ def _client_dir(manifest: dict) -> Path | None:
     return Path(root) / cid if root and cid and (Path(root) / cid).is_dir() else None
 
 
-def finalise(folder: str | Path, *, accept: Iterable[str] = (), formats: Sequence[str] | None = None) -> FinaliseOutcome:
+def finalise(folder: str | Path, *, accept: Iterable[str] = (),
+             formats: Sequence[str] | None = None) -> FinaliseOutcome:
     """Re-render a reviewed report from its edited notebook, after checking it (see the module docstring).
 
     Parameters
@@ -481,7 +483,8 @@ def finalise(folder: str | Path, *, accept: Iterable[str] = (), formats: Sequenc
     except FileNotFoundError:
         raise ReviewRefused(f"{folder} has no report.ipynb") from None
     except Exception as exc:  # noqa: BLE001 - nbformat raises several kinds for a broken file
-        raise ReviewRefused(f"{folder / 'report.ipynb'} cannot be read as a notebook: {' '.join(str(exc).split())[:200]}") from None
+        why = " ".join(str(exc).split())[:200]
+        raise ReviewRefused(f"{folder / 'report.ipynb'} cannot be read as a notebook: {why}") from None
     reading = read_review(nb, record)
     if reading.problems:
         raise ReviewRefused(f"refused: {folder / 'report.ipynb'} is not fit to finalise (nothing was written)",
@@ -492,17 +495,21 @@ def finalise(folder: str | Path, *, accept: Iterable[str] = (), formats: Sequenc
                             ProblemCode.INVALID_TEXT)
     lang = record.get("lang") or manifest.get("lang", "en")
     client_dir = _client_dir(manifest)
-    stored = carryover.read(client_dir).get(lang, carryover.LanguageEdits()) if client_dir else carryover.LanguageEdits()
+    stored = carryover.read(client_dir).get(lang, carryover.LanguageEdits()) if client_dir \
+        else carryover.LanguageEdits()
     allowed = set(accept) | set(stored.accept) | set(record.get("accept", []))
-    figs = Figures.from_json(_read_json(folder / record.get("facts", FACTS_FILE), "the figures the text is checked against"))
+    figs = Figures.from_json(_read_json(folder / record.get("facts", FACTS_FILE),
+                                        "the figures the text is checked against"))
     check = TextCheck(figs)
-    found = [c for ch in reading.changes if ch.change != "deleted" for c in check.passage(ch.text, ch.anchor, ch.cell or 0)]
+    found = [c for ch in reading.changes if ch.change != "deleted"
+             for c in check.passage(ch.text, ch.anchor, ch.cell or 0)]
     refused = [c for c in found if c.key not in allowed]
     if refused:
         raise ReviewRefused(f"refused: {len(refused)} statement(s) in the edited commentary contradict the figures "
                             "(nothing was written); correct them, or accept one deliberately with --accept KEY",
                             [c.message() for c in refused], ProblemCode.INCONSISTENT)
-    accepted: list[dict[str, Any]] = [{"key": c.key, "cell": c.cell, "anchor": c.anchor, "sentence": c.sentence, "says": c.says,
+    accepted: list[dict[str, Any]] = [{"key": c.key, "cell": c.cell, "anchor": c.anchor,
+                                       "sentence": c.sentence, "says": c.says,
                  "figure": c.figure} for c in found]
     # render everything first, replace afterwards: a failure leaves the earlier files as they were
     chosen = [f for f in (formats or ("html", "pdf")) if (folder / f"report.{f}").is_file() or formats]

@@ -39,7 +39,8 @@ _PCT = [re.compile(r"\b(?:percentile|percentiel)\s+(\d{1,3})\b", re.IGNORECASE),
         re.compile(r"\b(\d{1,3})(?:st|nd|rd|th|e|ste|de)\s+percentiel?e?\b", re.IGNORECASE),
         re.compile(r"\bP(\d{1,3})\b")]
 _N = [re.compile(r"\bn\s*=\s*(" + _NUMBER + r")", re.IGNORECASE),
-      re.compile(r"\b(" + _NUMBER + r")\s+(?:organisations|organizations|organisaties|peers|clusters)\b", re.IGNORECASE)]
+      re.compile(r"\b(" + _NUMBER + r")\s+(?:organisations|organizations|organisaties|peers|clusters)\b",
+                 re.IGNORECASE)]
 _COUNT = re.compile(r"\b(\d+)\s*(?:of|out of|van|van de|/)\s*(\d+)\s+(?:\w+\s+)?(criteria|criterion|criterium|"
                     r"quality thresholds|kwaliteitsdrempels)\b", re.IGNORECASE)
 _ALL_COUNT = re.compile(r"\b(?:all|alle)\s+(\d+)\s+(criteria|quality thresholds|kwaliteitsdrempels)\b", re.IGNORECASE)
@@ -48,7 +49,8 @@ _READY = re.compile(r"\b(not yet ready|not ready|nog niet gereed|niet gereed|nog
                     r"ready|gereed|klaar)\b", re.IGNORECASE)
 _MEDIAN = re.compile(r"\b(?:median|mediaan)\b[^.;:\d]{0,40}?(" + _NUMBER + r"(?:[.,]\d+)?)", re.IGNORECASE)
 _PEER_MEAN = re.compile(r"(?:typical peer is at a mean of|staat gemiddeld op)\s+(\d+)\b", re.IGNORECASE)
-_STATISTIC = re.compile(r"(?:\b(?:the|het|de|peers'|groep)\s*$|(?:percentile|percentiel|median|mediaan)\s*\(\s*$)", re.IGNORECASE)
+_STATISTIC = re.compile(r"(?:\b(?:the|het|de|peers'|groep)\s*$|(?:percentile|percentiel|median|mediaan)\s*\(\s*$)",
+                        re.IGNORECASE)
 _EXCLUDE_N = re.compile(r"(?:fewer than|at least|minder dan|minstens|ten minste)\s*$", re.IGNORECASE)
 
 
@@ -413,13 +415,15 @@ class TextCheck:
             lab = self.f.labels[key]
             if quality:
                 if "quality_total" in lab:
-                    said_q = f"{lab['name']}: {lab['quality_passed']} of {lab['quality_total']} quality thresholds reached"
+                    said_q = (f"{lab['name']}: {lab['quality_passed']} of {lab['quality_total']} "
+                              "quality thresholds reached")
                     facts.append((lab["quality_passed"], lab["quality_total"], said_q))
             elif when == "then" and "passed_then" in lab:
                 facts.append((lab["passed_then"], lab["total_then"],
                               f"{lab['name']} then: {lab['passed_then']} of {lab['total_then']} criteria met"))
             else:
-                facts.append((lab["passed"], lab["total"], f"{lab['name']}: {lab['passed']} of {lab['total']} criteria met"))
+                facts.append((lab["passed"], lab["total"],
+                              f"{lab['name']}: {lab['passed']} of {lab['total']} criteria met"))
         if facts and not any(p == passed and t == total for p, t, _ in facts):
             return [(f"'{said}'", "; ".join(d for _, _, d in facts))]
         return []
@@ -445,12 +449,13 @@ class TextCheck:
             if cands and all(c != said for c, _ in cands):
                 out.append((f"a median of {said}", "; ".join(d for _, d in cands[:3])))
         for m in _PEER_MEAN.finditer(text):
-            cands = [(self.f.dimensions[i]["peer_median"].get(g), self.f.dimensions[i]["name"])
-                     for k, i in s.subjects(m.start(), ("dimension",)) for g in groups]
-            cands = [c for c in cands if c[0] is not None]
-            if cands and all(int(m.group(1)) != c for c, _ in cands):
+            means: list[tuple[int, str]] = [
+                (self.f.dimensions[i]["peer_median"][g], self.f.dimensions[i]["name"])
+                for _, i in s.subjects(m.start(), ("dimension",)) for g in groups
+                if self.f.dimensions[i]["peer_median"].get(g) is not None]
+            if means and all(int(m.group(1)) != c for c, _ in means):
                 out.append((f"a typical peer at {m.group(1)}",
-                            "; ".join(f"the peer median of {n} is {c}" for c, n in cands[:3])))
+                            "; ".join(f"the peer median of {n} is {c}" for c, n in means[:3])))
         return out
 
     def _labels(self, s: _Sentence, text: str, low: str) -> list[tuple[str, str]]:
