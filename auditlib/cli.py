@@ -308,7 +308,8 @@ def cmd_batch(args) -> int:
     result = run_batch(paths, settings=settings, workers=args.workers or os.cpu_count(),
                        cell_timeout=args.timeout or 600, lang=args.lang, formats=formats,
                        outputs_dir=settings.outputs_dir, changed_only=args.changed_only,
-                       groups=getattr(args, "group", None) or None, extra_parameters=extra or None, **_executor(getattr(args, "scheduler", None)))
+                       groups=getattr(args, "group", None) or None, extra_parameters=extra or None,
+                       **_executor(getattr(args, "scheduler", None)))
     print(summary_table(result.results))
     if result.index is not None:
         print(f"portfolio: {result.index}")

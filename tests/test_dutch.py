@@ -49,7 +49,7 @@ def _has(phrase: str, text: str) -> bool:
 
 def _strip(html: str) -> str:
     text = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.DOTALL | re.IGNORECASE)
-    text = re.sub(r"<svg\b.*?</svg>", " ", text, flags=re.DOTALL | re.IGNORECASE)     # chart text is checked by its words
+    text = re.sub(r"<svg\b.*?</svg>", " ", text, flags=re.DOTALL | re.IGNORECASE)   # charts: checked by their words
     text = _html.unescape(re.sub(r"<[^>]+>", " ", text))
     return re.sub(r"\S+\.(yaml|csv|xlsx|ipynb)\b", " ", text)       # file names (provenance) are not words
 
