@@ -42,8 +42,9 @@ MUTATE_CHILDREN ?= 1
 mutate: $(STAMP)
 	$(BIN)/python tools/mutate.py $(MODULE) --max-children $(MUTATE_CHILDREN)
 
+# make bench BENCH_ARGS="--clients 20": fewer synthetic clients for the full-format scale run (default 200)
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,9 +1,11 @@
 """`make bench`: every benchmark, one after another, each in a fresh process (figures measured in one run).
 
-    .venv/bin/python benchmarks/run_all.py [--n N]     # --n is passed to bench_batch.py
+    .venv/bin/python benchmarks/run_all.py [--n N] [--clients N] [--baseline-clients K]
 
-Runs benchmarks/bench_engine.py, bench_disclosure.py, bench_meeting.py, then bench_batch.py;
-exits non-zero if one fails.
+Runs benchmarks/bench_engine.py, bench_disclosure.py, bench_meeting.py, bench_batch.py (--n), then
+bench_scale.py (--clients, default 200: full-format reports, local executor against a Dask
+LocalCluster, the command-line loop on --baseline-clients of them, the per-phase profile and the
+1,300-report projection); exits non-zero if one fails.
 """
 
 from __future__ import annotations
@@ -14,15 +16,26 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = [("bench_engine.py", []), ("bench_disclosure.py", []), ("bench_meeting.py", []),
-              ("bench_batch.py", None)]   # None: gets this script's arguments
+              ("bench_batch.py", None), ("bench_scale.py", "scale")]   # None / "scale": this script's options
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, help="clients for bench_batch.py (default 20)")
+    parser.add_argument("--clients", type=int, default=200,
+                        help="synthetic clients for the full-format scale run, bench_scale.py (default 200)")
+    parser.add_argument("--baseline-clients", type=int, default=10,
+                        help="clients for bench_scale.py's command-line loop baseline (default 10)")
+    opts = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    passed = {None: ["--n", str(opts.n)] if opts.n else [],
+              "scale": ["--clients", str(opts.clients), "--baseline-clients", str(opts.baseline_clients)]}
     status = 0
     for script, args in BENCHMARKS:
         print(f"=== {script} ===", flush=True)
-        code = subprocess.call([sys.executable, str(HERE / script), *(argv if args is None else args)],
+        code = subprocess.call([sys.executable, str(HERE / script),
+                                *(passed[args] if args is None or isinstance(args, str) else args)],
                                cwd=HERE.parent)
         if code:
             print(f"{script} exited with {code}", file=sys.stderr)

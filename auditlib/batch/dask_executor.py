@@ -23,6 +23,7 @@ get SIGTERM (a report being exported is finished), finished reports stay.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -42,6 +43,8 @@ from typing import Any
 from auditlib.batch.local import backstop, child_error, result_from_message
 from auditlib.batch.model import ClientResult, Job
 from auditlib.errors import AuditError
+
+_log = logging.getLogger(__name__)
 
 # How often a report may be on a worker that died before it counts as failed (LocalCluster).
 RETRIES = 2
@@ -375,6 +378,7 @@ class DaskExecutor:
                     client.run(_stop_batch, token)
                     wait(list(futures), timeout=STOP_GRACE)
                 except (KeyboardInterrupt, Exception):   # noqa: BLE001 - stopping: keep what finished
+                    _log.debug("dask_executor: ignored", exc_info=True)
                     pass
                 for fut in [f for f in list(futures) if f.done()]:
                     collect(fut)
@@ -387,6 +391,7 @@ class DaskExecutor:
             try:
                 client.unregister_worker_plugin(name)
             except Exception:   # noqa: BLE001 - a cluster that is going away
+                _log.debug("dask_executor: ignored", exc_info=True)
                 pass
             client.close()
             if cluster is not None:

@@ -19,6 +19,7 @@ entry point group `auditlib.executors`; adding one touches one module.
 
 from __future__ import annotations
 
+import logging
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ from typing import Any, Callable, Protocol, Sequence
 
 from auditlib.batch.model import ClientResult, Job
 from auditlib.errors import AuditError
+
+_log = logging.getLogger(__name__)
 
 # name -> "module:attribute" of a factory; imported on first use.
 BUILTIN_EXECUTORS = {
@@ -85,6 +88,7 @@ def _entry_points() -> dict[str, Any]:
 
         return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
     except Exception:   # broken metadata never stops a batch that uses a built-in executor
+        _log.debug("executors: ignored", exc_info=True)
         return {}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -9,6 +10,8 @@ from typing import Iterable, Sequence
 from auditlib.batch.model import ClientResult
 from auditlib.batch.selection import figures_from_manifest, last_good_report, read_manifest
 from auditlib.errors import AuditError
+
+_log = logging.getLogger(__name__)
 
 
 def whole_notebook(path: str | Path) -> bool:
@@ -19,6 +22,7 @@ def whole_notebook(path: str | Path) -> bool:
         nb = nbformat.read(str(path), as_version=4)
         return bool(nb.cells)
     except Exception:
+        _log.debug("index: ignored", exc_info=True)
         return False
 
 
@@ -71,6 +75,7 @@ def _figures_now(res: ClientResult, settings, catalogue, lang: str) -> dict | No
         benchmark = load_benchmark(settings.benchmark_path, catalogue)
         return key_figures(analyse(res.client_dir, catalogue=catalogue, benchmark=benchmark), lang=lang)
     except Exception:
+        _log.debug("index: ignored", exc_info=True)
         return None
 
 

@@ -3,6 +3,7 @@ mid-swap put back, and a killed worker's notebook kept as a failure."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -12,6 +13,8 @@ from typing import Iterable
 from auditlib.batch.model import ClientResult
 from auditlib.batch.selection import read_manifest
 from auditlib.files import trim_outputs
+
+_log = logging.getLogger(__name__)
 
 
 def temp_leftovers(outputs_dir: str | Path, client_ids: Iterable[str] | None = None) -> list[Path]:
@@ -86,4 +89,5 @@ def _salvage_failed(res: ClientResult, outputs_dir: Path) -> Path | None:
         res.engagement = res.engagement or report_dir_language(engagement)[0]   # '2026.nl' -> '2026'
         return failed / "report.ipynb"
     except Exception:
+        _log.debug("leftovers: ignored", exc_info=True)
         return None

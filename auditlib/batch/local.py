@@ -5,6 +5,7 @@ runs in a process forked from it (`_child_main`, or spawned where fork is not po
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 import signal
@@ -19,6 +20,8 @@ from auditlib.batch.kernel import _CHILD, _sigmask, kernel_manager_class, use_wa
 from auditlib.batch.model import DEFAULT_FORMATS, ClientResult, Job
 from auditlib.batch.selection import figures_from_manifest
 from auditlib.errors import AuditError
+
+_log = logging.getLogger(__name__)
 
 _LOADED: dict[str, Any] = {}   # the zygote's catalogue and benchmark, inherited by every child
 # What a report run imports (kernel side and runner side); seaborn and pyplot are not used by
@@ -50,6 +53,7 @@ def warm_up(settings=None, sample: Path | None = None, lang: str = "en",
         try:
             importlib.import_module(name)
         except Exception:   # optional: the report imports what it needs itself
+            _log.debug("local: ignored", exc_info=True)
             pass
     kernel_manager_class()
     warm_engine()
@@ -121,6 +125,7 @@ def _warm_caches(sample: Path, loaded: dict, lang: str) -> None:
         try:
             step()
         except Exception:
+            _log.debug("local: ignored", exc_info=True)
             if step is analysis:
                 return
 
@@ -151,6 +156,7 @@ def _child_main(job: Job, conn, runner: Callable[[Job], Any] | None = None) -> N
         try:
             conn.send(("error", f"{type(exc).__name__}: {exc}".splitlines()[0][:500], time.monotonic()))
         except Exception:
+            _log.debug("local: ignored", exc_info=True)
             pass
     finally:
         try:
@@ -190,6 +196,7 @@ def _figures(job: Job) -> dict | None:
                          groups=list(job.groups) if job.groups else None)
         return key_figures(result, lang=job.lang)
     except Exception:   # the report is made; the index then shows it without figures
+        _log.debug("local: ignored", exc_info=True)
         return None
 
 

@@ -43,7 +43,6 @@ def serve(conn: Connection) -> None:
         error = f"{type(exc).__name__}: {exc}"
     conn.send(("ready", error))
     children: set[int] = set()
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)      # children are reaped by the system
     try:
         while True:
             try:
@@ -56,7 +55,6 @@ def serve(conn: Connection) -> None:
             pid = os.fork()
             if pid == 0:                               # the child: one report, then os._exit
                 conn.close()
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 from auditlib.batch.local import _child_main
 
                 _child_main(msg[1], Connection(fd))
@@ -64,21 +62,23 @@ def serve(conn: Connection) -> None:
             os.close(fd)
             children.add(pid)
             conn.send(("pid", pid))
-            children = {p for p in children if _alive(p)}
+            children = {p for p in children if not _reaped(p)}
     finally:
         for pid in children:
             try:
                 os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
             except OSError:
                 pass
 
 
-def _alive(pid: int) -> bool:
+def _reaped(pid: int) -> bool:
+    """Wait for a finished child (so its CPU time counts in this process's children, as the local
+    executor's children count in the batch's), without blocking on a running one."""
     try:
-        os.kill(pid, 0)
+        return os.waitpid(pid, os.WNOHANG)[0] == pid
+    except ChildProcessError:
         return True
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":
