@@ -362,9 +362,16 @@ def test_template_prefill_command(tmp_path, capsys):
     assert not (tmp_path / "x.xlsx").exists()
 
 
-def test_evaluate_uses_interview_months_for_the_silver_gap(catalogue):
-    profile = make_profile(catalogue)
-    assert profile.interview == (profile.benchmark_year, 6)
+def test_silver_timing_counts_the_months_between_the_interviews(catalogue):
+    from auditlib.labels import evaluate
+
+    folder = load_client(DATA / "clients" / "nl-delta-water", catalogue)
+    now, then = folder.profile, folder.earlier[0]
+    readiness = evaluate(catalogue, now.answers, benchmark_year=now.benchmark_year, earlier=then.answers,
+                         earlier_year=then.benchmark_year, interview=now.interview, earlier_interview=then.interview)
+    row = readiness.criteria.set_index("criterion").loc["silver_second_benchmark"]
+    assert row["value"] == pytest.approx(22 / 12) and bool(row["passed"])     # 2024-05 -> 2026-03
+    assert make_profile(catalogue).interview[1] == 6                          # no month recorded: June
 
 
 # --- the report section, the Silver form, the Excel sheets and the portfolio ------------------------------------
