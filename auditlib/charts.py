@@ -6,7 +6,8 @@ word list, colours from the one module-level PALETTE, so every chart of every re
 alike; every figure is WIDTH inches wide, so all print at the same scale.
 
 Backend: figures are built with `matplotlib.figure.Figure` directly, never through pyplot,
-and rendered by `to_svg` (the report: vector, text kept as text) or the Agg canvas (`to_png`). No backend is chosen, changed or needed, so a
+and rendered by `to_svg` (the report: vector, text kept as text) or the Agg canvas (`to_png`).
+No backend is chosen, changed or needed, so a
 Jupyter kernel keeps its inline backend (no MPLBACKEND anywhere), nothing leaks between
 reports, and there is no global figure list to close: a figure is freed once unreferenced.
 
@@ -55,7 +56,7 @@ FONT = "DejaVu Sans"
 FONT_SIZE = 8.5
 WIDTH = 7.0                      # inches: every figure spans the text width of an A4 page
 DPI = 144                        # sharp in print, cheap to render and embed
-STYLE = {
+STYLE: Any = {                   # matplotlib rc parameters (rc_context types its keys as literals)
     "font.family": FONT,
     "font.size": FONT_SIZE,
     "axes.edgecolor": PALETTE["reference"],

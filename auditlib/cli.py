@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Literal, Sequence
 
 from auditlib import __version__
 from auditlib.errors import AuditError, InputError
@@ -122,7 +122,8 @@ def cmd_validate(args) -> int:
 
     settings = _settings(args)
     ready = check(settings.catalogue_dir, settings.benchmark_path, _client_paths(args, args.clients),
-                  groups=args.group, floor=args.floor, exclude_id=args.exclude_id, earlier=getattr(args, "earlier", None),
+                  groups=args.group, floor=args.floor, exclude_id=args.exclude_id, earlier=getattr(args, "earlier",
+                                                                                                   None),
                   langs=("en", "nl"))
     if ready.shared:
         n = len(ready.shared)
@@ -230,7 +231,7 @@ def cmd_run(args) -> int:
         if outcome.failed_notebook:
             _err(f"the failed notebook is kept at {outcome.failed_notebook}")
         return 1
-    files = ", ".join(sorted(p.name for p in outcome.out_dir.iterdir()))
+    files = ", ".join(sorted(p.name for p in outcome.out_dir.iterdir())) if outcome.out_dir else ""
     _out(f"{outcome.client_id}: report written to {outcome.out_dir} ({files}) in {outcome.seconds:.1f} s")
     return 0
 
@@ -254,7 +255,7 @@ class _no_lock:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc: object) -> Literal[False]:
         return False
 
 

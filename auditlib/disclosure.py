@@ -26,7 +26,7 @@ Every renderer reads the already-suppressed AuditResult: suppressed figures are 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -272,7 +272,7 @@ def whatif_step(n: int, floor: int) -> int | None:
     return None
 
 
-def whatif_percentile(pct: np.ndarray, n: np.ndarray, floor: int) -> np.ndarray:
+def whatif_percentile(pct: np.ndarray | float, n: np.ndarray | int, floor: int) -> np.ndarray:
     """What-if percentiles as the meeting may show them: floored to the step of their n, capped
     at 100 - step; NaN where n is below twice the floor.
 

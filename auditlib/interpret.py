@@ -121,7 +121,10 @@ def value_text(ind: Indicator, value: float | None, lang: str) -> str:
     return str(ph.quantity(present.number(value, lang), esc(present.unit(ind, value, lang))))
 
 
-def band_name(catalogue: Catalogue, band: str, lang: str) -> str:
+def band_name(catalogue: Catalogue, band: str | None, lang: str) -> str:
+    """The band's name in `lang`, escaped (a percentile without a band has none to name)."""
+    if band is None:
+        raise ValueError("no band to name: the percentile is missing")
     return esc(next(b.name[lang] for b in catalogue.peers.bands if b.id == band))
 
 
@@ -259,7 +262,7 @@ class _Writer:
         dims = [d for d in (self.dimension(self.primary, x.id) for x in self.cat.dimensions) if d]
         top = max(dims, key=lambda d: d["score"]) if dims else None
         bottom = min(dims, key=lambda d: d["score"]) if len(dims) > 1 else None
-        if bottom is not None and bottom["score"] == top["score"]:
+        if bottom is not None and top is not None and bottom["score"] == top["score"]:
             bottom = None
         scored = [i for i in self.cat.indicators if i.scored]
         answered = sum(1 for i in scored if c.answers.get(i.id) is not None)
@@ -329,7 +332,8 @@ class _Writer:
                 if g.requested not in rules.small_group_fallback.groups or not g.fallback_from:
                     continue
                 asked = self.asked_name(g.requested)
-                facts = {"rule": "small_group_fallback", "groups": [self.group_fact(g.requested)] if g.available else []}
+                facts = {"rule": "small_group_fallback",
+                         "groups": [self.group_fact(g.requested)] if g.available else []}
                 out.append(self.say("context_fallback.j2", "overall", facts, kind=g.requested, asked=asked,
                                     country=esc(c.country), floor=self.r.anonymity_floor,
                                     used=self.group_fact(g.requested), available=g.available))
@@ -388,8 +392,10 @@ class _Writer:
         pub, src = (c.answers.get(dep.public_indicator), c.answers.get(dep.sources_indicator)) if dep.enabled \
             else (None, None)
         if dep.enabled and pub is not None and src is not None and pub >= dep.public_min and src <= dep.sources_max:
-            values = [{"indicator": dep.public_indicator, "value": float(pub), "text": self.value(dep.public_indicator, pub)},
-                      {"indicator": dep.sources_indicator, "value": float(src), "text": self.value(dep.sources_indicator, src)}]
+            values = [{"indicator": dep.public_indicator, "value": float(pub), "text": self.value(dep.public_indicator,
+                                                                                                  pub)},
+                      {"indicator": dep.sources_indicator, "value": float(src),
+                       "text": self.value(dep.sources_indicator, src)}]
             out.append(self.say("context_public_dependence.j2", "overall",
                                 {"rule": "public_dependence", "values": values},
                                 public=values[0], sources=values[1]))
@@ -487,15 +493,17 @@ class _Writer:
                                "name": label_name(self.cat, label, self.lang)})
         sec.statements.append(self.say("evolution_labels.j2", "evolution", {"labels": labels},
                                        then=evo.earlier_year, now=evo.current_year,
-                                       before=[l for l in labels if l["when"] == "then"],
-                                       after=[l for l in labels if l["when"] == "now"]))
+                                       before=[lb for lb in labels if lb["when"] == "then"],
+                                       after=[lb for lb in labels if lb["when"] == "now"]))
         moved = ch[ch["trend"].isin(["improved", "declined"])].copy()
         moved["size"] = moved["percentile_change"].abs()
         moved["order"] = range(len(moved))
-        moved = moved.sort_values(["size", "order"], ascending=[False, True]).head(self.rules.notable.evolution_max_changes)
+        moved = moved.sort_values(["size", "order"], ascending=[False,
+                                                                True]).head(self.rules.notable.evolution_max_changes)
         for r in moved.to_dict("records"):
             then_p, now_p = pct_int(r["percentile_then"]), pct_int(r["percentile_now"])
-            then_b, now_b = present.band_id(r["percentile_then"], self.cat), present.band_id(r["percentile_now"], self.cat)
+            then_b, now_b = present.band_id(r["percentile_then"], self.cat), present.band_id(r["percentile_now"],
+                                                                                             self.cat)
             fact = {"indicator": r["indicator"], "group": evo.group, "trend": r["trend"],
                     "percentile_then": then_p, "band_then": then_b, "percentile_now": now_p, "band_now": now_b}
             sec.statements.append(self.say(

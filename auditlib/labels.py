@@ -125,6 +125,26 @@ def evaluate(catalogue: Catalogue, answers: Mapping[str, float | None], *, bench
     The Silver timing compares the interview months (`interview`, `earlier_interview`, as
     (year, month)); without them both audits count from the same month of their benchmark
     year. The criterion's value is the gap in years (22 months = 1.83).
+
+    Parameters
+    ----------
+    catalogue
+        Its label criteria (labels.yaml).
+    answers
+        The answers by indicator id (None = not answered: the criterion fails, no distance).
+    benchmark_year
+        The year the answers describe.
+    earlier, earlier_year
+        The earlier audit's answers and year, for Silver's improvement criteria.
+    interview, earlier_interview
+        (year, month) of the two interviews, for Silver's timing.
+    improvement_areas
+        The three indicators agreed for Silver.
+
+    Returns
+    -------
+    LabelReadiness
+        One row per criterion (value, threshold, passed, distance) and a verdict per label.
     """
     rules = catalogue.labels
     rows = _rows("bronze", "minimum", rules.bronze.minimums, answers)

@@ -118,7 +118,25 @@ def _parse_markdown(text: str) -> dict:
 
 
 def load_notes(path: str | Path | None, catalogue: Catalogue) -> AuditorNotes:
-    """Read and check the notes file; unknown anchors and indicators are reported together."""
+    """Read and check the notes file; unknown anchors and indicators are reported together.
+
+    Parameters
+    ----------
+    path
+        notes.yaml or notes.md in the client folder (None: no notes).
+    catalogue
+        The catalogue the anchors and improvement areas must name.
+
+    Returns
+    -------
+    AuditorNotes
+        The notes by anchor and the agreed improvement areas.
+
+    Raises
+    ------
+    NotesError
+        Every problem at once (unknown anchor, dimension, indicator or key; unreadable file), coded.
+    """
     if path is None:
         return AuditorNotes()
     path = Path(path)

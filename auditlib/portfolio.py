@@ -214,11 +214,13 @@ WORDS = {
            "confidential": "Confidential: for the audit firm. Each row shows only that client's own figures "
                            "(dimension scores are the client's mean percentile in its primary peer group).",
            "scores_in": "Dimension scores (0-100) in the primary peer group", "no_stats": "no statistics",
-           "review": {"draft": "draft", "reviewed": "reviewed", "needs_review": "draft: reviewed edits need another look"}},
+           "review": {"draft": "draft", "reviewed": "reviewed",
+                      "needs_review": "draft: reviewed edits need another look"}},
     "nl": {"title": "Auditportefeuille", "client": "Klant", "country": "Land", "field": "Technologieveld",
            "status": "Status", "labels": "Labels",
            "handles": "Verbeterhandvatten", "reports": "Rapporten", "engagement": "Opdracht",
-           "seconds": "Seconden", "none": "geen", "needs": "nodig", "ok": "ok", "skipped": "ongewijzigd", "failed": "mislukt",
+           "seconds": "Seconden", "none": "geen", "needs": "nodig", "ok": "ok", "skipped": "ongewijzigd",
+           "failed": "mislukt",
            "failed_nb": "notebook van de mislukte run", "last_good": "laatste goede rapport", "generated": "Gemaakt",
            "clients": "klanten",
            "confidential": "Vertrouwelijk: voor het auditbureau. Elke rij toont alleen de eigen cijfers van die "

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from auditlib.catalogue import Catalogue, Indicator
 
 
-_WORDS = {
+_WORDS: dict[str, dict[str, Any]] = {
     "en": {
         "profile_intro": "Fill in column 'value' for every key. country: ISO 3166 alpha-2 code "
                          "(NL, DE, FR...); field: choose from the list; years as four digits.",

@@ -146,7 +146,8 @@ def write_client(clients_dir: Path, client_id: str, catalogue_dir: Path, *, old_
     if earlier_year is not None:
         (folder / "earlier").mkdir()
         _dump(folder / "earlier" / f"{earlier_year}.yaml",
-              {"profile": {**profile, "benchmark_year": earlier_year}, "answers": _answers(catalogue_dir, old_ids, 1.0)})
+              {"profile": {**profile, "benchmark_year": earlier_year}, "answers": _answers(catalogue_dir, old_ids,
+                                                                                           1.0)})
     if notes is not None:
         _dump(folder / "notes.yaml", notes)
     return folder

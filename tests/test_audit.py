@@ -37,7 +37,8 @@ def test_small_country_falls_back_and_says_so(results):
     group = results["is-nordurljos-tourism"].group("country")
     assert group.key == "all" and group.fallback_from == ("country",)   # Iceland is not in the EU
     assert "fewer organisations than the anonymity floor" in group.reason
-    assert group.public_n == group.n and results["is-nordurljos-tourism"].peer_group_table().set_index("group").loc["country", "n"] > 10
+    table = results["is-nordurljos-tourism"].peer_group_table().set_index("group")
+    assert group.public_n == group.n and table.loc["country", "n"] > 10
 
 
 def test_gold_like_client_is_gold_ready(results):
@@ -78,6 +79,7 @@ def test_analysis_imports_no_plotting_library():
 
     code = ("import sys; from auditlib.audit import analyse; "
             f"analyse({str(DATA / 'clients' / 'pl-wisla-ict')!r}); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'seaborn', 'IPython', 'papermill')))")
+            "print(sorted(m for m in sys.modules "
+            "if m.split('.')[0] in ('matplotlib', 'seaborn', 'IPython', 'papermill')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

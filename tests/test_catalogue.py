@@ -71,8 +71,8 @@ BREAKS: dict[str, tuple[Callable[[Path], None], str, list[str]]] = {
         "indicators.yaml", ["indicator committed_members, key kind", "percentage"]),
     "duplicate id": (
         # (regional_concentration: no other file names it, so the duplicate is the only problem)
-        lambda d: edit(d, "indicators.yaml", lambda y: next(i for i in y["indicators"]
-                                                            if i["id"] == "regional_concentration").update(id="committed_members")),
+        lambda d: edit(d, "indicators.yaml", lambda y: next(
+            i for i in y["indicators"] if i["id"] == "regional_concentration").update(id="committed_members")),
         "indicators.yaml", ["duplicate indicator id", "committed_members"]),
     "min not below max": (
         lambda d: edit(d, "indicators.yaml", lambda y: y["indicators"][3].update(min=100)),
@@ -180,7 +180,8 @@ def test_a_disabled_rule_never_speaks(catalogue, result_for_rules):
 
     on = {s.facts.get("rule") for s in interpret(result_for_rules, "en").statements()}
     rules = catalogue.rules.rules
-    off = rules.model_copy(update={"young_organisation": rules.young_organisation.model_copy(update={"enabled": False})})
+    young_off = rules.young_organisation.model_copy(update={"enabled": False})
+    off = rules.model_copy(update={"young_organisation": young_off})
     patched = catalogue.rules.model_copy(update={"rules": off})
     saved, catalogue.rules = catalogue.rules, patched
     try:

@@ -357,7 +357,8 @@ def test_report_names_the_refusal_not_the_floor(catalogue):
     view = ReportView(validate_parameters({"client_id": "is-nordurljos-tourism", "lang": "nl"}))
     text = lambda frag: re.sub(r"\s+", " ", html.unescape(re.sub("<[^>]+>", " ", frag._repr_html_())))  # noqa: E731
     groups = text(view.peer_groups())
-    assert "niet getoond: deze groep verschilt van 'organisaties in hetzelfde veld: Sport, vrije tijd en toerisme'" in groups
+    assert ("niet getoond: deze groep verschilt van 'organisaties in hetzelfde veld: Sport, vrije tijd en "
+            "toerisme'") in groups
     assert "EU-lidstaten: minder dan 10 organisaties" not in groups      # not the floor's wording
     assert "1.081" not in groups and "1.080" not in groups               # nor its size
     assert "P10 en P90 worden getoond vanaf 21 antwoorden" in text(view.appendix())

@@ -103,3 +103,42 @@ def test_tests_import_helpers_one_way():
     offenders = [p.name for p in sorted(tests.glob("*.py"))
                  if re.search(r"^\s*(from|import)\s+(tests\.)?conftest\b", p.read_text(encoding="utf-8"), re.M)]
     assert not offenders, offenders
+
+
+def _silent_handlers(source: str) -> list[int]:
+    """Lines of `except Exception` / `except BaseException` / bare `except` handlers that neither
+    re-raise, nor use the exception they caught, nor log or warn: errors swallowed silently."""
+    tree = ast.parse(source)
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ExceptHandler):
+            continue
+        names = {n.id for n in ast.walk(node.type) if isinstance(n, ast.Name)} if node.type is not None else set()
+        if node.type is not None and not names & {"Exception", "BaseException"}:
+            continue
+        body = [n for stmt in node.body for n in ast.walk(stmt)]
+        reraises = any(isinstance(n, ast.Raise) for n in body)
+        uses = node.name is not None and any(isinstance(n, ast.Name) and n.id == node.name for n in body)
+        logs = any(isinstance(n, ast.Attribute) and n.attr in ("debug", "info", "warning", "error", "exception",
+                                                                "warn", "critical") for n in body)
+        if not (reraises or uses or logs):
+            found.append(node.lineno)
+    return found
+
+
+def test_no_exception_is_swallowed_silently():
+    """`except Exception` logs, re-raises with context, or uses what it caught (to report it)."""
+    silent = []
+    for path in sorted(AUDITLIB.rglob("*.py")):
+        lines = _silent_handlers(path.read_text(encoding="utf-8"))
+        silent += [f"{path.relative_to(AUDITLIB.parent)}:{n}" for n in lines]
+    assert not silent, "silent except Exception: " + ", ".join(silent)
+
+
+def test_the_silent_handler_check_sees_a_swallowed_error():
+    sample = ("try:\n    f()\nexcept Exception:\n    pass\n"
+              "try:\n    f()\nexcept Exception as exc:\n    report(exc)\n"
+              "try:\n    f()\nexcept Exception:\n    log.debug('x', exc_info=True)\n"
+              "try:\n    f()\nexcept BaseException:\n    cleanup()\n    raise\n"
+              "try:\n    f()\nexcept ValueError:\n    pass\n")
+    assert _silent_handlers(sample) == [3]

@@ -119,7 +119,8 @@ def test_target_is_threshold_for_the_next_label(catalogue, synthetic_db):
     result, h = handles_for(catalogue, synthetic_db, committed_members=10)
     assert result.labels.next_label == "bronze"
     r = row(h, "committed_members")
-    assert (r["target_kind"], r["target"], r["criterion"], r["label"]) == ("threshold", 15.0, "bronze_members", "bronze")
+    assert (r["target_kind"], r["target"], r["criterion"], r["label"]) == ("threshold", 15.0, "bronze_members",
+                                                                           "bronze")
     assert r["gap"] == 5 and r["priority"] == 1
 
 

@@ -306,7 +306,8 @@ def test_numbers(catalogue, indicator, given, expected):
 @pytest.mark.parametrize("indicator, given, message", [
     ("management_fte", "1.200,5", "above the maximum of 200"),
     ("total_budget", "1.250", "ambiguous number"), ("total_budget", "1,250", "ambiguous number"),
-    ("total_budget", "1 25", "text in a number field"), ("total_budget", "1,25,0", "misplaced separators"), ("management_fte", "nan", "not a finite number"),
+    ("total_budget", "1 25", "text in a number field"), ("total_budget", "1,25,0", "misplaced separators"),
+    ("management_fte", "nan", "not a finite number"),
     ("committed_members", True, "a yes/no value in a number field"),
     ("committed_members", 12.5, "not a whole number"), ("sme_share", 100.5, "a share above 100%"),
 ])

@@ -54,7 +54,8 @@ def test_young_organisation_reads_budget_team_members_against_age_band(catalogue
                                           "indicator:committed_members"}
     budget = next(st for st in extra if st.anchor == "indicator:total_budget")
     assert {p["group"] for p in budget.facts["positions"]} == {"age_band", "field"}
-    assert "smaller budget and team" in budget.text and "organisations of the same age band: young (0-4 years)" in budget.text
+    assert "smaller budget and team" in budget.text
+    assert "organisations of the same age band: young (0-4 years)" in budget.text
     # it sits in the dimension section of its indicator
     assert budget in young.section("dimension:financing").statements
     older = interpret(run(catalogue, synthetic_db, founding_year=2010, total_budget=80))
@@ -221,7 +222,8 @@ def synthetic_results(catalogue, db, n=40, seed=11):
         if k % 4 == 0 and now.benchmark_year - 2 > now.founding_year:
             then = profile(k, rows[k + 1][1], year=now.benchmark_year - 2)
             then = dataclasses.replace(then, founding_year=now.founding_year,
-                                       answers={**then.answers, "org_age": float(then.benchmark_year - now.founding_year)})
+                                       answers={**then.answers,
+                                                "org_age": float(then.benchmark_year - now.founding_year)})
             yield analyse(ClientFolder(now.client_id, Path("."), now, (then,), None), catalogue=catalogue, benchmark=db)
         else:
             yield analyse(now, catalogue=catalogue, benchmark=db)

@@ -16,7 +16,8 @@ def gold_answers(catalogue):
         answers[c.indicator] = c.target
     for c in [*catalogue.labels.gold.minimums, *catalogue.labels.bronze.minimums]:
         cur = answers[c.indicator]
-        answers[c.indicator] = c.threshold if cur is None else (max(cur, c.threshold) if c.op == ">=" else min(cur, c.threshold))
+        tighter = max if c.op == ">=" else min
+        answers[c.indicator] = c.threshold if cur is None else tighter(cur, c.threshold)
     return answers
 
 

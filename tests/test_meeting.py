@@ -16,7 +16,6 @@ import yaml
 
 from auditlib import present
 from auditlib.audit import reference_for
-from auditlib.config import Settings
 from auditlib.meeting import meeting_from_parameters
 from auditlib.meeting.session import MeetingSession
 from auditlib.disclosure import whatif_percentile, whatif_step

@@ -43,7 +43,8 @@ def test_load_markdown_notes(catalogue, tmp_path):
             "## indicator: sme_share\nLow **by design**.\n\n## improvement areas\n- service_usage\n- sme_share\n")
     notes = load_notes(write(tmp_path, text, "notes.md"), catalogue)
     assert [(n.anchor, n.text) for n in notes.notes] == [
-        ("overall", "A good year."), ("dimension:services", "New offer."), ("indicator:sme_share", "Low **by design**.")]
+        ("overall", "A good year."), ("dimension:services", "New offer."), ("indicator:sme_share",
+                                                                            "Low **by design**.")]
     assert notes.improvement_areas == ("service_usage", "sme_share")
 
 

@@ -269,7 +269,8 @@ class Check:
             d = self.dim_by_name[row[0]]
             for k, g in enumerate(groups):
                 self.same(f"dimension table {d} {g}", row[1 + k], self.pct(matrix.loc[d, g]))
-            self.same(f"dimension table {d} peer median", row[1 + len(groups)], self.pct(self.prof.loc[d, "peer_median"]))
+            self.same(f"dimension table {d} peer median", row[1 + len(groups)], self.pct(self.prof.loc[d,
+                                                                                                       "peer_median"]))
         # peer comparison: indicator x group
         table = r.positions.pivot(index="indicator", columns="group", values="percentile")
         for row in parse(view.peer_comparison().html).tables[0][1:]:

@@ -72,7 +72,8 @@ def test_index_is_self_contained_and_links_are_relative(tmp_path, delta, catalog
     (failed / "report.ipynb").write_text("{}")
     rows = [_row("acme #1", figures=portfolio.key_figures(delta), engagement="2026",
                  reports=portfolio.report_links(report, out)),
-            _row("broken", "failed", reason="boom", failed_notebook=portfolio.relative_link(failed / "report.ipynb", out))]
+            _row("broken", "failed", reason="boom", failed_notebook=portfolio.relative_link(failed / "report.ipynb",
+                                                                                            out))]
     index = portfolio.write_portfolio(out, rows, catalogue)
     html = index.read_text(encoding="utf-8")
     parser = _Tags()

@@ -49,7 +49,8 @@ def test_percentile_short_and_long_in_both_languages():
     assert present.percentile_number(74.71, "nl") == "74"
 
 
-@pytest.mark.parametrize("raw", [24.999, 25.0, 49.97, 50.0, 74.71, 74.99999999, 74.999999999, 74.9999999999, 75.0, 89.99,
+@pytest.mark.parametrize("raw", [24.999, 25.0, 49.97, 50.0, 74.71, 74.99999999, 74.999999999, 74.9999999999, 75.0,
+                                 89.99,
                                  90.0, 9.5, 0.0, 100.0])
 def test_band_always_agrees_with_the_number_shown(raw, catalogue):
     shown = present.shown_percentile(raw)
@@ -81,7 +82,8 @@ def test_gold_total_never_reads_80_unless_it_passes():
 
 
 @pytest.mark.parametrize("x, decimals, en, nl", [
-    (1250.5, 1, "1,250.5", "1.250,5"), (1250.5, None, "1,250.5", "1.250,5"), (3.25, None, "3.25", "3,25"), (12.54, None, "12.5", "12,5"),
+    (1250.5, 1, "1,250.5", "1.250,5"), (1250.5, None, "1,250.5", "1.250,5"), (3.25, None, "3.25", "3,25"),
+    (12.54, None, "12.5", "12,5"),
     (0.5, None, "0.5", "0,5"), (12.0, None, "12", "12"), (-1234.5, 1, "-1,234.5", "-1.234,5"),
     (-0.01, 0, "0", "0"), (1e9, None, "1,000,000,000", "1.000.000.000"), (620, None, "620", "620"),
 ])

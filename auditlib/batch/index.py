@@ -26,7 +26,8 @@ def whole_notebook(path: str | Path) -> bool:
         return False
 
 
-def write_portfolio_index(results: Iterable[ClientResult], *, settings, outputs_dir: Path, lang: str = "en") -> Path | None:
+def write_portfolio_index(results: Iterable[ClientResult], *, settings, outputs_dir: Path,
+                          lang: str = "en") -> Path | None:
     """Update outputs/portfolio.json and outputs/index.html with this run's results."""
     from auditlib.catalogue import load_catalogue
     from auditlib.portfolio import PortfolioRow, load_rows, merge_rows, relative_link, report_links, write_portfolio

@@ -61,7 +61,8 @@ from auditlib.intake.values import expected_text, parse_answer
 
 __all__ = [
     "CSV_DELIMITERS", "EARLIEST_YEAR", "EXPECTED_COUNTRY", "FORMATS", "FORMULA_EXPECTED", "NO", "NON_ISO_CODES",
-    "NOT_ANSWERED", "NOTES_FILES", "OPTIONAL_PROFILE_KEYS", "ORG_AGE", "PREFILL_KEYS", "PROFILE_KEYS", "QUESTIONNAIRE_STEM",
+    "NOT_ANSWERED", "NOTES_FILES", "OPTIONAL_PROFILE_KEYS", "ORG_AGE", "PREFILL_KEYS", "PROFILE_KEYS",
+    "QUESTIONNAIRE_STEM",
     "REQUIRED_PROFILE_KEYS", "SUGGEST_LIMIT", "YES", "ClientFolder", "ClientProfile", "Formula",
     "csv_profile_path", "expected_text", "load_client", "parse_answer", "read_questionnaire", "summary_line",
     "ANSWER_COLUMNS", "level_choices", "save_atomic", "write_template",

@@ -82,7 +82,7 @@ def refusal(candidate: GroupSpec, group: PeerGroup, ledger: DisclosureLedger,
     """The one decision whether the meeting may show a new group (before it is analysed)."""
     if candidate.key in used_names:
         return Refusal("name", reason=candidate.key)
-    if not group.available or group.key != candidate.key:
+    if not group.available or group.mask is None or group.key != candidate.key:
         return Refusal("floor")                          # a custom group never silently falls back here
     verdict = ledger.check(candidate.key, group.mask)
     if not verdict.allowed:

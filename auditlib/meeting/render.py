@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+from typing import AbstractSet
 
 import pandas as pd
 
@@ -30,7 +31,7 @@ STYLE = """<style>
 E = html.escape
 
 
-def table(head: list[str], rows: list[list[str]], num: set[int] = frozenset(), classes: list[str] | None = None,
+def table(head: list[str], rows: list[list[str]], num: AbstractSet[int] = frozenset(), classes: list[str] | None = None,
           attrs: list[str] | None = None) -> str:
     out = ["<table><tr>" + "".join(f"<th>{E(h)}</th>" for h in head) + "</tr>"]
     for k, row in enumerate(rows):
@@ -53,7 +54,7 @@ def header(session) -> str:
             f' · {E(rw(lang, "confidential").format(name=r.client.name))}</p></div>')
 
 
-def labels_table(result, lang: str, flipped: set[str] = frozenset()) -> str:
+def labels_table(result, lang: str, flipped: AbstractSet[str] = frozenset()) -> str:
     cat = result.catalogue
     rows, classes = [], []
     for lab, v in result.labels.verdicts.items():

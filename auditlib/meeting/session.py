@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -308,7 +308,7 @@ class MeetingSession:
             from auditlib.report import PARAMETERS, run_engagement
 
             start = time.perf_counter()
-            extra = {"earlier_audit": "none"} if not self.folder.earlier else {}
+            extra: dict[str, Any] = {"earlier_audit": "none"} if not self.folder.earlier else {}
             if self.folder.earlier:
                 extra["earlier_audit"] = str(self.folder.earlier[-1].benchmark_year)
             chosen = [s.name for s in self.scenarios if s.in_report]
@@ -330,7 +330,7 @@ class MeetingSession:
                     outcome = run_engagement(self.client_dir, settings=self.settings, lang=self.lang,
                                              groups=self.group_texts, formats=self.formats,
                                              outputs_dir=self.outputs_dir, extra_parameters=extra)
-                if outcome.status == "ok":
+                if outcome.status == "ok" and outcome.out_dir is not None:
                     run = ReportRun(True, time.perf_counter() - start, outcome.out_dir / "report.html")
                 else:
                     run = ReportRun(False, time.perf_counter() - start, reason=outcome.error or "unknown")

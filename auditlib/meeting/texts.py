@@ -195,7 +195,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "notes_failed": "De notities zijn niet bewaard ({reason}); het bestand is ongewijzigd.",
         "notes_empty": "Een notitie heeft tekst nodig.",
         "areas": "Afgesproken verbetergebieden (Zilver)",
-        "areas_hint": "De {areas_text} (kwaliteitsindicatoren van Goud) die het cluster vóór de volgende benchmark verbetert.",
+        "areas_hint": ("De {areas_text} (kwaliteitsindicatoren van Goud) die het cluster vóór de volgende "
+                       "benchmark verbetert."),
         "report_button": "Rapport opnieuw maken",
         "report_running": "Het rapport wordt gemaakt... {seconds} s",
         "report_done": "Rapport gemaakt in {seconds} s:",

@@ -137,7 +137,8 @@ class MeetingApp:
         self.tabs.children = [overview, groups, drill, whatif, notes, report]
         self.widget = w.VBox([self.header, row(self.lang_toggle, self.group_select), self.group_msg, self.tabs])
         self.widget.add_class("auditlib-meeting")
-        for name in ("wi_indicator", "wi_value", "wi_html", "wi_handles_html", "wi_msg", "note_anchor", "note_text", "note_new",
+        for name in ("wi_indicator", "wi_value", "wi_html", "wi_handles_html", "wi_msg", "note_anchor", "note_text",
+                     "note_new",
                      "notes_save", "notes_msg", "overview_html", "custom_filter", "custom_msg", "group_select",
                      "group_msg",
                      "lang_toggle", "report_button", "report_html", "tabs"):
@@ -225,8 +226,8 @@ class MeetingApp:
         self.sc_report.description = ""
         self.wi_intro.value = f"<p>{render.E(t(lang, 'whatif_intro'))}</p>"
         self.sc_report_label.value = f"<p>{render.E(t(lang, 'scenario_in_report'))}:</p>"
-        self.areas_label.value = (f"<h4>{render.E(t(lang, 'areas'))}</h4>"
-                                  f"<p class='muted'>{render.E(t(lang, 'areas_hint').format(**present.silver_gap(cat, lang)))}</p>")
+        hint = t(lang, 'areas_hint').format(**present.silver_gap(cat, lang))
+        self.areas_label.value = f"<h4>{render.E(t(lang, 'areas'))}</h4><p class='muted'>{render.E(hint)}</p>"
         self._set_options(self.dim_select, [(d.name[lang], d.id) for d in cat.dimensions])
         dims_ind = [(i.name[lang], i.id) for i in cat.in_dimension(self.dim_select.value)]
         self._set_options(self.ind_select, dims_ind)

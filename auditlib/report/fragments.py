@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 
 from auditlib.report.paths import TEMPLATE_DIR
+
+_log = logging.getLogger(__name__)
 
 
 class Fragment:
@@ -58,6 +61,7 @@ def _country_name(code: str, lang: str) -> str:
                                        fallback=True).gettext(name)
         return f"{name} ({code})"
     except Exception:  # an unknown or odd code is shown as given
+        _log.debug("_country_name: exception ignored", exc_info=True)
         return code
 
 

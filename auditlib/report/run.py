@@ -32,6 +32,7 @@ the next success) and returns RunOutcome(status="failed", error="cell N (...): N
 
 from __future__ import annotations
 
+import logging
 import datetime as _dt
 import html as _html
 import json
@@ -55,6 +56,8 @@ from auditlib.report.manifest import _notebook, manifest as _manifest
 from auditlib.report.parameters import split_groups, validate_parameters
 from auditlib.report.paths import (CLIENT_ID, FORMATS, KERNEL_ARGUMENTS, OUTPUT_FILES, RUN_INFO,
                                    language_suffix_problem, report_dir_language, report_dir_name)
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,7 @@ def _engagement_for(client_dir: Path, settings: Settings, client_out: Path) -> s
     try:
         return str(load_client(client_dir, load_catalogue(settings.catalogue_dir)).profile.benchmark_year)
     except Exception:  # the notebook will report what is wrong; only the folder name is needed here
+        _log.debug("_engagement_for: exception ignored", exc_info=True)
         pass
     existing = sorted(report_dir_language(p.name)[0] for p in client_out.iterdir()   # '2026.nl' is engagement 2026
                       if p.is_dir() and CLIENT_ID.fullmatch(p.name) and not p.name.endswith(".failed")) \
@@ -134,7 +138,7 @@ def _cell_name(source: str) -> str:
     return first[:50]
 
 
-def _one_line(text: str, limit: int = 400) -> str:
+def _one_line(text: object, limit: int = 400) -> str:
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(text))
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
@@ -177,6 +181,7 @@ def _whole_notebook(path: Path) -> bool:
 
         return bool(nbformat.read(str(path), as_version=4).cells)
     except Exception:
+        _log.debug("_whole_notebook: exception ignored", exc_info=True)
         return False
 
 
@@ -189,6 +194,7 @@ def _trim_failed(path: Path) -> None:
         if trim_outputs(nb):
             atomic_write(path, lambda tmp: nbformat.write(nb, str(tmp)))
     except Exception:   # the untrimmed notebook is still a whole one
+        _log.debug("_trim_failed: exception ignored", exc_info=True)
         pass
 
 
@@ -252,7 +258,9 @@ def keep_failed_notebook(client_dir: str | Path, *, outputs_dir: str | Path, rea
 
 def _cell_timings(nb) -> tuple[float | None, float, dict[str, float]]:
     """(first cell start as epoch seconds, total cell seconds, seconds per named cell)."""
-    first, total, cells = None, 0.0, {}
+    first: float | None = None
+    total = 0.0
+    cells: dict[str, float] = {}
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("papermill", {})
         if cell.get("cell_type") != "code" or not meta.get("start_time"):
@@ -269,19 +277,42 @@ def _cell_timings(nb) -> tuple[float | None, float, dict[str, float]]:
 def run_engagement(client: str | Path, *, settings: Settings | None = None, engagement: str | None = None,
                    lang: str = "en", groups: Sequence[str] | str | None = None,
                    formats: Sequence[str] | str | None = ("html", "pdf", "xlsx"),
-                   outputs_dir: str | Path | None = None, cell_timeout: int = 600,
+                   outputs_dir: str | Path | None = None, cell_timeout: float = 600,
                    extra_parameters: Mapping[str, Any] | None = None) -> RunOutcome:
     """Run one engagement's report into outputs/<client>/<engagement>/ (see the module docstring).
 
-    client: a client id (a folder name in settings.clients_dir) or a Path to a client folder.
-    engagement: the output folder's name (default: the engagement_id parameter, else the
-    benchmark year). groups: peer groups (list or comma-separated; None = the catalogue's).
-    formats: a subset of html, pdf, xlsx; report.ipynb and manifest.json are always written.
-    extra_parameters: further notebook parameters (earlier_audit, engagement_date, ...).
+    Parameters
+    ----------
+    client
+        A client id (a folder name in settings.clients_dir) or a Path to a client folder.
+    settings
+        The run's folders (default: ``Settings.from_env()``, read here as an entry point).
+    engagement
+        The output folder's name (default: the engagement_id parameter, else the benchmark year).
+    lang
+        "en" or "nl".
+    groups
+        Peer groups (list or comma-separated; None = the catalogue's).
+    formats
+        A subset of html, pdf, xlsx; report.ipynb and manifest.json are always written.
+    outputs_dir
+        Where outputs/ is (default: settings.outputs_dir).
+    cell_timeout
+        Seconds one notebook cell may take (a float: 30.5 is accepted).
+    extra_parameters
+        Further notebook parameters (earlier_audit, engagement_date, ...).
 
-    Raises ParameterError, before any kernel starts, for the caller's mistakes: a refused or
-    unknown client id, a bad language, format, peer group or parameter. Every failure of the
-    client's own inputs or of the run gives RunOutcome(status="failed", ...) instead.
+    Returns
+    -------
+    RunOutcome
+        status "ok" with the output folder, or "failed" with the reason and the kept notebook.
+
+    Raises
+    ------
+    ParameterError
+        Before any kernel starts, for the caller's mistakes: a refused or unknown client id, a
+        bad language, format, peer group or parameter. Every failure of the client's own inputs
+        or of the run gives RunOutcome(status="failed", ...) instead.
     """
     t_start = time.perf_counter()
     timings: dict[str, Any] = {}
@@ -431,6 +462,7 @@ def _write_input_copy(build: Path, params: Mapping[str, Any]) -> None:
         papermill.execute_notebook(str(_notebook()), str(build / OUTPUT_FILES["ipynb"]), parameters=dict(params),
                                    prepare_only=True, kernel_name="python3", progress_bar=False)
     except Exception:
+        _log.debug("_write_input_copy: exception ignored", exc_info=True)
         pass
 
 

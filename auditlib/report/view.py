@@ -248,7 +248,8 @@ class ReportView(LaterSections, JourneySections):
             cells += [(self._pct(matrix.loc[d.id, g]), "num strong" if g == r.primary_group else "num")
                       for g in groups]
             p = prof.loc[d.id]
-            cells += [(present.peer_median(p["peer_median"], self.lang), "num"), (f"{int(p['answered'])}/{int(p['scored'])}", "num")]
+            cells += [(present.peer_median(p["peer_median"], self.lang), "num"),
+                      (f"{int(p['answered'])}/{int(p['scored'])}", "num")]
             rows.append({"cells": cells})
         notes = [self._groups_legend()]
         html = _fragments().block("", "", "", head, rows, notes)

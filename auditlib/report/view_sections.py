@@ -6,7 +6,7 @@ lines; it reads the view's `result`, `catalogue`, `interpretation`, `lang` and `
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from auditlib import present
 from auditlib.report.fragments import Fragment, _demote_headings, _drop_title, _fragments, _paragraphs
@@ -27,6 +27,12 @@ class LaterSections:
     interpretation: Interpretation
     lang: str
     w: dict[str, Any]
+    params: Any
+    heading: Callable[..., Fragment]
+    _label_name: Callable[..., str]
+    _ind: Callable[..., Any]
+    _pct: Callable[..., str]
+    _name: Callable[..., str]
 
     def label_text(self) -> str:
         """Label readiness as plain text (the nbval-checked contract of the label cell)."""
@@ -49,9 +55,9 @@ class LaterSections:
                                    (present.gold_total(v.total_score, self.lang) if v.total_score is not None
                                     else "", "num"),
                                    ("; ".join(step["blockers"]), "")]})
-        html = (_fragments().heading(w["labels"], "labels")
-                + _fragments().block("", "", w["labels_intro"].format(**{**present.silver_gap(self.catalogue, self.lang),
-                                                                      "gold_min": present.number(gold_min, self.lang)}), head, rows))
+        intro = w["labels_intro"].format(**{**present.silver_gap(self.catalogue, self.lang),
+                                           "gold_min": present.number(gold_min, self.lang)})
+        html = _fragments().heading(w["labels"], "labels") + _fragments().block("", "", intro, head, rows)
         return Fragment(html, self.label_text())
 
     def label_criteria(self) -> Fragment:
