@@ -132,3 +132,55 @@ def test_no_evolution_from_a_year_to_itself(catalogue, synthetic_db, then_year):
     with pytest.raises(ParameterError) as err:
         analyse(folder, catalogue=catalogue, benchmark=synthetic_db, groups=["all"])
     assert err.value.code is ProblemCode.INCONSISTENT and "not before" in str(err.value)
+
+
+def test_the_refusal_names_both_years_and_the_parameter(catalogue, synthetic_db):
+    from auditlib.errors import ParameterError
+
+    folder = _folder(catalogue, dict(service_usage=50.0), dict(service_usage=20.0), then_year=2026)
+    with pytest.raises(ParameterError) as err:
+        analyse(folder, catalogue=catalogue, benchmark=synthetic_db, groups=["all"])
+    assert str(err.value) == "an earlier audit of 2026 is not before the current audit of 2026: no evolution can be shown"
+    assert err.value.problems[0].place == "earlier_audit"
+
+
+def test_changes_table_has_every_indicator_with_its_facts(catalogue, ladder_db):
+    from auditlib.evolution import EVOLUTION_COLUMNS
+
+    folder = _folder(catalogue, dict(service_usage=30.0, committed_members=50), dict(service_usage=20.0))
+    evo = analyse(folder, catalogue=catalogue, benchmark=ladder_db, groups=["all"]).evolution
+    ch = evo.changes
+    assert list(ch.columns) == EVOLUTION_COLUMNS
+    assert list(ch["indicator"]) == list(catalogue.ids)
+    assert list(ch["dimension"]) == [i.dimension for i in catalogue.indicators]
+    assert list(ch["direction"]) == [i.direction for i in catalogue.indicators]
+    row = ch.set_index("indicator").loc["service_usage"]
+    assert (row["value_then"], row["value_now"], row["change"]) == (20.0, 30.0, 10.0)
+    assert (row["percentile_then"], row["percentile_now"]) == (pytest.approx(19.5), pytest.approx(29.5))
+    assert evo.group == "all" and (evo.earlier_year, evo.current_year) == (2024, 2026)
+    assert list(evo.improved["indicator"]) == ["service_usage"] and evo.declined.empty
+
+
+def test_labels_side_by_side_show_both_years_scores(catalogue, synthetic_db):
+    folder = _folder(catalogue, dict(committed_members=40), dict(committed_members=10))
+    result = analyse(folder, catalogue=catalogue, benchmark=synthetic_db, groups=["all"])
+    side = result.evolution.labels_side_by_side(result.labels).set_index("label")
+    then = result.evolution.labels_then.summary().set_index("label")
+    now = result.labels.summary().set_index("label")
+    assert list(side.columns) == ["ready_2024", "ready_2026", "passed_2024", "passed_2026", "total",
+                                  "score_2024", "score_2026"]
+    assert side["score_2024"].equals(then["total_score"]) and side["score_2026"].equals(now["total_score"])
+    assert side["passed_2024"].equals(then["passed"]) and side["total"].equals(now["total"])
+
+
+def test_without_peer_statistics_no_move_is_judged(catalogue):
+    """A group below the floor gives no percentiles then or now: no trend beyond 'not_ranked'."""
+    from auditlib.testing import make_db, make_reference_frame
+
+    tiny = make_db(make_reference_frame(catalogue, n=8, seed=3), "tiny")
+    folder = _folder(catalogue, dict(service_usage=90.0), dict(service_usage=10.0))
+    evo = analyse(folder, catalogue=catalogue, benchmark=tiny, groups=["all"]).evolution
+    rows = evo.changes.set_index("indicator")
+    assert rows["percentile_now"].isna().all() and rows["percentile_then"].isna().all()
+    assert rows.loc["service_usage", "trend"] == "not_ranked" and rows.loc["service_usage", "change"] == 80
+    assert set(rows["trend"]) <= {"not_ranked", "not_comparable", "context"}
