@@ -40,6 +40,7 @@ from auditlib import present
 from auditlib.catalogue import LANGUAGES, Catalogue, Indicator
 from auditlib.commentary_rules import CommentaryRules, load_rules
 from auditlib.errors import ParameterError
+from auditlib.kinds import StatementSource
 from auditlib.handles import improvement_handles, load_actions, next_step, silver_areas
 from auditlib.peers import BUILT_IN, built_in_spec
 from auditlib.scoring import is_strength, is_weakness
@@ -141,7 +142,7 @@ def group_name(result, requested: str, lang: str) -> str:
 @dataclass
 class Statement:
     text: str
-    source: str = "generated"              # "generated" | "auditor"
+    source: StatementSource = "generated"
     anchor: str = "overall"                # what it is about: overall, dimension:<id>, indicator:<id>
     kind: str = ""                         # the template or rule that produced it
     facts: dict = field(default_factory=dict)

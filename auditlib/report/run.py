@@ -48,6 +48,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from auditlib.config import Settings
 from auditlib.errors import ParameterError
+from auditlib.kinds import RunStatus
 from auditlib.files import atomic_write, reserved_name_problem, trim_outputs, writable_dir
 from auditlib.present import words
 from auditlib.report.finalise import export_html, export_pdf
@@ -64,7 +65,7 @@ _log = logging.getLogger(__name__)
 class RunOutcome:
     client_id: str
     engagement: str
-    status: str                      # "ok" | "failed" | "skipped"
+    status: RunStatus
     out_dir: Path | None = None      # outputs/<client>/<engagement>[.<lang>]/ when ok (paths.report_dir_name)
     failed_notebook: Path | None = None
     error: str | None = None         # one line: which cell failed and why, or what was refused
