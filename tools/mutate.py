@@ -21,7 +21,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("module", nargs="?", help="module name under auditlib/, e.g. scoring or intake")
     parser.add_argument("--tests", nargs="*", help="test files (default: tests/test_<module>.py)")
     parser.add_argument("--max-children", type=int, default=1, help="parallel mutants (default 1)")
+    parser.add_argument("--keep", action="store_true",
+                        help="reuse mutants/ from the last run (default: start afresh, as mutmut's cache "
+                             "does not follow a change of the module or of the tests reliably)")
     args = parser.parse_args(argv)
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(REPO / "mutants", ignore_errors=True)
 
     import mutmut.configuration as configuration
 
