@@ -140,7 +140,8 @@ def test_the_refusal_names_both_years_and_the_parameter(catalogue, synthetic_db)
     folder = _folder(catalogue, dict(service_usage=50.0), dict(service_usage=20.0), then_year=2026)
     with pytest.raises(ParameterError) as err:
         analyse(folder, catalogue=catalogue, benchmark=synthetic_db, groups=["all"])
-    assert str(err.value) == "an earlier audit of 2026 is not before the current audit of 2026: no evolution can be shown"
+    assert str(err.value) == ("an earlier audit of 2026 is not before the current audit of 2026: "
+                              "no evolution can be shown")
     assert err.value.problems[0].place == "earlier_audit"
 
 
