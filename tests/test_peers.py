@@ -337,3 +337,29 @@ def test_masks_follow_every_kind_of_filter(catalogue, reference_frame):
     assert (years == meta["founding_year"].between(2000, 2010).to_numpy()).all() and 0 < years.sum() < len(ref)
     both = _mask(ref, {"eu": True, "field": "ict"})
     assert (both == (meta["eu"] & (meta["field"] == "ict")).to_numpy()).all()
+
+
+def test_a_group_is_named_in_each_language(catalogue, synthetic_db):
+    result = analyse(make_profile(catalogue, country="NL"), catalogue=catalogue, benchmark=synthetic_db,
+                     groups=["country", "all"])
+    group = result.group("all")
+    assert group.name("en") == "all organisations" and group.name("nl") == "alle organisaties"
+    assert group.name("fr") == "all organisations"                 # any other language reads English
+
+
+@pytest.mark.parametrize("asked, used", [(None, 10), (5, 5), (12, 12), ("7", 7)])
+def test_floor_defaults_to_the_catalogues_and_is_never_below_five(catalogue, asked, used):
+    from auditlib.peers import check_floor
+
+    assert catalogue.peers.anonymity_floor == 10
+    assert check_floor(asked, catalogue) == used
+
+
+def test_a_floor_below_five_is_refused_with_its_code(catalogue):
+    from auditlib.errors import ProblemCode
+    from auditlib.peers import check_floor
+
+    with pytest.raises(ParameterError) as err:
+        check_floor(4, catalogue)
+    assert str(err.value) == "anonymity floor 4 is too low: it is never below 5"
+    assert err.value.code is ProblemCode.OUT_OF_RANGE and err.value.problems[0].place == "anonymity_floor"
