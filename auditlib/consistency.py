@@ -194,8 +194,8 @@ class _Checker:
                     problems.append(f"{where}: criterion {row['criterion']} is not the Gold quality criterion of {iid}")
             else:
                 problems.append(f"{where}: unknown target kind {row['target_kind']!r}")
-        quality = h[h["gold_quality"].astype(bool) & h["value"].notna()]
-        expected = list(quality["indicator"].head(len(self.i.silver_areas)))
+        candidates = h[h["gold_quality"].astype(bool) & h["value"].notna()]
+        expected = list(candidates["indicator"].head(len(self.i.silver_areas)))
         if list(self.i.silver_areas) != expected or any(a not in quality for a in self.i.silver_areas):
             problems.append(f"silver areas {self.i.silver_areas} are not the top Gold quality handles {expected}")
         return problems
