@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditlib.config import PACKAGE_ROOT
@@ -42,11 +43,16 @@ MONTHS = {"en": ("January", "February", "March", "April", "May", "June", "July",
                  "oktober", "november", "december")}
 
 
-@lru_cache(maxsize=1)
-def _all_words() -> dict:
+@lru_cache(maxsize=4)
+def word_list(path: Path = WORDS_FILE) -> dict:
+    """A shipped word list (words.yaml, journey.yaml): the package's own files, read once."""
     import yaml
 
-    return yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8"))
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _all_words() -> dict:
+    return word_list(WORDS_FILE)
 
 
 def words(lang: str) -> dict:

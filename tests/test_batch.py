@@ -620,3 +620,30 @@ def test_run_uses_the_in_process_kernel_and_puts_everything_back(tmp_path):
     from auditlib.batch.orchestrate import _inside_ipython
 
     assert not _inside_ipython()
+
+
+def test_each_in_process_run_starts_with_fresh_globals(tmp_path):
+    """IPython's shell is a process-wide singleton: a second `run` in the same process (from
+    Python, or a test after another) must not see the first notebook's globals, which the
+    report's parameter check would otherwise read as unknown parameters."""
+    import papermill
+
+    from auditlib.batch.kernel import in_process_kernel
+
+    first = nbformat.v4.new_notebook()
+    first.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    first.cells = [nbformat.v4.new_code_cell("left_behind = 42")]
+    nbformat.write(first, tmp_path / "first.ipynb")
+    second = nbformat.v4.new_notebook()
+    second.metadata.kernelspec = first.metadata.kernelspec
+    second.cells = [nbformat.v4.new_code_cell("assert 'left_behind' not in globals(), 'globals leaked'")]
+    nbformat.write(second, tmp_path / "second.ipynb")
+    for name in ("first", "second"):
+        with in_process_kernel(30):
+            papermill.execute_notebook(str(tmp_path / f"{name}.ipynb"), str(tmp_path / f"{name}.out.ipynb"),
+                                       cwd=str(tmp_path), progress_bar=False)
+    with in_process_kernel(30):   # within one context too: each kernel start is a fresh namespace
+        papermill.execute_notebook(str(tmp_path / "first.ipynb"), str(tmp_path / "a.ipynb"),
+                                   cwd=str(tmp_path), progress_bar=False)
+        papermill.execute_notebook(str(tmp_path / "second.ipynb"), str(tmp_path / "b.ipynb"),
+                                   cwd=str(tmp_path), progress_bar=False)

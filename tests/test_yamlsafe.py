@@ -26,7 +26,8 @@ def test_a_billion_laughs_is_refused_at_once(fast):
     start = time.perf_counter()
     with pytest.raises(yamlsafe.AliasBombError, match="would expand to more than 10,000"):
         yamlsafe.load(text, "notes.yaml", fast=fast)
-    assert time.perf_counter() - start < 0.5
+    # Not a speed test (benchmarks/ measure speed): an unguarded expansion never returns at all.
+    assert time.perf_counter() - start < 5
 
 
 def test_a_recursive_alias_is_refused():

@@ -207,6 +207,9 @@ def kernel_manager_class() -> type:
             config = Config()
             config.HistoryManager.hist_file = ":memory:"
             self.kernel = WarmKernel(parent=self, session=self.session, config=config)
+            # IPython's shell is a process-wide singleton: without a reset, a second notebook in
+            # this process (a second `run` from Python, a test) would see the first one's globals.
+            self.kernel.shell.reset(new_session=False)
 
         def client(self, **kwargs):
             kwargs["kernel"] = self.kernel

@@ -7,7 +7,6 @@ computed as of the interview month, see audit.analyse), `catalogue`, `interpreta
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup
@@ -20,11 +19,8 @@ from auditlib.report.fragments import Fragment, _fragments
 JOURNEY_WORDS = PACKAGE_ROOT / "templates" / "report" / "journey.yaml"
 
 
-@lru_cache(maxsize=1)
 def _all_words() -> dict:
-    import yaml
-
-    return yaml.safe_load(JOURNEY_WORDS.read_text(encoding="utf-8"))
+    return present.word_list(JOURNEY_WORDS)
 
 
 def journey_words(lang: str) -> dict:
