@@ -123,6 +123,7 @@ class _ForkServer:
                     reader, writer = Pipe(duplex=False)
                     try:
                         self.conn.send(("run", job))
+                        assert self.proc is not None, "the fork server is running"
                         send_handle(self.conn, writer.fileno(), self.proc.pid)
                     finally:
                         writer.close()
@@ -152,7 +153,7 @@ except ImportError:       # the registry reports the missing package when the ex
     _WorkerPlugin = object   # type: ignore[assignment,misc]
 
 
-class AuditWorkerPlugin(_WorkerPlugin):  # type: ignore[misc,valid-type]
+class AuditWorkerPlugin(_WorkerPlugin):
     """Once per worker: the shared inputs written to its own temp folder, and its warm fork server."""
 
     def __init__(self, name: str, bundle: dict):
@@ -197,7 +198,7 @@ def remote_report(plugin_name: str, task: RemoteTask) -> dict:
     from auditlib.batch.orchestrate import QUIET_LIMIT_MIN, _log_tail
 
     worker = get_worker()
-    plugin = worker.plugins[plugin_name]
+    plugin: AuditWorkerPlugin = worker.plugins[plugin_name]  # type: ignore[assignment]
     where = getattr(worker, "address", "?")
     if task.token in _STOPPED:
         return {"status": "interrupted", "reason": "not started (Ctrl-C)", "worker": where}

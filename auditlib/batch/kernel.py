@@ -14,7 +14,7 @@ import signal
 import sys
 import time
 from queue import Empty, Queue
-from typing import Any
+from typing import Any, Literal
 
 WARM_ENGINE = "auditlib-inprocess"
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
@@ -121,6 +121,7 @@ def kernel_manager_class() -> type:
         def kernel_info(self) -> str:
             # Answered directly (papermill asks synchronously, outside the event loop).
             msg = self.session.msg("kernel_info_request")
+            assert self.kernel is not None, "the in-process kernel has not been started"
             reply = self.session.msg("kernel_info_reply", {"status": "ok", **self.kernel.kernel_info}, parent=msg)
             self.shell_channel.call_handlers(reply)
             return msg["header"]["msg_id"]
@@ -132,12 +133,14 @@ def kernel_manager_class() -> type:
                 if msg["parent_header"].get("msg_id") == msg_id:
                     return
 
-        async def execute(self, code, silent=False, store_history=True, user_expressions=None,
-                          allow_stdin=None, stop_on_error=True) -> str:
+        # nbclient awaits execute(): the override is asynchronous where jupyter_client's is not.
+        async def execute(self, code, silent=False, store_history=True,  # type: ignore[override]
+                          user_expressions=None, allow_stdin=None, stop_on_error=True) -> str:
             content = dict(code=code, silent=silent, store_history=store_history,
                            user_expressions=user_expressions or {}, allow_stdin=False,
                            stop_on_error=stop_on_error)
             msg = self.session.msg("execute_request", content)
+            assert self.kernel is not None, "the in-process kernel has not been started"
             stream = self.kernel.shell_stream
             self.session.send(stream, msg)
             parts = stream.recv_multipart()
@@ -206,10 +209,13 @@ def kernel_manager_class() -> type:
             _inline_backend_default()
             config = Config()
             config.HistoryManager.hist_file = ":memory:"
-            self.kernel = WarmKernel(parent=self, session=self.session, config=config)
+            kernel = WarmKernel(parent=self, session=self.session, config=config)
             # IPython's shell is a process-wide singleton: without a reset, a second notebook in
             # this process (a second `run` from Python, a test) would see the first one's globals.
-            self.kernel.shell.reset(new_session=False)
+            shell = kernel.shell
+            assert shell is not None, "ipykernel makes the shell with the kernel"
+            shell.reset(new_session=False)
+            self.kernel = kernel
 
         def client(self, **kwargs):
             kwargs["kernel"] = self.kernel
@@ -243,7 +249,7 @@ class _cell_guard:
 
     def __init__(self, timeout: float):
         self.timeout = timeout
-        self.old = None
+        self.old: Any = None
         self.active = False
         self.fired = False
 
@@ -342,7 +348,7 @@ class in_process_kernel:
         use_warm_engine()
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc) -> Literal[False]:
         if self.saved is None:
             return False
         from papermill.engines import papermill_engines

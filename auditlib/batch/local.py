@@ -245,7 +245,7 @@ class LocalExecutor:
 
         can_fork = "fork" in mp.get_all_start_methods() and hasattr(signal, "setitimer")
         warm = (can_fork and not _inside_ipython()) if ctx.warm is None else (ctx.warm and can_fork)
-        mpctx = mp.get_context("fork" if warm else "spawn")
+        mpctx: Any = mp.get_context("fork" if warm else "spawn")   # fork and spawn contexts have Process
         jobs = [replace(j, warm=warm) for j in jobs]
         cell_timeout, kill_grace = ctx.cell_timeout, ctx.kill_grace
         if warm and jobs and ctx.runner is None:

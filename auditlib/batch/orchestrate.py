@@ -203,6 +203,8 @@ def _main_thread() -> bool:
 
 
 def _log_tail(path: Path | None, lines: int = 3) -> str:
+    if path is None:
+        return ""
     try:
         tail = [ln for ln in path.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()][-lines:]
     except (OSError, AttributeError):

@@ -23,6 +23,7 @@ def client_folders(names: Sequence[str] = (), *, folder: str | Path | None = Non
         if folder or not names:
             raise AuditError(f"no clients folder at {base}")
     if not names:
+        assert base is not None     # no names and no folder was refused above
         found = sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
     else:
         found = []

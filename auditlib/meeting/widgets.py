@@ -235,9 +235,9 @@ class MeetingApp:
         self._set_options(self.note_anchor, render.anchors(s))
         quality = [("", "")] + [(cat.indicator(c.indicator).name[lang], c.indicator)
                                 for c in cat.labels.gold.quality]
-        for k, d in enumerate(self.area_selects):
+        for slot, d in enumerate(self.area_selects):
             self._set_options(d, quality, keep=False)
-            d.value = s.notes.areas[k] if k < len(s.notes.areas) and s.notes.areas[k] in dict(
+            d.value = s.notes.areas[slot] if slot < len(s.notes.areas) and s.notes.areas[slot] in dict(
                 (v, 1) for _, v in quality) else ""
         self._fill_scenarios()
         self.redraw()
@@ -332,6 +332,7 @@ class MeetingApp:
             self.custom_msg.value = render.candidate_message(self.s, cand)
             return
         n = present.group_size(cand.public_n, self.s.floor, self.s.lang)
+        assert cand.spec is not None, "an admitted group has its spec"
         self.refresh()
         self._msg("custom_msg", t(self.s.lang, "custom_added", name=cand.spec.key, n=n))
 
@@ -450,14 +451,16 @@ class MeetingApp:
 
         def work() -> None:
             try:
-                run = self.s.regenerate_report(on_progress=progress)
+                ran = self.s.regenerate_report(on_progress=progress)   # in the foreground: an outcome
+                assert ran is not None
+                run = ran
             except Exception as exc:   # noqa: BLE001 - shown on screen
                 self.errors.append(traceback.format_exc())
                 from auditlib.meeting.session import ReportRun
                 run = ReportRun(False, 0.0, reason=f"{type(exc).__name__}: {exc}")
             self.report_button.disabled = False
             secs = present.number(run.seconds, lang, 1)
-            if run.ok:
+            if run.ok and run.html is not None:
                 self.report_progress.value, self.report_progress.bar_style = 100, "success"
                 link = run.html.resolve().as_uri()
                 done = render.E(t(lang, "report_done", seconds=secs))
