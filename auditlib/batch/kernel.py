@@ -63,7 +63,7 @@ def kernel_manager_class() -> type:
 
     from ipykernel.inprocess.channels import InProcessChannel
     from ipykernel.inprocess.client import InProcessKernelClient
-    from ipykernel.inprocess.ipkernel import InProcessKernel
+    from ipykernel.inprocess.ipkernel import InProcessInteractiveShell, InProcessKernel
     from ipykernel.inprocess.manager import InProcessKernelManager
     from ipykernel.ipkernel import IPythonKernel
     from traitlets import Float, Type
@@ -209,13 +209,11 @@ def kernel_manager_class() -> type:
             _inline_backend_default()
             config = Config()
             config.HistoryManager.hist_file = ":memory:"
-            kernel = WarmKernel(parent=self, session=self.session, config=config)
-            # IPython's shell is a process-wide singleton: without a reset, a second notebook in
-            # this process (a second `run` from Python, a test) would see the first one's globals.
-            shell = kernel.shell
-            assert shell is not None, "ipykernel makes the shell with the kernel"
-            shell.reset(new_session=False)
-            self.kernel = kernel
+            # IPython's shell is a process-wide singleton. A kernel started after another in this
+            # process (a second `run` from Python, a batch forked after a `run`) would get the old
+            # shell: the first notebook's globals, and display hooks tied to the old kernel.
+            InProcessInteractiveShell.clear_instance()
+            self.kernel = WarmKernel(parent=self, session=self.session, config=config)
 
         def client(self, **kwargs):
             kwargs["kernel"] = self.kernel
