@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Literal
@@ -189,7 +190,6 @@ def write_folder(target: str | Path, files: dict[str, bytes]) -> Path:
     (`.<name>.<random>.old`), the new one renamed in and the old one deleted: the names a killed
     batch's clean-up knows (batch/leftovers.py). Names must be plain file names (no path, no '..').
     """
-    import shutil
 
     target = Path(target)
     bad = [n for n in list(files) + [target.name] if not _SAFE_NAME.fullmatch(n) or n in (".", "..")]
@@ -204,19 +204,24 @@ def write_folder(target: str | Path, files: dict[str, bytes]) -> Path:
         for name, data in files.items():
             (build / name).write_bytes(data)
             os.chmod(build / name, 0o666 & ~mask)
-        old = None
-        if target.exists():
-            old = target.with_name(f".{target.name}.{build.name.strip('.')}.old")
-            os.replace(target, old)
-        try:
-            os.replace(build, target)
-        except BaseException:
-            if old is not None:
-                os.replace(old, target)
-            raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_dir(build, target)
     finally:
         if build.exists():
             shutil.rmtree(build, ignore_errors=True)
     return target
+
+
+def replace_dir(new: Path, target: Path) -> None:
+    """Put folder `new` at `target`: the old one renamed aside first, deleted only after the swap."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.{new.name.strip('.')}.old")
+        os.replace(target, old)
+    try:
+        os.replace(new, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old, target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -49,7 +49,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from auditlib.config import Settings
 from auditlib.errors import ParameterError
 from auditlib.kinds import RunStatus
-from auditlib.files import atomic_write, reserved_name_problem, trim_outputs, writable_dir
+from auditlib.files import atomic_write, replace_dir, reserved_name_problem, trim_outputs, writable_dir
 from auditlib.present import words
 from auditlib.report.finalise import export_html, export_pdf
 from auditlib.review import prepare_draft
@@ -159,22 +159,6 @@ def _umask() -> int:
     return mask
 
 
-def _replace_dir(new: Path, target: Path) -> None:
-    """Put `new` at `target`: the old one renamed aside first, deleted only after the swap."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.{new.name.strip('.')}.old")
-        os.replace(target, old)
-    try:
-        os.replace(new, target)
-    except BaseException:
-        if old is not None:
-            os.replace(old, target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def _whole_notebook(path: Path) -> bool:
     """A notebook file that reads completely (a write on a full disk can leave it cut short)."""
     try:
@@ -204,7 +188,7 @@ def _keep_failed(build: Path, failed: Path) -> Path:
     for p in build.iterdir():
         if p.name != OUTPUT_FILES["ipynb"]:
             shutil.rmtree(p) if p.is_dir() else p.unlink()
-    _replace_dir(build, failed)
+    replace_dir(build, failed)
     return failed / OUTPUT_FILES["ipynb"]
 
 
@@ -443,7 +427,7 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
 
         write_json(build / "manifest.json", manifest)
         step = "swap into place"
-        _replace_dir(build, target)
+        replace_dir(build, target)
         if failed_dir.exists():
             shutil.rmtree(failed_dir, ignore_errors=True)
         return RunOutcome(client_id, engagement, "ok", target, None, None,
