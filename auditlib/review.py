@@ -120,19 +120,10 @@ def interpretation_passages(interpretation) -> list[Passage]:
 def note_passages(view) -> list[Passage]:
     """The auditor's notes, one passage per anchor, as the notes section shows them."""
     from auditlib.interpret import esc
-    from auditlib.report.fragments import _paragraphs
 
-    notes, cat, w = view.result.notes, view.catalogue, view.w
-    order = ["overall"] + [f"dimension:{d.id}" for d in cat.dimensions] + [f"indicator:{i}" for i in cat.ids]
     out = []
-    for anchor in order:
-        found = notes.for_anchor(anchor)
-        if not found:
-            continue
-        kind, _, target = anchor.partition(":")
-        title = w["notes_overall"] if kind == "overall" else \
-            cat.dimension(target).name[view.lang] if kind == "dimension" else view._name(target)
-        quotes = ["\n>\n".join(f"> {esc(p)}" for p in _paragraphs(n.text)) for n in found]
+    for anchor, title, paragraphs in view.note_groups():
+        quotes = ["\n>\n".join(f"> {esc(p)}" for p in note) for note in paragraphs]
         out.append(Passage(f"notes:{anchor}", AUDITOR, f"### {esc(title)}\n\n" + "\n\n".join(quotes) + "\n"))
     return out
 

@@ -161,19 +161,27 @@ class LaterSections:
             text = self.interpretation.to_markdown()
         return Markdown(_demote_headings(_drop_title(text)))
 
-    def notes(self) -> Fragment:
-        w, notes = self.w, self.result.notes
-        groups: list[tuple[str, list[list[str]]]] = []
-        order = ["overall"] + [f"dimension:{d.id}" for d in self.catalogue.dimensions] + \
-                [f"indicator:{i}" for i in self.catalogue.ids]
+    def note_groups(self) -> list[tuple[str, str, list[list[str]]]]:
+        """The auditor's notes by anchor, in report order: (anchor, title, paragraphs per note).
+
+        One walk for the notes section and the notes' Markdown cells (review.note_passages).
+        """
+        notes, cat = self.result.notes, self.catalogue
+        order = ["overall"] + [f"dimension:{d.id}" for d in cat.dimensions] + [f"indicator:{i}" for i in cat.ids]
+        out = []
         for anchor in order:
             found = notes.for_anchor(anchor)
             if not found:
                 continue
             kind, _, target = anchor.partition(":")
-            title = w["notes_overall"] if kind == "overall" else \
-                self.catalogue.dimension(target).name[self.lang] if kind == "dimension" else self._name(target)
-            groups.append((title, [_paragraphs(n.text) for n in found]))
+            title = self.w["notes_overall"] if kind == "overall" else \
+                cat.dimension(target).name[self.lang] if kind == "dimension" else self._name(target)
+            out.append((anchor, title, [_paragraphs(n.text) for n in found]))
+        return out
+
+    def notes(self) -> Fragment:
+        w = self.w
+        groups = [(title, paragraphs) for _, title, paragraphs in self.note_groups()]
         data = {"title": w["notes"], "none": w["notes_none"], "groups": groups,
                 "cls": "section" if groups else "section keep"}
         return Fragment(_fragments().notes(data), f"{sum(len(t) for _, t in groups)} notes")
