@@ -32,7 +32,8 @@ def _settings(args):
                              catalogue_dir=getattr(args, "catalogue", None),
                              benchmark_path=getattr(args, "benchmark", None),
                              clients_dir=getattr(args, "clients_dir", None),
-                             outputs_dir=getattr(args, "outputs", None))
+                             outputs_dir=getattr(args, "outputs", None),
+                             pdf_engine=getattr(args, "pdf_engine", None))
 
 
 def _catalogue(args):
@@ -219,11 +220,15 @@ def cmd_run(args) -> int:
         _check_exclusion(args, _client_paths(args, [args.client])[0])
         extra["exclude_id"] = args.exclude_id
     from auditlib.batch.kernel import in_process_kernel
+    from auditlib.report.pdf import browser_session
 
-    # writable, no batch or run at the same time; the notebook on the in-process kernel (no kernel process)
-    with outputs_lock(settings.outputs_dir), in_process_kernel(args.timeout):
+    formats = _formats(args.formats)
+    # writable, no batch or run at the same time; the notebook on the in-process kernel (no kernel process);
+    # the PDF's Chromium starts now, beside the notebook, and is closed at the end
+    with outputs_lock(settings.outputs_dir), in_process_kernel(args.timeout), \
+            browser_session(settings.pdf_engine, settings.chromium, formats or ("html", "pdf", "xlsx")):
         outcome = run_engagement(client, settings=settings, lang=args.lang, groups=args.group,
-                                 formats=_formats(args.formats), outputs_dir=settings.outputs_dir,
+                                 formats=formats, outputs_dir=settings.outputs_dir,
                                  engagement=args.engagement, cell_timeout=args.timeout,
                                  extra_parameters=extra or None)
     if outcome.status != "ok":
@@ -242,8 +247,10 @@ def cmd_finalise(args) -> int:
 
     folder = Path(args.folder)
     outputs = folder.resolve().parent.parent
+    settings = _settings(args)
     with outputs_lock(outputs) if outputs.is_dir() else _no_lock():   # no run or batch writing there meanwhile
-        outcome = finalise(folder, accept=args.accept or ())
+        outcome = finalise(folder, accept=args.accept or (), pdf_engine=settings.pdf_engine,
+                           chromium=settings.chromium)
     counts = {k: sum(c.change == k for c in outcome.changes) for k in ("edited", "added", "deleted")}
     _out(f"{folder}: reviewed; {', '.join(f'{v} {k}' for k, v in counts.items())} passage(s); "
          f"{len(outcome.accepted)} accepted contradiction(s); rewrote {', '.join(outcome.files) or 'nothing'} "
@@ -413,6 +420,14 @@ def _lang(parser: argparse.ArgumentParser, what: str) -> None:
                              "than English goes to outputs/<client>/<engagement>.<lang>/")
 
 
+def _pdf_engine(parser: argparse.ArgumentParser) -> None:
+    """The one --pdf-engine option (run, batch, finalise): auditlib/report/pdf.py's engines."""
+    parser.add_argument("--pdf-engine", choices=["auto", "chromium", "weasyprint"],
+                        help="the PDF's engine: chromium (headless, from Debian's package), weasyprint, or auto "
+                             "(the default: chromium when /usr/bin/chromium or $AUDITLIB_CHROMIUM is there; "
+                             "$AUDITLIB_PDF_ENGINE)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="auditlib", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"auditlib {__version__}")
@@ -485,6 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on a Dask cluster: its scheduler's address (tcp://host:8786), or 'local' for a "
                         "LocalCluster on this machine (default: this machine's warm worker processes)")
+    _pdf_engine(p)
     p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("run", parents=[common, analysis], help="write one engagement's report (HTML, PDF, Excel)")
@@ -496,6 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", help="engagement date shown on the cover (e.g. 2026-11-26)")
     p.add_argument("--earlier", help="the earlier audit to compare with (a year in the client's earlier/)")
     p.add_argument("--timeout", type=float, default=600, help="per-cell timeout in seconds (default 600)")
+    _pdf_engine(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("finalise", help="re-render a reviewed report from its edited notebook (HTML, PDF), "
@@ -503,6 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", help="the report folder, outputs/<client>/<engagement>[.<lang>]")
     p.add_argument("--accept", action="append", metavar="KEY",
                    help="accept one flagged sentence deliberately (the key finalise printed; repeatable)")
+    _pdf_engine(p)
     p.set_defaults(func=cmd_finalise)
 
     p = sub.add_parser("meeting", parents=[common], help="the interpretation meeting's screen (Voilà on localhost)")
@@ -563,6 +581,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 on success, 1 for a user mistake, 2 for a bug or no command, 130 after Ctrl-C, 141
         when the reader of the output closed the pipe.
     """
+    from auditlib.startup import skip_unused_imports
+
+    skip_unused_imports()               # seconds of optional third-party imports no report uses
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

@@ -13,6 +13,8 @@ catalogues (tests/test_config.py greps auditlib/ for environment reads elsewhere
     AUDITLIB_BENCHMARK   the benchmark file (default: <data>/benchmark/benchmark.csv)
     AUDITLIB_CLIENTS     the clients folder (default: <data>/clients)
     AUDITLIB_OUTPUTS     the outputs folder (default: outputs/ next to the data folder)
+    AUDITLIB_PDF_ENGINE  auto | chromium | weasyprint (default auto: chromium when installed)
+    AUDITLIB_CHROMIUM    the Chromium executable for the PDF (default /usr/bin/chromium)
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_ROOT.parent
@@ -45,6 +47,8 @@ class Settings:
     benchmark_path: Path
     clients_dir: Path
     outputs_dir: Path
+    pdf_engine: str = "auto"                # auditlib/report/pdf.py: auto | chromium | weasyprint
+    chromium: Path | None = None            # None: /usr/bin/chromium
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: str | Path | None) -> "Settings":
@@ -56,8 +60,8 @@ class Settings:
         environ
             The environment to read (default ``os.environ``); ``{}`` gives the plain defaults.
         **overrides
-            data_dir, catalogue_dir, benchmark_path, clients_dir, outputs_dir: explicit choices
-            (CLI options, notebook parameters); None leaves the setting to the environment.
+            data_dir, catalogue_dir, benchmark_path, clients_dir, outputs_dir, pdf_engine, chromium:
+            explicit choices (CLI options, notebook parameters); None leaves the setting to the environment.
 
         Returns
         -------
@@ -77,8 +81,10 @@ class Settings:
             # next to the data folder (the project root), not the working folder: a notebook
             # opened from notebooks/ finds the same outputs as a command run from the root
             outputs_dir=Path(env.get("AUDITLIB_OUTPUTS", data.parent / "outputs")),
+            pdf_engine=str(overrides.pop("pdf_engine", None) or env.get("AUDITLIB_PDF_ENGINE") or "auto"),
+            chromium=Path(env["AUDITLIB_CHROMIUM"]) if env.get("AUDITLIB_CHROMIUM") else None,
         )
-        clean = {k: Path(v) for k, v in overrides.items() if v is not None}
+        clean: dict[str, Any] = {k: Path(v) for k, v in overrides.items() if v is not None}
         return replace(settings, **clean)
 
     @classmethod

@@ -437,8 +437,8 @@ def _client_dir(manifest: dict) -> Path | None:
     return Path(root) / cid if root and cid and (Path(root) / cid).is_dir() else None
 
 
-def finalise(folder: str | Path, *, accept: Iterable[str] = (),
-             formats: Sequence[str] | None = None) -> FinaliseOutcome:
+def finalise(folder: str | Path, *, accept: Iterable[str] = (), formats: Sequence[str] | None = None,
+             pdf_engine: str | None = "auto", chromium: str | Path | None = None) -> FinaliseOutcome:
     """Re-render a reviewed report from its edited notebook, after checking it (see the module docstring).
 
     Parameters
@@ -446,6 +446,7 @@ def finalise(folder: str | Path, *, accept: Iterable[str] = (),
     folder : outputs/<client>/<engagement>[.<lang>]/, a report made by `auditlib run` or the batch
     accept : keys of contradictions the auditor accepts deliberately (also read from commentary.yaml)
     formats : html and/or pdf to re-render (default: those the report has)
+    pdf_engine, chromium : the PDF engine (auto | chromium | weasyprint, auditlib.report.pdf) and Chromium's path
 
     Returns
     -------
@@ -515,7 +516,8 @@ def finalise(folder: str | Path, *, accept: Iterable[str] = (),
             if fmt == "html":
                 tmp[fmt].write_text(html, encoding="utf-8")
             elif fmt == "pdf":
-                export_pdf(html, tmp[fmt], folder)
+                used = export_pdf(html, tmp[fmt], folder, engine=pdf_engine, chromium=chromium)
+                manifest["pdf_engine"] = used
         for fmt, path in tmp.items():
             os.chmod(path, 0o644)
             os.replace(path, folder / f"report.{fmt}")

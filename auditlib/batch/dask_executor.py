@@ -171,7 +171,9 @@ class AuditWorkerPlugin(_WorkerPlugin):
         _write_files(self.root / "sample" / b["sample_id"], b["sample"])
         self.settings = Settings(data_dir=self.root, catalogue_dir=self.root / "catalogue",
                                  benchmark_path=self.root / "benchmark" / b["benchmark_name"],
-                                 clients_dir=self.root / "sample", outputs_dir=self.root / "outputs")
+                                 clients_dir=self.root / "sample", outputs_dir=self.root / "outputs",
+                                 pdf_engine=b.get("pdf_engine") or "auto",     # chromium resolved on this host
+                                 chromium=Path(b["chromium"]) if b.get("chromium") else None)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C reaches every process of a LocalCluster
         self.server = _ForkServer(self.root, ("warm", self.settings, str(self.root / "sample" / b["sample_id"]),
@@ -284,7 +286,9 @@ def _bundle(settings, sample: Path, lang: str, formats: tuple[str, ...]) -> dict
     return {"catalogue": _folder_files(Path(settings.catalogue_dir)),
             "benchmark": {p.name: p.read_bytes() for p in (bench, meta) if p.is_file()},
             "benchmark_name": bench.name, "notebook_name": notebook.name, "notebook": notebook.read_bytes(),
-            "sample_id": sample.name, "sample": _folder_files(sample), "lang": lang, "formats": list(formats)}
+            "sample_id": sample.name, "sample": _folder_files(sample), "lang": lang, "formats": list(formats),
+            "pdf_engine": getattr(settings, "pdf_engine", "auto"),
+            "chromium": str(settings.chromium) if getattr(settings, "chromium", None) else None}
 
 
 def write_back(outputs_dir: Path, job: Job, payload: dict) -> ClientResult:

@@ -20,6 +20,7 @@ from auditlib.batch.kernel import _CHILD, _sigmask, kernel_manager_class, use_wa
 from auditlib.batch.model import DEFAULT_FORMATS, ClientResult, Job
 from auditlib.batch.selection import figures_from_manifest
 from auditlib.errors import AuditError
+from auditlib.report.pdf import close_warm_browser, ensure_warm_browser
 
 _log = logging.getLogger(__name__)
 
@@ -37,13 +38,15 @@ WARM_BY_FORMAT = {"pdf": ("weasyprint",), "xlsx": ("openpyxl",)}
 
 
 def warm_up(settings=None, sample: Path | None = None, lang: str = "en",
-            formats: Sequence[str] = DEFAULT_FORMATS) -> dict:
+            formats: Sequence[str] = DEFAULT_FORMATS, pages: int = 1) -> dict:
     """Import what every report needs and load the shared data once, before the children fork.
 
     With a `sample` client, also run the library's first-call paths once (analysis,
     interpretation, charts rendered to SVG, the HTML exporter) so that font, template and
     code caches are warm in every child. Only pure caches are warmed: no kernel, no notebook,
-    no pyplot, no backend choice, nothing written.
+    no pyplot, no backend choice, nothing written. With "pdf" in `formats` and the chromium
+    engine, the process's warm browser is started with `pages` warm page targets (one per
+    concurrent child; auditlib/report/pdf.py): the children inherit its address.
     """
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")   # ipykernel's debugger: no banner
     import importlib
@@ -71,11 +74,32 @@ def warm_up(settings=None, sample: Path | None = None, lang: str = "en",
             _LOADED.clear()   # every client will report the problem itself
         if _LOADED and sample is not None:
             _warm_caches(sample, _LOADED, lang)
+    if "pdf" in formats:
+        _warm_browser(settings, lang, pages)
     import gc
 
     gc.collect()
     gc.freeze()   # fewer copy-on-write page copies in the children
     return dict(_LOADED)
+
+
+def _warm_browser(settings, lang: str, pages: int) -> None:
+    """The warm Chromium for the children's PDFs (the chromium engine only), each page printed on once."""
+    from auditlib.config import Settings
+    from auditlib.report.pdf import start_warm_browser
+
+    settings = settings or Settings.defaults()
+    try:
+        import nbformat
+
+        from auditlib.report import export_html
+
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_markdown_cell("# warm-up\n\nwarm-up")]
+        html = export_html(nb, lang=lang, title="warm-up", client="warm-up")
+        start_warm_browser(settings.pdf_engine, settings.chromium, pages=max(1, pages), warm_html=html)
+    except AuditError:      # each report then says what is wrong with its PDF itself
+        _log.debug("local: warm browser not started", exc_info=True)
 
 
 def _warm_caches(sample: Path, loaded: dict, lang: str) -> None:
@@ -250,7 +274,8 @@ class LocalExecutor:
         cell_timeout, kill_grace = ctx.cell_timeout, ctx.kill_grace
         if warm and jobs and ctx.runner is None:
             sink.status("loading libraries and data once for every worker")
-            warm_up(ctx.settings, sample=jobs[0].client_dir, lang=ctx.lang, formats=ctx.formats)
+            warm_up(ctx.settings, sample=jobs[0].client_dir, lang=ctx.lang, formats=ctx.formats,
+                    pages=min(ctx.workers, len(jobs)))
         running: dict[int, _Running] = {}
         pending = list(jobs)
         stopping = False
@@ -261,6 +286,7 @@ class LocalExecutor:
             # Ctrl-C waits until the child is registered (no untracked child can be left behind).
             blocked = _sigmask("block", {signal.SIGINT, signal.SIGTERM})
             try:
+                ensure_warm_browser()          # a crashed browser is restarted before the next child
                 reader, writer = mpctx.Pipe(duplex=False)
                 proc = mpctx.Process(target=_child_main, args=(job, writer, ctx.runner),
                                      name=f"auditlib-{job.client_dir.name}", daemon=False)
@@ -352,6 +378,7 @@ class LocalExecutor:
             for r in running.values():
                 _signal(r.process, _SIGKILL)
                 r.process.join()
+            close_warm_browser()               # the batch ended, or Ctrl-C: no browser left behind
         return stopping
 
 

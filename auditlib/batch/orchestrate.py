@@ -89,6 +89,10 @@ def run_batch(clients: Sequence[str | Path], *, settings=None, workers: int | No
         from auditlib.preflight import require_shared
 
         require_shared(settings.catalogue_dir, settings.benchmark_path)
+    if "pdf" in formats and (executor == "local" or (executor_options or {}).get("scheduler") == "local"):
+        from auditlib.report.pdf import resolve_engine
+
+        resolve_engine(settings.pdf_engine, settings.chromium)   # chromium asked for and missing: stop here
     writable_dir(outputs_dir)
     with outputs_lock(outputs_dir):
         return _run_batch(clients, settings=replace(settings, outputs_dir=outputs_dir), workers=workers,

@@ -13,7 +13,9 @@ Protocol on the socket FD (multiprocessing Connection messages):
     -> ("ready", error_or_None)
     <- ("run", job) followed by one file descriptor (send_handle): the child's message pipe
     -> ("pid", pid)
-End of file on the socket (the worker is gone): the children are killed and the server exits.
+End of file on the socket (the worker is gone): the children are killed, the warm Chromium of the
+PDFs (started by warm_up, one page target: a worker runs one report at a time) is closed, and the
+server exits.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import sys
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import recv_handle
 from pathlib import Path
+
+from auditlib.report.pdf import close_warm_browser, ensure_warm_browser
 
 
 def serve(conn: Connection) -> None:
@@ -52,6 +56,7 @@ def serve(conn: Connection) -> None:
             if msg[0] != "run":
                 continue
             fd = recv_handle(conn)
+            ensure_warm_browser()                      # a crashed browser is restarted for this report
             pid = os.fork()
             if pid == 0:                               # the child: one report, then os._exit
                 conn.close()
@@ -70,6 +75,7 @@ def serve(conn: Connection) -> None:
                 os.waitpid(pid, 0)
             except OSError:
                 pass
+        close_warm_browser()
 
 
 def _reaped(pid: int) -> bool:

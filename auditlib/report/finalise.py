@@ -1,9 +1,7 @@
 """The report's pages: the executed notebook as one safe, self-contained HTML page, and its PDF.
 
-Why WeasyPrint for the PDF: it is pip-installable (pure Python on top of the system's pango),
-needs no browser download (unlike nbconvert's webpdf/playwright), runs offline, and honours
-print CSS (A4 pages, page breaks, page numbers), so the PDF is made from the very HTML the
-client gets.
+The PDF is printed from the very HTML the client gets, by the engine chosen in auditlib/report/pdf.py
+(a warm headless Chromium, or WeasyPrint where no Chromium is installed).
 """
 
 from __future__ import annotations
@@ -87,12 +85,20 @@ def _html_exporter():
     return exporter
 
 
-def export_html(nb, *, lang: str, title: str) -> str:
-    """The executed notebook as one self-contained HTML page (code hidden by cell tags)."""
+def export_html(nb, *, lang: str, title: str, client: str | None = None) -> str:
+    """The executed notebook as one self-contained HTML page (code hidden by cell tags).
+
+    `client` (default: the title after "<report title>: ") is written into the pages' footer as a
+    literal CSS string (pdf.css_string), the same for every PDF engine."""
+    from auditlib.report.pdf import css_string
+
     exporter = _html_exporter()
     css = (TEMPLATE_DIR / "report.css").read_text(encoding="utf-8")
-    page_word = words(lang)["page"]
-    resources = {"audit": {"lang": lang, "title": title, "css": css.replace("PAGE_WORD", page_word)}}
+    texts = words(lang)
+    if client is None:
+        client = title.removeprefix(f"{texts['report_title']}: ")
+    css = css.replace("PAGE_WORD", texts["page"]).replace("CLIENT_FOOTER", css_string(client))
+    resources = {"audit": {"lang": lang, "title": title, "css": css}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     problems = check_html(body)
     if problems:
@@ -100,27 +106,9 @@ def export_html(nb, *, lang: str, title: str) -> str:
     return body
 
 
-def export_pdf(html: str, out: Path, base_dir: Path) -> None:
-    """Render the report's HTML to PDF with WeasyPrint (print CSS: A4, breaks, page numbers)."""
-    import logging
-    import warnings
+def export_pdf(html: str, out: Path, base_dir: Path, *, engine: str | None = "auto",
+               chromium: str | Path | None = None) -> str:
+    """Render the report's HTML to PDF with the chosen engine (auditlib/report/pdf.py); returns its name."""
+    from auditlib.report import pdf
 
-    with warnings.catch_warnings():   # "HarfBuzz-Subset will be required": fontTools subsets meanwhile
-        warnings.filterwarnings("ignore", message=".*HarfBuzz-Subset.*")
-        import weasyprint
-
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
-
-    try:  # WeasyPrint >= 70: a fetcher object; only data: URIs may be read, anything else stops
-        from weasyprint.urls import URLFetcher
-
-        fetcher = URLFetcher(allowed_protocols=["data"], fail_on_errors=True)
-    except ImportError:  # older WeasyPrint: a fetcher function
-        def fetcher(url: str, *args, **kwargs):
-            if not url.startswith("data:"):
-                raise ValueError(f"the report may not load external resources: {url[:60]}")
-            return weasyprint.default_url_fetcher(url, *args, **kwargs)
-
-    weasyprint.HTML(string=html, base_url=str(base_dir), url_fetcher=fetcher).write_pdf(str(out))
-
+    return pdf.export_pdf(html, out, base_dir, engine=engine, chromium=chromium)

@@ -18,7 +18,8 @@ How a run works:
        folder next to the target (outputs/<client>/.<engagement>.<random>.tmp/); the kernel
        writes scores.xlsx and a small run-info.json from the very AuditResult the report shows;
     3. export report.html (auditlib.report.finalise: code hidden by cell tags, images as data:
-       URIs, no script, no external URL) and render report.pdf from that HTML with WeasyPrint;
+       URIs, no script, no external URL) and print report.pdf from that HTML with the engine of
+       settings.pdf_engine (auditlib.report.pdf: a warm headless Chromium, or WeasyPrint);
     4. write manifest.json last (auditlib.report.manifest), then swap the build folder into
        outputs/<client>/<engagement>/ (old one renamed aside, new one renamed in, old one
        deleted), so a good report is never replaced by a partial one. A report in another
@@ -310,6 +311,10 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
         raise ParameterError(f"the per-cell timeout must be a positive number of seconds (got {cell_timeout:g})")
     client_id, clients_dir = _client_id(client, settings)
     formats = _formats(formats)
+    if "pdf" in formats:            # an unknown engine, or chromium asked for and missing: before any kernel
+        from auditlib.report.pdf import resolve_engine
+
+        resolve_engine(settings.pdf_engine, settings.chromium)
     extra = dict(extra_parameters or {})
     reserved = {"client_id", "lang", "peer_groups", "clients_dir", "export_dir", "excel"} & set(extra)
     if reserved:
@@ -365,6 +370,7 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
                           round(time.perf_counter() - t_start, 3), {"timings": timings})
 
     step = "execute"
+    pdf_engine = None
     try:
         import papermill
 
@@ -395,7 +401,8 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
         if not info:
             return failed("execute: the notebook wrote no run-info.json (its export cell did not run)")
 
-        title = f"{words(lang)['report_title']}: {info.get('client', {}).get('name', client_id)}"
+        client_name = str(info.get("client", {}).get("name", client_id))
+        title = f"{words(lang)['report_title']}: {client_name}"
         step = "commentary cells"        # issue 14: the interpretation as Markdown cells, edits carried over
         review = prepare_draft(nb, info.pop("review", None), client_dir=checked.client_dir, lang=lang,
                                out_dir=build, title=title)
@@ -406,20 +413,23 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
         if "html" in formats or "pdf" in formats:
             step = "html export"
             t0 = time.perf_counter()
-            html = export_html(nb, lang=lang, title=title)
+            html = export_html(nb, lang=lang, title=title, client=client_name)
             timings["html"] = round(time.perf_counter() - t0, 3)
             if "html" in formats:
                 (build / OUTPUT_FILES["html"]).write_text(html, encoding="utf-8")
             if "pdf" in formats:
                 step = "pdf export"
                 t0 = time.perf_counter()
-                export_pdf(html, build / OUTPUT_FILES["pdf"], build)
+                pdf_engine = export_pdf(html, build / OUTPUT_FILES["pdf"], build, engine=settings.pdf_engine,
+                                        chromium=settings.chromium)
                 timings["pdf"] = round(time.perf_counter() - t0, 3)
 
         step = "manifest"
         t0 = time.perf_counter()
         manifest = _manifest(client_id, engagement, params, formats, checked, info, build, timings)
         manifest["timings"]["manifest"] = round(time.perf_counter() - t0, 3)   # hashing inputs and outputs
+        if pdf_engine:
+            manifest["pdf_engine"] = pdf_engine     # chromium | weasyprint (auditlib.report.pdf)
         if review:
             manifest["review"] = review   # generated passages, code-cell hashes, carried edits (auditlib.review)
         manifest["timings"]["total"] = round(time.perf_counter() - t_start, 3)  # up to the swap

@@ -1,0 +1,529 @@
+"""The report's PDF: engines found by name (like papermill's engines), printing the very HTML the client gets.
+
+    chromium    Debian's headless Chromium driven over the DevTools protocol (a websocket, no node
+                driver): vector charts (the SVG images stay vector), selectable text, page numbers
+                from the CSS @page margin boxes, `break-inside: avoid` honoured. Fast when warm:
+                the batch starts one browser per forking process (`start_warm_browser`) with a
+                small pool of page targets, and each forked child prints on a free, warm page.
+    weasyprint  pure Python on the system's Pango: no browser needed, about 8x the CPU of a warm
+                Chromium for the full report (docs/performance.md).
+
+`resolve_engine("auto")` is chromium when its executable is found (/usr/bin/chromium or the
+`chromium` setting), else weasyprint; asking for chromium without it is a ParameterError
+(code FILE_MISSING). The engine comes from Settings (AUDITLIB_PDF_ENGINE, `--pdf-engine`), read
+at the entry points and passed down.
+
+The browser is locked down (no request leaves it): every URL goes through a proxy at a closed
+local port (`--proxy-server=http://127.0.0.1:9`, with `<-loopback>` so localhost is no
+exception), every host name resolves to nothing (`--host-resolver-rules`), and the page is set
+as the content of an about:blank page, so it has no file:// origin either. check_html has
+already refused any external URL; this is the second wall.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import contextlib
+import fcntl
+import itertools
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from auditlib.errors import AuditError, ParameterError, ProblemCode
+
+_log = logging.getLogger(__name__)
+
+ENGINE_CHOICES = ("auto", "chromium", "weasyprint")
+DEFAULT_CHROMIUM = Path("/usr/bin/chromium")
+START_TIMEOUT = 30.0        # seconds for the browser to say where it listens
+PRINT_TIMEOUT = 120.0       # seconds for one print, every DevTools wait included
+# Chromium's print options: the CSS @page size and margins rule; no tagged PDF (costs ~0.4 s a report)
+PRINT_OPTIONS = {"preferCSSPageSize": True, "printBackground": True, "displayHeaderFooter": False,
+                 "generateTaggedPDF": False, "generateDocumentOutline": False}
+# Everything in the page is decoded before printing (data: images load asynchronously).
+_READY_JS = ("Promise.all(Array.from(document.images, i => i.decode().catch(() => null)))"
+             ".then(() => document.fonts.ready).then(() => document.images.length)")
+LOCKDOWN_FLAGS = ("--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+                  "--host-resolver-rules=MAP * ~NOTFOUND")
+
+
+# --- choosing the engine -------------------------------------------------------------------------------
+
+def css_string(text: str) -> str:
+    """`text` as one quoted CSS string that cannot end the string, the rule or the <style> element.
+
+    Letters, digits and spaces stay; every other character is a CSS hex escape ('<' is \\3c , so
+    '</style>' never closes the element, and 'url(' or '@import' never reads as one); a line
+    break becomes a space (the footer is one line)."""
+    out = []
+    for ch in " ".join(str(text).split()):
+        out.append(ch if (ch.isalnum() or ch == " ") else f"\\{ord(ch):x} ")
+    return '"' + "".join(out) + '"'
+
+
+def find_chromium(path: str | Path | None = None) -> Path | None:
+    """The Chromium executable: `path` if given, else /usr/bin/chromium; None when it is not there."""
+    candidate = Path(path) if path else DEFAULT_CHROMIUM
+    if not candidate.is_absolute():
+        found = shutil.which(str(candidate))
+        candidate = Path(found) if found else candidate
+    return candidate if candidate.is_file() and os.access(candidate, os.X_OK) else None
+
+
+def resolve_engine(engine: str | None = "auto", chromium: str | Path | None = None) -> tuple[str, Path | None]:
+    """(engine name, chromium executable or None) for a setting: auto | chromium | weasyprint.
+
+    Raises
+    ------
+    ParameterError
+        An unknown engine (UNKNOWN_VALUE), or chromium asked for and not found (FILE_MISSING).
+    """
+    name = (engine or "auto").strip().lower()
+    if name not in ENGINE_CHOICES and name not in _ENGINES:
+        raise ParameterError(f"unknown PDF engine {engine!r}; expected one of {', '.join(engine_names())}",
+                             code=ProblemCode.UNKNOWN_VALUE, place="pdf_engine")
+    if name in ("auto", "chromium"):
+        exe = find_chromium(chromium)
+        if exe is not None:
+            return "chromium", exe
+        if name == "chromium":
+            where = chromium or DEFAULT_CHROMIUM
+            raise ParameterError(f"the chromium PDF engine needs Chromium at {where}, which is not there: install it "
+                                 "as root with 'make browser' (apt-get install chromium), give its path in "
+                                 "AUDITLIB_CHROMIUM, or use --pdf-engine weasyprint", code=ProblemCode.FILE_MISSING,
+                                 place="pdf_engine")
+        return "weasyprint", None
+    return name, None
+
+
+# --- the engines ---------------------------------------------------------------------------------------
+
+def _weasyprint(html: str, out: Path, base_dir: Path, chromium: Path | None) -> None:
+    """WeasyPrint: pure Python on Pango; only data: URIs may be read, anything else stops the print."""
+    import warnings
+
+    with warnings.catch_warnings():   # "HarfBuzz-Subset will be required": fontTools subsets meanwhile
+        warnings.filterwarnings("ignore", message=".*HarfBuzz-Subset.*")
+        import weasyprint
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    fetcher: Any
+    try:  # WeasyPrint >= 70: a fetcher object
+        from weasyprint.urls import URLFetcher
+
+        fetcher = URLFetcher(allowed_protocols=["data"], fail_on_errors=True)
+    except ImportError:  # older WeasyPrint: a fetcher function
+        def fetcher(url: str, *args, **kwargs):
+            if not url.startswith("data:"):
+                raise ValueError(f"the report may not load external resources: {url[:60]}")
+            return weasyprint.default_url_fetcher(url, *args, **kwargs)
+
+    weasyprint.HTML(string=html, base_url=str(base_dir), url_fetcher=fetcher).write_pdf(str(out))
+
+
+def _chromium(html: str, out: Path, base_dir: Path, chromium: Path | None) -> None:
+    """Chromium: the warm browser this process inherited when there is one, else a browser for this print."""
+    assert chromium is not None, "resolve_engine found the executable"
+    warm = _WARM.get("browser")
+    if isinstance(warm, Browser) and warm.executable == chromium:
+        try:
+            out.write_bytes(warm.print_pdf(html))
+            return
+        except BrowserGone as exc:      # crashed mid-batch: this print on a browser of its own
+            _log.warning("the warm Chromium is gone (%s); printing on a fresh one", exc)
+    with Browser(chromium) as browser:
+        out.write_bytes(browser.print_pdf(html))
+
+
+_ENGINES: dict[str, Callable[[str, Path, Path, Path | None], None]] = {
+    "chromium": _chromium, "weasyprint": _weasyprint}
+
+
+def register_engine(name: str, render: Callable[[str, Path, Path, Path | None], None]) -> None:
+    """Make `render(html, out, base_dir, chromium)` the PDF engine called `name`."""
+    _ENGINES[name] = render
+
+
+def engine_names() -> list[str]:
+    return ["auto", *sorted(_ENGINES)]
+
+
+def export_pdf(html: str, out: Path, base_dir: Path, *, engine: str | None = "auto",
+               chromium: str | Path | None = None) -> str:
+    """Print the report's HTML to `out` with the engine asked for; returns the engine used.
+
+    Parameters
+    ----------
+    html, out, base_dir
+        The checked page (check_html), the PDF's path, the folder relative URLs would be read from.
+    engine, chromium
+        auto | chromium | weasyprint, and the Chromium executable (default /usr/bin/chromium).
+
+    Raises
+    ------
+    ParameterError
+        The engine is unknown, or chromium is asked for and missing.
+    AuditError
+        The browser could not print (the reason in one line).
+    """
+    name, exe = resolve_engine(engine, chromium)
+    _ENGINES[name](html, Path(out), Path(base_dir), exe)
+    return name
+
+
+# --- the browser ---------------------------------------------------------------------------------------
+
+class BrowserGone(AuditError):
+    """The browser (or its page) stopped answering: a crash, a kill, a timeout."""
+
+
+class _Cdp:
+    """One DevTools websocket: commands with a deadline, events ignored."""
+
+    def __init__(self, url: str, deadline: float):
+        import websocket
+
+        self.deadline = deadline
+        try:
+            self.ws = websocket.create_connection(url, timeout=self._left(), suppress_origin=True)
+        except (OSError, websocket.WebSocketException) as exc:
+            raise BrowserGone(f"cannot reach Chromium's DevTools at {url}: {exc}") from None
+        self.ids = itertools.count(1)
+
+    def _left(self) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise BrowserGone("Chromium did not answer in time")
+        return left
+
+    def send(self, method: str, params: dict | None = None) -> dict:
+        import websocket
+
+        i = next(self.ids)
+        try:
+            self.ws.send(json.dumps({"id": i, "method": method, "params": params or {}}))
+            while True:
+                self.ws.settimeout(self._left())
+                msg = json.loads(self.ws.recv())
+                if msg.get("id") == i:
+                    break
+        except (OSError, ValueError, websocket.WebSocketException) as exc:
+            raise BrowserGone(f"Chromium stopped answering during {method}: {type(exc).__name__}: {exc}") from None
+        if "error" in msg:
+            raise BrowserGone(f"Chromium refused {method}: {msg['error'].get('message', msg['error'])}")
+        return msg.get("result", {})
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.ws.close()
+
+
+def _die_with_parent() -> None:
+    """In the browser's process before exec: SIGKILL when the process that started it dies (Linux)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+
+
+@dataclass
+class _Slot:
+    fd: int
+    path: Path
+    target: str
+
+
+class Browser:
+    """One headless Chromium process and a pool of warm page targets, usable from forked children.
+
+    The process that starts it owns it (only the owner closes it). Each page target has a slot
+    file holding its id; a printing process takes a free slot with flock (released by the kernel
+    when that process dies), so concurrent children print on separate warm renderers. With no
+    free slot, a print uses a new target and closes it afterwards.
+    """
+
+    def __init__(self, executable: str | Path, *, pages: int = 0, timeout: float = START_TIMEOUT):
+        self.executable = Path(executable)
+        self.owner = os.getpid()
+        self.dir = Path(tempfile.mkdtemp(prefix="auditlib-chromium-"))
+        self.log = self.dir / "chromium.log"
+        args = [str(self.executable), "--headless", "--remote-debugging-port=0",
+                "--remote-debugging-address=127.0.0.1", f"--user-data-dir={self.dir / 'profile'}",
+                "--no-first-run", "--no-default-browser-check", "--disable-gpu", "--disable-extensions",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-default-apps", "--disable-breakpad", "--mute-audio", "--hide-scrollbars",
+                "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                "--disable-backgrounding-occluded-windows", *LOCKDOWN_FLAGS]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            args.append("--no-sandbox")      # root: Chromium's sandbox refuses to start otherwise
+        args.append("about:blank")
+        with open(self.log, "wb") as log:
+            try:
+                self.proc: subprocess.Popen | None = subprocess.Popen(
+                    args, stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=self.dir,
+                    start_new_session=True,            # the terminal's Ctrl-C is ours to handle, not the browser's
+                    preexec_fn=_die_with_parent)
+            except OSError as exc:
+                self._remove_dir()
+                raise AuditError(f"cannot start Chromium ({self.executable}): {exc}") from None
+        atexit.register(self.close)
+        self.timeout, self._ws_url = timeout, ""
+        self.slots = [self.dir / f"page-{i}" for i in range(pages)]
+        if pages:
+            try:      # the page the browser opened at start is the first of the pool
+                infos = self._browser_call("Target.getTargets")["targetInfos"]
+                first = [str(t["targetId"]) for t in infos if t.get("type") == "page"][:1]
+                for slot in self.slots:
+                    slot.write_text(first.pop() if first else self._new_target(), encoding="ascii")
+            except BaseException:
+                self.close()
+                raise
+
+    @property
+    def ws_url(self) -> str:
+        """The browser's websocket address (waits for the browser's start the first time)."""
+        if not self._ws_url:
+            try:
+                self._ws_url = self._endpoint(self.timeout)
+            except AuditError as exc:
+                raise BrowserGone(str(exc)) from None
+        return self._ws_url
+
+    @property
+    def address(self) -> str:
+        return re.sub(r"^ws://([^/]+)/.*$", r"\1", self.ws_url)
+
+    def _endpoint(self, timeout: float) -> str:
+        """The browser's websocket address, from its stderr line "DevTools listening on ws://...'."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.log.read_text(encoding="utf-8", errors="replace")
+            found = re.search(r"DevTools listening on (ws://\S+)", text)
+            if found:
+                return found.group(1)
+            if self.proc is None or self.proc.poll() is not None:
+                code = self.proc.returncode if self.proc is not None else "closed"
+                raise AuditError(f"Chromium ({self.executable}) exited at start (code {code})" + self._log_tail())
+            time.sleep(0.02)
+        raise AuditError(f"Chromium ({self.executable}) did not start within {timeout:g} s" + self._log_tail())
+
+    def _log_tail(self) -> str:
+        try:
+            lines = [ln.strip() for ln in self.log.read_text(encoding="utf-8", errors="replace").splitlines()
+                     if ln.strip()]
+        except OSError:
+            return ""
+        return (": " + " | ".join(ln[:160] for ln in lines[-2:])) if lines else ""
+
+    def alive(self) -> bool:
+        """The browser process runs (a forked child cannot wait for it, so it asks the kernel)."""
+        if self.proc is None:
+            return False
+        if os.getpid() == self.owner:
+            return self.proc.poll() is None
+        try:
+            os.kill(self.proc.pid, 0)
+        except OSError:
+            return False
+        return True
+
+    def _browser_call(self, method: str, params: dict | None = None, timeout: float = 30.0) -> dict:
+        cdp = _Cdp(self.ws_url, time.monotonic() + timeout)
+        try:
+            return cdp.send(method, params)
+        finally:
+            cdp.close()
+
+    def _new_target(self) -> str:
+        return str(self._browser_call("Target.createTarget", {"url": "about:blank"})["targetId"])
+
+    @contextlib.contextmanager
+    def _slot(self) -> Iterator[_Slot | None]:
+        """A free warm page, locked for this process until the print is done (None: all busy)."""
+        for path in self.slots:
+            fd = os.open(path, os.O_RDWR)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            try:
+                yield _Slot(fd, path, os.pread(fd, 64, 0).decode("ascii").strip())
+            finally:
+                os.close(fd)            # closing releases the lock
+            return
+        yield None
+
+    def print_pdf(self, html: str, timeout: float = PRINT_TIMEOUT) -> bytes:
+        """The page printed to PDF bytes, on a free warm page (or a new one), within `timeout` seconds."""
+        if not self.alive():
+            raise BrowserGone("Chromium is not running")
+        deadline = time.monotonic() + timeout
+        with self._slot() as slot:
+            if slot is None:
+                target = self._new_target()
+                try:
+                    return self._print_on(target, html, deadline)
+                finally:
+                    with contextlib.suppress(AuditError):
+                        self._browser_call("Target.closeTarget", {"targetId": target}, timeout=5)
+            try:
+                return self._print_on(slot.target, html, deadline)
+            except BrowserGone:
+                if not self._target_gone(slot.target):
+                    raise
+            slot.target = self._new_target()     # its renderer crashed or it was closed: replace it
+            os.ftruncate(slot.fd, 0)
+            os.pwrite(slot.fd, slot.target.encode("ascii"), 0)
+            return self._print_on(slot.target, html, deadline)
+
+    def _target_gone(self, target: str) -> bool:
+        try:
+            infos = self._browser_call("Target.getTargets", timeout=5)["targetInfos"]
+        except BrowserGone:
+            return False
+        return not any(t.get("targetId") == target for t in infos)
+
+    def _print_on(self, target: str, html: str, deadline: float) -> bytes:
+        cdp = _Cdp(f"ws://{self.address}/devtools/page/{target}", deadline)
+        try:
+            frame = cdp.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
+            cdp.send("Page.setDocumentContent", {"frameId": frame, "html": html})
+            cdp.send("Runtime.evaluate", {"expression": _READY_JS, "awaitPromise": True, "returnByValue": True})
+            data = cdp.send("Page.printToPDF", PRINT_OPTIONS)["data"]
+            cdp.send("Page.setDocumentContent", {"frameId": frame, "html": ""})   # the report leaves the page
+        finally:
+            cdp.close()
+        return base64.b64decode(data)
+
+    def pids(self) -> list[int]:
+        """The browser's process and all its descendants (renderers, zygotes, utilities)."""
+        if self.proc is None:
+            return []
+        import psutil
+
+        try:
+            root = psutil.Process(self.proc.pid)
+            return [root.pid] + [p.pid for p in root.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    def close(self) -> None:
+        """Stop the browser and every process of its group, remove its profile (owner only)."""
+        if os.getpid() != self.owner:
+            return
+        proc, self.proc = getattr(self, "proc", None), None
+        if proc is not None:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=5)
+            with contextlib.suppress(OSError):
+                os.killpg(proc.pid, signal.SIGKILL)    # renderers left behind (its own process group)
+        with contextlib.suppress(Exception):
+            atexit.unregister(self.close)
+        self._remove_dir()
+
+    def _remove_dir(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> "Browser":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --- the warm browser of a forking process --------------------------------------------------------------
+
+_WARM: dict[str, Any] = {}      # "browser": the Browser this process (or its parent before the fork) started
+
+
+def start_warm_browser(engine: str | None, chromium: str | Path | None, *, pages: int = 1,
+                       warm_html: str | None = None) -> Browser | None:
+    """Start the process's warm browser (children forked later print on it); None when the engine is not chromium.
+
+    Each page is printed on once (`warm_html`) so the first report does not pay for a fresh renderer.
+    A browser that cannot start is not an error here: each report then says why itself."""
+    name, exe = resolve_engine(engine, chromium)
+    if name != "chromium" or exe is None:
+        return None
+    old = _WARM.get("browser")
+    if isinstance(old, Browser) and old.alive() and old.executable == exe and len(old.slots) >= pages:
+        return old
+    close_warm_browser()
+    try:
+        browser = Browser(exe, pages=pages)
+    except AuditError as exc:
+        _log.warning("the warm Chromium did not start: %s", exc)
+        return None
+    _WARM["browser"] = browser
+    if warm_html:
+        for _ in browser.slots:
+            with contextlib.suppress(AuditError):
+                browser.print_pdf(warm_html, timeout=30)
+    return browser
+
+
+@contextlib.contextmanager
+def browser_session(engine: str | None, chromium: str | Path | None, formats=("pdf",)) -> Iterator[Browser | None]:
+    """One cold report (`auditlib run`): Chromium starts now, while the notebook runs, prints the one
+    PDF, and is closed at the end. Nothing is started when no PDF is asked for or the engine is not chromium."""
+    if "pdf" not in formats or warm_browser() is not None:
+        yield warm_browser()
+        return
+    name, exe = resolve_engine(engine, chromium)
+    if name != "chromium" or exe is None:
+        yield None
+        return
+    try:
+        browser = Browser(exe)            # does not wait: the print waits for its address
+    except AuditError as exc:
+        _log.warning("Chromium did not start: %s", exc)
+        yield None
+        return
+    _WARM["browser"] = browser
+    try:
+        yield browser
+    finally:
+        if _WARM.get("browser") is browser:
+            _WARM.pop("browser")
+        browser.close()
+
+
+def warm_browser() -> Browser | None:
+    browser = _WARM.get("browser")
+    return browser if isinstance(browser, Browser) else None
+
+
+def ensure_warm_browser() -> None:
+    """Before a child is forked: restart the warm browser if it crashed (the next report then has one)."""
+    browser = warm_browser()
+    if browser is not None and os.getpid() == browser.owner and not browser.alive():
+        _log.warning("the warm Chromium exited (%s); starting another", browser._log_tail() or "no reason logged")
+        pages = len(browser.slots)
+        close_warm_browser()
+        with contextlib.suppress(AuditError):
+            _WARM["browser"] = Browser(browser.executable, pages=pages)
+
+
+def close_warm_browser() -> None:
+    """Stop this process's warm browser (the batch ended, Ctrl-C, the fork server exits)."""
+    browser = _WARM.pop("browser", None)
+    if isinstance(browser, Browser):
+        browser.close()

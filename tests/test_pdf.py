@@ -1,0 +1,283 @@
+"""The report's PDF engines (auditlib/report/pdf.py): Chromium's print of the report page, the warm pool, the lockdown.
+
+Cheap by design: one small page made by the real exporter (export_html: the report's CSS, a chart as an
+SVG data: image) printed by one module-wide browser; no notebook is run. Without /usr/bin/chromium the
+Chromium tests are skipped on a developer's machine and FAIL under CI (CI=true), as the meeting's
+browser test does.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from auditlib.errors import ParameterError, ProblemCode
+from auditlib.report import pdf
+from auditlib.report.finalise import check_html, export_html
+
+# A name that tries every way out of a CSS string and the <style> element, with a line break.
+CLIENT = 'Zq "Ω" \\ </style><p>x</p> url(a) line\nbreak'
+SHOWN = 'Zq "Ω" \\ </style><p>x</p> url(a) line break'      # one line in the footer, literally
+CHART_WORD = "Chartlabel"
+SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="120" viewBox="0 0 300 120">'
+       '<rect x="10" y="10" width="200" height="60" fill="#1f4e79"/>'
+       f'<text x="20" y="100" font-family="DejaVu Sans" font-size="14">{CHART_WORD}</text></svg>')
+
+
+def _chromium_or_skip() -> Path:
+    exe = pdf.find_chromium()
+    if exe is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("chromium is missing under CI: `make test` installs it (make browser)")
+        pytest.skip("no /usr/bin/chromium (run `make browser` as root to install Debian's chromium)")
+    return exe
+
+
+def _page(lang: str) -> str:
+    """A three-page report page from the real exporter: text sections, a chart, the footer's client."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cells = []
+    for n in range(3):
+        cells.append(nbformat.v4.new_markdown_cell(f'<h2 class="section">Section {n}</h2>\n\n'
+                                                   + "Some selectable text of the report. " * 20))
+    chart = nbformat.v4.new_code_cell("display(chart)", metadata={"tags": ["remove_input"]})
+    chart.outputs = [nbformat.v4.new_output("display_data", {"image/svg+xml": SVG, "text/plain": ""})]
+    cells.insert(2, chart)
+    nb.cells = cells
+    return export_html(nb, lang=lang, title="Report", client=CLIENT)
+
+
+@pytest.fixture(scope="module")
+def pages() -> dict[str, str]:
+    return {"en": _page("en"), "nl": _page("nl")}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    exe = _chromium_or_skip()
+    b = pdf.Browser(exe, pages=1)
+    yield b
+    b.close()
+
+
+def _texts(data: bytes) -> list[str]:
+    import io
+
+    import pypdf
+
+    return [" ".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(io.BytesIO(data)).pages]
+
+
+def _image_xobjects(data: bytes) -> int:
+    import io
+
+    import pypdf
+
+    count = 0
+    for page in pypdf.PdfReader(io.BytesIO(data)).pages:
+        xobjects = (page.get("/Resources") or {}).get("/XObject") or {}
+        stack = list(xobjects.values())
+        while stack:
+            obj = stack.pop().get_object()
+            if obj.get("/Subtype") == "/Image":
+                count += 1
+            elif obj.get("/Subtype") == "/Form":
+                stack += list(((obj.get("/Resources") or {}).get("/XObject") or {}).values())
+    return count
+
+
+# --- the page: CSS string, footer, page numbers, text, vector charts -----------------------------------
+
+def test_the_client_name_is_one_css_string_that_cannot_escape(pages):
+    literal = pdf.css_string(CLIENT)
+    assert literal.startswith('"') and literal.endswith('"') and '"' not in literal[1:-1]
+    assert "<" not in literal and "\n" not in literal and "url(" not in literal
+    html = pages["en"]
+    assert not check_html(html)                       # a name with url( and </style> does not trip the check
+    assert html.count("</style>") == 1                # the name did not close the style element
+    assert f"content: {literal};" in html
+
+
+@pytest.mark.parametrize("lang, word", [("en", "Page"), ("nl", "Pagina")])
+def test_chromium_prints_page_numbers_the_footer_text_and_vector_charts(browser, pages, lang, word):
+    data = browser.print_pdf(pages[lang])
+    texts = _texts(data)
+    n = len(texts)
+    assert n >= 3
+    for i, text in enumerate(texts, 1):
+        assert f"{word} {i} / {n}" in text, (i, text[:200])
+    assert SHOWN not in texts[0]                      # no footer on the cover page
+    assert all(SHOWN in t for t in texts[1:]), texts[1]
+    assert "Some selectable text of the report" in texts[0]
+    assert any(CHART_WORD in t for t in texts)        # the chart's text is text: the SVG stayed vector
+    assert _image_xobjects(data) == 0                 # and no chart was rasterised
+
+
+def test_weasyprint_prints_the_same_footer(pages, tmp_path):
+    pytest.importorskip("weasyprint")
+    out = tmp_path / "w.pdf"
+    assert pdf.export_pdf(pages["en"], out, tmp_path, engine="weasyprint") == "weasyprint"
+    texts = _texts(out.read_bytes())
+    assert SHOWN not in texts[0] and SHOWN in texts[1]
+    assert f"Page 2 / {len(texts)}" in texts[1]
+
+
+# --- nothing leaves the browser --------------------------------------------------------------------------
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    seen: list[str] = []
+
+    def do_GET(self):  # noqa: N802 - the handler's name
+        type(self).seen.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def recorder():
+    _Recorder.seen = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _leaky_page(port: int) -> str:
+    """A page with external resources injected past check_html (as a bug in the exporter would)."""
+    return (f'<!DOCTYPE html><html><head><style>body {{ background: url("http://127.0.0.1:{port}/css.png"); }}'
+            f'</style></head><body><p>leak</p><img src="http://127.0.0.1:{port}/img.png">'
+            f'<img src="http://localhost:{port}/host.png"></body></html>')
+
+
+def test_the_browser_loads_no_external_resource(browser, recorder):
+    browser.print_pdf(_leaky_page(recorder.server_address[1]))
+    time.sleep(0.3)
+    assert _Recorder.seen == []
+
+
+def test_without_the_lockdown_the_same_page_would_reach_the_network(recorder, monkeypatch):
+    """The check above can fail: the very page, on a browser without the lockdown flags, fetches."""
+    exe = _chromium_or_skip()
+    monkeypatch.setattr(pdf, "LOCKDOWN_FLAGS", ())
+    with pdf.Browser(exe) as open_browser:
+        open_browser.print_pdf(_leaky_page(recorder.server_address[1]))
+    assert "/img.png" in _Recorder.seen
+
+
+# --- choosing the engine -----------------------------------------------------------------------------------
+
+def test_engine_selection(tmp_path):
+    missing = tmp_path / "no-chromium"
+    assert pdf.resolve_engine("auto", missing) == ("weasyprint", None)
+    assert pdf.resolve_engine("weasyprint", None) == ("weasyprint", None)
+    with pytest.raises(ParameterError) as err:
+        pdf.resolve_engine("chromium", missing)
+    assert err.value.code == ProblemCode.FILE_MISSING and str(missing) in str(err.value)
+    assert "\n" not in str(err.value)
+    with pytest.raises(ParameterError) as err:
+        pdf.resolve_engine("princexml", None)
+    assert err.value.code == ProblemCode.UNKNOWN_VALUE
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    assert pdf.resolve_engine("auto", fake) == ("chromium", fake)
+    assert pdf.resolve_engine(" Chromium ", fake) == ("chromium", fake)
+
+
+def test_the_cli_refuses_a_missing_chromium_in_one_line(tmp_path, monkeypatch, capsys):
+    from auditlib.cli import main
+
+    monkeypatch.setenv("AUDITLIB_CHROMIUM", str(tmp_path / "no-chromium"))
+    code = main(["run", "nl-delta-water", "--pdf-engine", "chromium", "--outputs", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("error: the chromium PDF engine needs Chromium at") and err.count("\n") == 1
+    assert "Traceback" not in err and not (tmp_path / "out" / "nl-delta-water").exists()
+    monkeypatch.setenv("AUDITLIB_PDF_ENGINE", "chromium")     # the environment alone asks for it too
+    assert main(["batch", "nl-delta-water", "--outputs", str(tmp_path / "out")]) == 1
+    assert "chromium PDF engine needs Chromium" in capsys.readouterr().err
+
+
+# --- the warm pool of a forking process ------------------------------------------------------------------
+
+def _fork(fn) -> int:
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            fn()
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _child_print(html: str, out: Path, exe: Path):
+    return lambda: pdf.export_pdf(html, out, out.parent, engine="chromium", chromium=exe)
+
+
+def _browser_processes() -> list:
+    import psutil
+
+    return [p for p in psutil.Process().children(recursive=True) if "chromium" in p.name()]
+
+
+def test_forked_children_print_on_the_warm_pool_and_a_killed_child_leaves_it_usable(browser, pages, tmp_path):
+    import psutil
+
+    exe = _chromium_or_skip()
+    warm = pdf.start_warm_browser("chromium", exe, pages=2, warm_html=pages["en"])
+    try:
+        assert warm is not None and pdf.warm_browser() is warm
+        root = warm.proc.pid
+        targets = sorted(p.read_text() for p in warm.slots)
+        # a child that dies in the middle of a print, holding a page
+        pid = _fork(lambda: [warm.print_pdf(pages["en"]) for _ in range(50)])
+        time.sleep(0.4)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        # two children at once: each takes a free warm page, on the same browser
+        outs = [tmp_path / f"{i}.pdf" for i in range(2)]
+        pids = [_fork(_child_print(pages["en"], out, exe)) for out in outs]
+        assert [os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) for p in pids] == [0, 0]
+        for out in outs:
+            assert f"Page 2 / {len(_texts(out.read_bytes()))}" in _texts(out.read_bytes())[1]
+        assert warm.proc.pid == root and warm.alive()
+        # one browser process for the pool (besides the module's own browser): no child started another
+        assert {p.pid for p in _browser_processes() if p.ppid() == os.getpid()} == {root, browser.proc.pid}
+        assert sorted(p.read_text() for p in warm.slots) == targets   # the same warm pages served them
+        infos = warm._browser_call("Target.getTargets")["targetInfos"]
+        assert sorted(t["targetId"] for t in infos if t["type"] == "page") == targets   # no extra page made
+        # the browser crashes: the next print still succeeds, and the parent restarts it before a fork
+        crashed = [psutil.Process(p) for p in warm.pids()]
+        os.kill(root, signal.SIGKILL)
+        warm.proc.wait(timeout=10)
+        out = tmp_path / "after-crash.pdf"
+        pid = _fork(_child_print(pages["en"], out, exe))
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0 and out.stat().st_size > 1000
+        pdf.ensure_warm_browser()
+        again = pdf.warm_browser()
+        assert again is not None and again is not warm and again.alive() and len(again.slots) == 2
+        procs = [psutil.Process(p) for p in again.pids()]
+        profile = again.dir
+    finally:
+        pdf.close_warm_browser()
+    # shut down: no process of either browser left (renderers included), the profile removed
+    gone, alive = psutil.wait_procs(procs + crashed, timeout=10)
+    assert alive == [] and not profile.exists()
+    assert pdf.warm_browser() is None
+    assert {p.pid for p in _browser_processes() if p.ppid() == os.getpid()} == {browser.proc.pid}
