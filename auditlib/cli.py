@@ -581,6 +581,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 on success, 1 for a user mistake, 2 for a bug or no command, 130 after Ctrl-C, 141
         when the reader of the output closed the pipe.
     """
+    from auditlib.startup import skip_unused_imports
+
+    skip_unused_imports()               # seconds of optional third-party imports no report uses
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

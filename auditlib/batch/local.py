@@ -51,7 +51,12 @@ def warm_up(settings=None, sample: Path | None = None, lang: str = "en",
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")   # ipykernel's debugger: no banner
     import importlib
 
-    names = list(WARM_MODULES) + [m for f in formats for m in WARM_BY_FORMAT.get(f, ())]
+    from auditlib.startup import skip_unused_imports
+
+    skip_unused_imports()         # a Dask worker's fork server too: seconds of imports no report uses
+
+    names = list(WARM_MODULES) + [m for f in formats for m in WARM_BY_FORMAT.get(f, ())
+                                  if not (f == "pdf" and _pdf_engine(settings) == "chromium")]
     for name in names:
         try:
             importlib.import_module(name)
@@ -81,6 +86,18 @@ def warm_up(settings=None, sample: Path | None = None, lang: str = "en",
     gc.collect()
     gc.freeze()   # fewer copy-on-write page copies in the children
     return dict(_LOADED)
+
+
+def _pdf_engine(settings) -> str | None:
+    """The PDF engine the reports will use (None when the setting is wrong: each report says so)."""
+    from auditlib.config import Settings
+    from auditlib.report.pdf import resolve_engine
+
+    settings = settings or Settings.defaults()
+    try:
+        return resolve_engine(settings.pdf_engine, settings.chromium)[0]
+    except AuditError:
+        return None
 
 
 def _warm_browser(settings, lang: str, pages: int) -> None:
