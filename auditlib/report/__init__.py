@@ -5,12 +5,13 @@
     fragments.py      Fragment and Chart (what the notebook displays), small text helpers
     view.py           ReportView: one AuditResult as escaped HTML fragments and charts
     view_sections.py  the view's later sections (labels, evolution, interpretation, notes, handles)
-    finalise.py       check_html, export_html (nbconvert), export_pdf (WeasyPrint)
+    finalise.py       check_html, export_html (nbconvert), export_pdf
+    pdf.py            the PDF engines (a warm headless Chromium, WeasyPrint) and the warm browser's lifecycle
     manifest.py       input_hashes, sha256_file, the manifest
     run.py            run_engagement and RunOutcome: papermill, failed notebooks, the atomic swap
 
 Every figure is formatted by auditlib.present. Importing this package is light (standard
-library, config and present): the analysis, papermill, nbconvert and WeasyPrint are imported
+library, config and present): the analysis, papermill, nbconvert and the PDF engines are imported
 where they are used. `auditlib.report.NOTEBOOK` is read at run time, so a test may point it at
 another notebook.
 """
