@@ -32,7 +32,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) browser lint
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup tests
 	$(BIN)/python -m pytest -p no:randomly --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/audit_report.ipynb notebooks/portfolio_overview.ipynb notebooks/interpretation_meeting.ipynb
 
 # Mutation testing (slow: not part of `make test`). One module with its own test file:

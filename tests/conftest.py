@@ -12,6 +12,29 @@ from auditlib.catalogue import load_catalogue
 from auditlib.testing import DATA, make_db, make_reference_frame
 
 
+# The longest tests first: under xdist, a long test handed out last keeps one core busy while
+# the other waits (the suite's wall time is what CI's 10-minute budget counts). Stable: the
+# order within each group is the collection order, and every xdist worker sorts alike.
+LONGEST_FIRST = ("test_dask_executor.py", "test_review.py", "test_batch.py", "test_preflight.py")
+# Modules whose module-scoped fixtures run whole reports or start a browser: their tests stay on
+# one xdist worker (`--dist loadgroup`, Makefile) so the fixture is built once, not once per worker.
+ONE_WORKER = ("test_review.py", "test_preflight.py", "test_pdf.py")
+
+
+@pytest.hookimpl(tryfirst=True)      # before xdist reads the groups from the markers
+def pytest_collection_modifyitems(items):
+    def weight(item) -> int:
+        name = item.path.name
+        if name in LONGEST_FIRST:
+            return LONGEST_FIRST.index(name)
+        return len(LONGEST_FIRST) + (0 if item.get_closest_marker("slow") else 1)
+
+    for item in items:
+        if item.path.name in ONE_WORKER:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+    items.sort(key=weight)
+
+
 @pytest.fixture(scope="session")
 def catalogue():
     return load_catalogue(DATA / "catalogue")
