@@ -1,25 +1,37 @@
-"""ESCA scale: full-format reports (HTML + PDF + Excel) for N synthetic clients, measured in one run.
+"""ESCA scale: reports per format for N synthetic clients, local executor against Dask, measured in one run.
 
     .venv/bin/python benchmarks/bench_scale.py [--clients 200] [--workers N] [--baseline-clients 10]
+                                               [--before-clients 10] [--cold-runs 3]
 
-  (1) `auditlib batch --formats html,pdf,xlsx` on the local executor (warm fork);
-  (2) the same clients and formats with `--scheduler local` (a Dask LocalCluster on this machine,
-      one worker per core): its CPU per report against (1) is the Dask overhead (target <= 1.15x);
-  (3) the usual command-line loop for the same formats, one client after another: `papermill`
-      (the notebook writes scores.xlsx), `jupyter nbconvert --to html --no-input`, then the
-      `weasyprint` command for the PDF. It takes ~15 s per client, so it runs on the first
-      --baseline-clients clients and is compared per report (target: (1) at least 10x faster);
-  (4) the per-phase profile of a report (kernel start, analysis, charts, Excel, HTML, PDF), the
-      mean of (1)'s manifests' timings, each phase in one process (seconds, CPU-bound);
-  (5) the projection for 1,300 full reports on 1, 4 and 16 workers (one core each) from (1) and (2).
+  (1) `auditlib batch --formats html` on the local executor (warm fork): CPU per report, HTML only;
+  (2) `auditlib batch --formats html,pdf,xlsx` on the local executor, the PDF on the default engine
+      (auto: a warm headless Chromium when installed): CPU per full report;
+  (3) the same clients and formats with `--scheduler local` (a Dask LocalCluster on this machine,
+      one worker per core): its CPU per report against (2) is the Dask overhead (target <= 1.15x).
+      The same pair on one client gives the fixed part (cluster, workers, their warm fork servers),
+      so the per-report part is (3 - 2 - fixed) / (N - 1);
+  (4) before: (2) with `--pdf-engine weasyprint` on the first --before-clients clients;
+  (5) the usual command-line loop, one client after another: `papermill` (the notebook writes
+      scores.xlsx), `jupyter nbconvert --to html --no-input`, then the `weasyprint` command for the
+      PDF, on the first --baseline-clients clients, compared per report (target: (2) >= 10x faster);
+  (6) one cold `auditlib run nl-delta-water` with every format, --cold-runs times (median): wall and
+      CPU (target <= 5 s wall), with its manifest's phases;
+  (7) the per-phase profile of one report (kernel start, analysis, charts, Excel, HTML, PDF), the
+      mean of the manifests' timings, before (4) and after (2);
+  (8) the projection for 1,300 full reports on 1, 4 and 16 workers (one core each) from (2) and (3).
 
-CPU is this process's children's (resource.getrusage RUSAGE_CHILDREN): every worker, kernel and
-report process is waited for, so it counts. Clients: benchmarks/bench_batch.py's synthetic ones.
+CPU is every process started for a measurement, Chromium's included: this process is made the
+child subreaper (Linux prctl), so a browser's renderers and zygote, which their own parents do not
+wait for, are re-parented to it and reaped here, and resource.getrusage(RUSAGE_CHILDREN) counts
+them (without it, about 60 % of a cold Chromium's CPU went uncounted). Clients: benchmarks/
+bench_batch.py's synthetic ones. The machine's load average is printed before and after each step:
+read ratios from one run when it is not idle.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import shutil
@@ -27,23 +39,60 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from bench_batch import BIN, NOTEBOOK, REPO, Measure, _env, make_clients
 
-FORMATS = "html,pdf,xlsx"
-PHASES = (("kernel start", "kernel_start"), ("analysis", "kernel_analysis"), ("charts", "kernel_charts"),
-          ("Excel", "kernel_xlsx"), ("HTML", "html"), ("PDF", "pdf"), ("whole report", "total"))
+FULL = "html,pdf,xlsx"
+PHASES = (("kernel start", ("kernel_start",)), ("analysis", ("kernel_analysis",)),
+          ("charts", ("kernel_charts",)), ("Excel", ("xlsx", "kernel_xlsx")), ("HTML", ("html",)),
+          ("PDF", ("pdf",)), ("whole report", ("total",)))
+COLD_CLIENT = "nl-delta-water"
 
 
-def batch(clients_dir: Path, out: Path, workers: int, scheduler: str | None = None) -> tuple[Measure, int]:
-    cmd = [str(BIN / "auditlib"), "batch", "--folder", str(clients_dir), "--formats", FORMATS, "--outputs", str(out),
-           "--workers", str(workers), "--timeout", "600"] + (["--scheduler", scheduler] if scheduler else [])
+def subreaper() -> bool:
+    """Adopt orphaned descendants (Chromium's processes) so that their CPU reaches RUSAGE_CHILDREN."""
+    try:
+        return ctypes.CDLL("libc.so.6", use_errno=True).prctl(36, 1, 0, 0, 0) == 0   # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def reap(timeout: float = 10.0) -> None:
+    """Wait for adopted descendants still exiting (their CPU counts once they are reaped)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.05)
+
+
+def load() -> str:
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+def counted(cmd: list[str], **kwargs) -> tuple[Measure, subprocess.CompletedProcess]:
     with Measure() as m:
-        proc = subprocess.run(cmd, cwd=REPO, env=_env(), capture_output=True, text=True)
+        proc = subprocess.run(cmd, cwd=REPO, env=_env(), capture_output=True, text=True, **kwargs)
+        reap()
+    return m, proc
+
+
+def batch(clients_dir: Path, out: Path, workers: int, formats: str, scheduler: str | None = None,
+          engine: str | None = None, names: list[str] | None = None) -> tuple[Measure, int]:
+    cmd = [str(BIN / "auditlib"), "batch", *(names or []), "--folder", str(clients_dir), "--formats", formats,
+           "--outputs", str(out), "--workers", str(workers), "--timeout", "600"]
+    cmd += (["--scheduler", scheduler] if scheduler else []) + (["--pdf-engine", engine] if engine else [])
+    m, proc = counted(cmd)
     if proc.returncode != 0:
         print(proc.stdout[-2000:], proc.stderr[-2000:], sep="\n", file=sys.stderr)
-    ok = sum(1 for p in out.glob("*/*/report.pdf") if (p.parent / "scores.xlsx").is_file())
+    last = {"html": "report.html", "pdf": "report.pdf", "xlsx": "scores.xlsx"}
+    ok = sum(1 for p in out.glob("*/*/manifest.json")
+             if all((p.parent / last[f]).is_file() for f in formats.split(",")))
     return m, ok
 
 
@@ -62,13 +111,34 @@ def baseline(clients: list[Path], clients_dir: Path, out: Path) -> tuple[Measure
                      [str(BIN / "weasyprint"), str(out / f"{c.name}.html"), str(out / f"{c.name}.pdf")]]
             codes = [subprocess.run(s, cwd=REPO, env=_env(), capture_output=True, text=True).returncode for s in steps]
             ok += not any(codes) and (export / "scores.xlsx").is_file() and (out / f"{c.name}.pdf").is_file()
+        reap()
     return m, ok
 
 
-def phases(out: Path) -> dict[str, float]:
-    """Mean seconds per phase over the manifests of a batch's reports."""
-    rows = [json.loads(p.read_text(encoding="utf-8")).get("timings", {}) for p in out.glob("*/*/manifest.json")]
-    return {label: statistics.mean(float(r.get(key) or 0.0) for r in rows) for label, key in PHASES if rows}
+def cold_runs(n: int, work: Path) -> tuple[list[Measure], dict[str, float], str]:
+    """`auditlib run nl-delta-water` (every format) n times, each a fresh process into a fresh outputs folder."""
+    runs, manifests = [], []
+    for k in range(n):
+        out = work / f"out-cold-{k}"
+        m, proc = counted([str(BIN / "auditlib"), "run", COLD_CLIENT, "--outputs", str(out)])
+        if proc.returncode != 0:
+            print(proc.stdout[-2000:], proc.stderr[-2000:], sep="\n", file=sys.stderr)
+            continue
+        runs.append(m)
+        manifests += list(out.glob(f"{COLD_CLIENT}/*/manifest.json"))
+    engine = json.loads(manifests[0].read_text(encoding="utf-8")).get("pdf_engine", "?") if manifests else "?"
+    return runs, phases(manifests), engine
+
+
+def phases(manifests: list[Path]) -> dict[str, float]:
+    """Mean seconds per phase over reports' manifests (the first key a manifest has, per phase)."""
+    rows = [json.loads(p.read_text(encoding="utf-8")).get("timings", {}) for p in manifests]
+    out = {}
+    for label, keys in PHASES:
+        values = [float(next((r[k] for k in keys if r.get(k) is not None), 0.0)) for r in rows]
+        if values:
+            out[label] = statistics.mean(values)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,10 +147,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="workers (default: cores)")
     parser.add_argument("--baseline-clients", type=int, default=10,
                         help="clients for the command-line loop (default 10; 0 skips it)")
+    parser.add_argument("--before-clients", type=int, default=10,
+                        help="clients for the WeasyPrint 'before' batch (default 10; 0 skips it)")
+    parser.add_argument("--cold-runs", type=int, default=3, help="cold `auditlib run`s (default 3; 0 skips them)")
     parser.add_argument("--keep", type=Path, help="keep clients and outputs in this folder")
     args = parser.parse_args(argv)
     if args.clients < 1:
         parser.error("--clients must be at least 1")
+    adopted = subreaper()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
@@ -88,43 +162,86 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(clients_dir, ignore_errors=True)
         clients = make_clients(args.clients, clients_dir)
         n, w = args.clients, args.workers
-        print(f"{n} synthetic clients, formats {FORMATS}; {os.cpu_count()} cores, {w} workers; "
-              f"load average before {os.getloadavg()[0]:.2f}", flush=True)
-        local, local_ok = batch(clients_dir, work / "out-local", w)
-        print(f"(1) local executor:      {local.wall:8.1f} s wall {local.cpu:8.1f} s CPU ({local_ok}/{n} reports)",
-              flush=True)
-        dask, dask_ok = batch(clients_dir, work / "out-dask", w, scheduler="local")
-        print(f"(2) Dask LocalCluster:   {dask.wall:8.1f} s wall {dask.cpu:8.1f} s CPU ({dask_ok}/{n} reports)",
-              flush=True)
+        print(f"{n} synthetic clients; {os.cpu_count()} cores, {w} workers; load average before {load()}"
+              + ("" if adopted else "; WARNING: no child subreaper, Chromium's CPU is undercounted"), flush=True)
+
+        def step(label: str, m: Measure, ok: int, count: int) -> None:
+            print(f"{label:<44}{m.wall:8.1f} s wall {m.cpu:8.1f} s CPU ({ok}/{count} reports; load {load()})",
+                  flush=True)
+
+        html, html_ok = batch(clients_dir, work / "out-html", w, "html")
+        step("(1) local executor, html", html, html_ok, n)
+        local, local_ok = batch(clients_dir, work / "out-local", w, FULL)
+        step("(2) local executor, html+pdf+xlsx", local, local_ok, n)
+        dask, dask_ok = batch(clients_dir, work / "out-dask", w, FULL, scheduler="local")
+        step("(3) Dask LocalCluster, html+pdf+xlsx", dask, dask_ok, n)
+        one = [clients[0].name]
+        local1, _ = batch(clients_dir, work / "out-local-1", w, FULL, names=one)
+        dask1, _ = batch(clients_dir, work / "out-dask-1", w, FULL, scheduler="local", names=one)
+        step("    one client: local", local1, 1, 1)
+        step("    one client: Dask", dask1, 1, 1)
+        kb = min(args.before_clients, n)
+        before = None
+        if kb:
+            names = [c.name for c in clients[:kb]]
+            before, before_ok = batch(clients_dir, work / "out-before", w, FULL, engine="weasyprint", names=names)
+            step(f"(4) before: local, PDF by WeasyPrint ({kb})", before, before_ok, kb)
         k = min(args.baseline_clients, n)
         base = None
         if k:
             base, base_ok = baseline(clients[:k], clients_dir, work / "out-cli")
-            print(f"(3) CLI loop ({k} clients): {base.wall:6.1f} s wall {base.cpu:8.1f} s CPU ({base_ok}/{k} reports)",
-                  flush=True)
-        print(f"load average after: {os.getloadavg()[0]:.2f} (other work on this machine inflates every figure)\n")
+            step(f"(5) CLI loop ({k} clients)", base, base_ok, k)
+        cold, cold_phases, cold_engine = cold_runs(args.cold_runs, work) if args.cold_runs else ([], {}, "")
+        for i, m in enumerate(cold):
+            step(f"(6) cold `auditlib run {COLD_CLIENT}` #{i + 1}", m, 1, 1)
+        print(f"load average after: {load()} (other work on this machine inflates every figure)\n")
 
-        print(f"{'per report':<26}{'wall s':>9}{'CPU s':>9}")
-        rows = [("(1) local executor", local, n), ("(2) Dask LocalCluster", dask, n)]
-        rows += [("(3) CLI loop", base, k)] if base else []
+        print(f"{'per report':<44}{'wall s':>9}{'CPU s':>9}")
+        rows = [("(1) local, html", html, n), ("(2) local, html+pdf+xlsx", local, n),
+                ("(3) Dask, html+pdf+xlsx", dask, n)]
+        rows += [("(4) before: local, html+pdf+xlsx (WeasyPrint)", before, kb)] if before else []
+        rows += [("(5) CLI loop, html+pdf+xlsx (WeasyPrint)", base, k)] if base else []
         for name, m, count in rows:
-            print(f"{name:<26}{m.wall / count:>9.2f}{m.cpu / count:>9.2f}")
-        ratio = (dask.cpu / n) / (local.cpu / n)
-        print(f"\nDask overhead: {ratio:.2f}x the local CPU per report          target <= 1.15x: "
+            print(f"{name:<44}{m.wall / count:>9.2f}{m.cpu / count:>9.2f}")
+        cpu_local, cpu_dask = local.cpu / n, dask.cpu / n
+        print(f"\nPDF + Excel over HTML only: {cpu_local - html.cpu / n:.2f} s CPU per report")
+        ratio = cpu_dask / cpu_local
+        print(f"Dask overhead: {ratio:.2f}x the local CPU per report          target <= 1.15x: "
               f"{'met' if ratio <= 1.15 else 'NOT met'}")
+        fixed = dask1.cpu - local1.cpu
+        per_report = (dask.cpu - local.cpu - fixed) / (n - 1) if n > 1 else float("nan")
+        print(f"  fixed part (cluster, workers, warm fork servers): {fixed:.1f} s CPU; per report: "
+              f"{per_report:+.2f} s CPU; at 200 clients: "
+              f"{(cpu_local * 200 + fixed + per_report * 199) / (cpu_local * 200):.2f}x")
+        if n > 1:       # what one more report costs (N clients against one): start-up costs cancel out
+            marginal_local, marginal_dask = (local.cpu - local1.cpu) / (n - 1), (dask.cpu - dask1.cpu) / (n - 1)
+            print(f"  one more report: local {marginal_local:.2f} s CPU, Dask {marginal_dask:.2f} s CPU: "
+                  f"{marginal_dask / marginal_local:.2f}x")
         if base:
             speed = (base.wall / k) / (local.wall / n)
             print(f"CLI loop / local executor, wall per report: {speed:.1f}x       target >= 10x: "
                   f"{'met' if speed >= 10 else 'NOT met'}")
-        print("\nper-phase profile of one report (mean of (1)'s manifests, seconds):")
-        for label, secs in phases(work / "out-local").items():
-            print(f"  {label:<14}{secs:7.2f}")
-        cpu_local, cpu_dask = local.cpu / n, dask.cpu / n
+        if cold:
+            wall = statistics.median(m.wall for m in cold)
+            print(f"cold `auditlib run {COLD_CLIENT}`, every format (PDF: {cold_engine}): median {wall:.2f} s wall, "
+                  f"{statistics.median(m.cpu for m in cold):.2f} s CPU     target <= 5 s: "
+                  f"{'met' if wall <= 5 else 'NOT met'}")
+
+        print("\nper-phase profile of one report (mean of the manifests' timings, seconds):")
+        columns = [("before (WeasyPrint)", phases(list((work / "out-before").glob("*/*/manifest.json"))))] \
+            if before else []
+        columns += [("after (batch)", phases(list((work / "out-local").glob("*/*/manifest.json"))))]
+        columns += [("cold run", cold_phases)] if cold_phases else []
+        print(f"  {'':<14}" + "".join(f"{name:>22}" for name, _ in columns))
+        for label, _ in PHASES:
+            print(f"  {label:<14}" + "".join(f"{col.get(label, 0.0):>22.2f}" for _, col in columns))
+
         print("\nprojection, 1,300 full reports (one core per worker, CPU per report as measured):")
         for workers in (1, 4, 16):
+            spread = (1300 * (cpu_local + per_report) + fixed) / workers / 60
             print(f"  {workers:>2} workers: local {1300 * cpu_local / workers / 60:6.1f} min   "
-                  f"Dask {1300 * cpu_dask / workers / 60:6.1f} min")
-        return 0 if local_ok == n and dask_ok == n else 1
+                  f"Dask {1300 * cpu_dask / workers / 60:6.1f} min   Dask, fixed part spread {spread:6.1f} min")
+        return 0 if local_ok == n and dask_ok == n and html_ok == n else 1
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
