@@ -238,22 +238,32 @@ def test_changed_only_skips_unchanged_and_rebuilds_changed(tmp_path):
 
 
 def test_ctrl_c_keeps_finished_reports_and_leaves_nothing_half_written(tmp_path):
-    clients = make_clients(tmp_path / "clients", {"a-first": "es-huerta-food", "b-hang": "pl-wisla-ict",
-                                                  "c-third": "no-fjord-maritime", "d-fourth": "nl-delta-water"})
+    clients = make_clients(tmp_path / "clients", CTRL_C_CLIENTS)
     notebook = notebook_with_test_cell(tmp_path / "nb")
     out = tmp_path / "out"
-    cmd = [sys.executable, "-c", RUNNER, str(notebook), "batch", "--clients-dir", str(clients),
-           "--outputs", str(out), "--workers", "1", "--timeout", "300", "--formats", "html"]
+    press_ctrl_c_after_the_first_report(["batch", "--clients-dir", str(clients), "--outputs", str(out),
+                                         "--workers", "1", "--timeout", "300", "--formats", "html"],
+                                        tmp_path, notebook, out)
+
+
+CTRL_C_CLIENTS = {"a-first": "es-huerta-food", "b-hang": "pl-wisla-ict",
+                  "c-third": "no-fjord-maritime", "d-fourth": "nl-delta-water"}
+
+
+def press_ctrl_c_after_the_first_report(args: list[str], cwd: Path, notebook: Path, out: Path) -> None:
+    """Run a batch of CTRL_C_CLIENTS, press Ctrl-C once a-first is written (b-hang is then in its
+    endless cell): exit 130, a-first complete, b-hang absent, whatever else is there whole."""
+    cmd = [sys.executable, "-c", RUNNER, str(notebook), *args]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUDITLIB_") and k != "MPLBACKEND"}
     # A session of its own, so the test can press Ctrl-C the way a terminal does: SIGINT to the group.
     # SIGINT back to its default in the child: a suite started with SIGINT ignored (nohup, a
     # background job, some CI runners) would pass SIG_IGN on, and Python then installs no
     # KeyboardInterrupt handler, so Ctrl-C would not reach the batch at all.
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180
         while not (out / "a-first" / "2026" / "manifest.json").is_file():
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the first report never appeared"
@@ -268,7 +278,7 @@ def test_ctrl_c_keeps_finished_reports_and_leaves_nothing_half_written(tmp_path)
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     assert proc.returncode == 130, stdout + stderr
-    assert stopped_in < 30                                        # the hanging cell did not hold it up
+    assert stopped_in < 60                                        # the hanging cell did not hold it up
     assert "Traceback" not in stderr
     assert_complete(out / "a-first" / "2026")
     for folder in out.glob("*/*"):

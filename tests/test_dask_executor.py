@@ -3,7 +3,8 @@
 One batch on one cluster (a single test: under xdist a module fixture would start a cluster per
 test worker) covers what the local executor guarantees: two good clients, a broken one, one
 whose cell hangs (stopped by the per-cell timeout) and one whose Dask worker is killed in the
-middle of its report (Dask retries it on a worker, it completes). The good reports are compared
+middle of its report (Dask retries it on a worker, it completes); then Ctrl-C in a second batch
+on the same cluster keeps the finished report and writes nothing half. The good reports are compared
 byte for byte with the local executor's. The workers get every input as bytes and work in their
 own temporary folders: the manifests show the worker's paths, the outputs folder starts empty.
 
@@ -21,7 +22,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from test_batch import assert_complete, leftovers, make_clients, notebook_with_test_cell, run_cli
+from test_batch import (CTRL_C_CLIENTS, assert_complete, leftovers, make_clients, notebook_with_test_cell,
+                        press_ctrl_c_after_the_first_report, run_cli)
 
 pytestmark = pytest.mark.slow
 distributed = pytest.importorskip("distributed")
@@ -72,6 +74,13 @@ def test_dask_batch_matches_local_and_keeps_every_guarantee(tmp_path):
                         "--formats", "html,xlsx", "--scheduler", cluster.scheduler_address],
                        cwd=tmp_path, notebook=notebook, timeout=900)
         seconds = time.monotonic() - t0
+        # Ctrl-C on the same cluster: the finished report stays, the hanging one and those not
+        # started are not written, nothing is half-written, exit 130 (as for the local executor)
+        ctrl_c = tmp_path / "out-ctrl-c"
+        press_ctrl_c_after_the_first_report(
+            ["batch", "--clients-dir", str(make_clients(tmp_path / "clients-ctrl-c", CTRL_C_CLIENTS)),
+             "--outputs", str(ctrl_c), "--timeout", "300", "--formats", "html",
+             "--scheduler", cluster.scheduler_address], tmp_path, notebook, ctrl_c)
     finally:
         cluster.close()
     text = proc.stdout + proc.stderr
