@@ -37,10 +37,9 @@ def percentiles_of(values: np.ndarray, peers: np.ndarray, signs: np.ndarray) -> 
     """
     valid = ~np.isnan(peers)
     n = valid.sum(axis=0)
-    with np.errstate(invalid="ignore"):
-        worse = np.where(signs >= 0, (peers < values).sum(axis=0), (peers > values).sum(axis=0))
-        equal = (peers == values).sum(axis=0)
-        pct = (worse + 0.5 * equal) / np.where(n > 0, n, 1) * 100.0
+    worse = np.where(signs >= 0, (peers < values).sum(axis=0), (peers > values).sum(axis=0))
+    equal = (peers == values).sum(axis=0)
+    pct = (worse + 0.5 * equal) / np.where(n > 0, n, 1) * 100.0      # comparisons with NaN are False
     pct = np.where(np.isnan(values) | (n == 0) | (signs == 0), np.nan, pct)
     return pct, n
 
@@ -190,8 +189,7 @@ def client_percentiles(values: np.ndarray, stats: GroupStats, signs: np.ndarray,
     """Direction-aware percentiles of one questionnaire's values in a group (today's or an
     earlier audit's); NaN where unanswered, context-only, or fewer answers than the floor."""
     worse, equal = _client_counts(values, stats, signs)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pct = (worse + 0.5 * equal) / np.where(stats.n > 0, stats.n, 1) * 100.0
+    pct = (worse + 0.5 * equal) / np.where(stats.n > 0, stats.n, 1) * 100.0
     return np.where(np.isnan(values) | (stats.n < floor) | (signs == 0), np.nan, pct)
 
 
@@ -216,7 +214,7 @@ def rank_percentiles(values: np.ndarray, signs: np.ndarray, groups: np.ndarray |
     With pandas' average ranks r over the n answered values (itself included), the share of
     the *other* organisations that are worse, plus half the equal ones, is (r - 1) / (n - 1).
     """
-    frame = pd.DataFrame(values * np.where(signs == 0, 1.0, signs))
+    frame = pd.DataFrame(values * signs)          # context columns (sign 0) are blanked below
     if groups is None:
         ranks = frame.rank(method="average")
         counts = frame.notna().sum()
@@ -242,7 +240,7 @@ def dimension_scores(pct: np.ndarray, catalogue: Catalogue) -> pd.DataFrame:
         block = pct[:, cols]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            out[d] = np.where(np.isnan(block).all(axis=1), np.nan, np.nanmean(block, axis=1))
+            out[d] = np.nanmean(block, axis=1)       # NaN for a row without any percentile
     return pd.DataFrame(out)
 
 
@@ -271,7 +269,7 @@ def dimension_profile(positions: pd.DataFrame, group: PeerGroup, ref: Reference,
         rows.append({
             "group": group.requested, "group_used": group.key, "dimension": d.id,
             "score": float(ranked.mean()) if len(ranked) else np.nan,
-            "peer_median": float(peer_median.get(d.id, np.nan)),
+            "peer_median": float(peer_median[d.id]),
             "answered": n_answered, "scored": total,
             "coverage": n_answered / total if total else np.nan,
         })

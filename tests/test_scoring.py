@@ -173,8 +173,9 @@ def test_rank_percentiles_equal_leave_one_out(catalogue):
 def test_portfolio_percentiles_by_group(catalogue):
     frame = make_reference_frame(catalogue, n=80, seed=5)
     ref = Reference.build(frame, catalogue)
-    out = portfolio_percentiles(ref, catalogue, by="field")
-    assert len(out) == 80 and set(out.columns) >= {d.id for d in catalogue.dimensions}
+    out = portfolio_percentiles(ref, catalogue)                  # by field unless told otherwise
+    assert list(out.columns) == ["field", "label", *(d.id for d in catalogue.dimensions)]
+    assert list(out["field"]) == list(frame["field"]) and list(out["label"]) == list(frame["label"])
     signs = np.array([{"higher": 1.0, "lower": -1.0}.get(i.direction, 0.0) for i in catalogue.indicators])
     ict = np.flatnonzero(ref.meta["field"].to_numpy() == "ict")
     i = ict[3]
@@ -223,3 +224,172 @@ def test_group_order_from_the_database_sort_equals_sorting_the_group(catalogue):
     slow = group_stats(plain, PeerGroup("all", "all", "a", "a", {}, len(full), True, mask=full), catalogue)
     np.testing.assert_array_equal(fast.sorted, slow.sorted)
     pd.testing.assert_series_equal(fast.peer_dimension_median, slow.peer_dimension_median)
+
+
+def _group(n, available=True, mask=None, requested="field", key="all"):
+    from auditlib.peers import PeerGroup
+    return PeerGroup(requested=requested, key=key, name_en=key, name_nl=key, filters={}, n=n,
+                     available=available, mask=np.ones(n, dtype=bool) if mask is None else mask)
+
+
+def _thin_frame(catalogue):
+    """30 peers; member_types answered by exactly 10, research_members by 9, funding_sources by none."""
+    frame = make_reference_frame(catalogue, n=30, seed=7)
+    frame["member_types"] = [float(i % 7) if i < 10 else np.nan for i in range(30)]
+    frame["research_members"] = [float(i) if i < 9 else np.nan for i in range(30)]
+    frame["funding_sources"] = np.nan
+    frame["strategy_age"] = [2.0] + [np.nan] * 29                     # one answer: no "others" to rank among
+    frame.loc[frame.index[4], [i.id for i in catalogue.in_dimension("services")]] = np.nan   # a peer silent on services
+    return frame
+
+
+def test_positions_status_counts_and_the_floor_boundary(catalogue):
+    """At the floor (10 answers) an indicator is ranked; one below (9) or none: no position, no n, no
+    quantiles (a below-floor n is itself a statistic). Each row says why; no RuntimeWarning escapes."""
+    import warnings
+    from auditlib.present import band_id
+    from auditlib.scoring import dimension_profile, group_stats, positions_for_group
+    ref = Reference.build(_thin_frame(catalogue), catalogue)
+    values = np.nanmedian(np.nan_to_num(ref.values, nan=1.0), axis=0)
+    ids = list(catalogue.ids)
+    values[ids.index("sme_share")] = np.nan
+    values[ids.index("funding_sources")] = 3.0                       # answered, but by no peer
+    values[ids.index("member_types")] = 3.0
+    group = _group(30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pos = positions_for_group(values, group, ref, catalogue, floor=10)
+        prof = dimension_profile(pos, group, ref, catalogue).set_index("dimension")
+        every = rank_percentiles(ref.values, np.array([{"higher": 1.0, "lower": -1.0}.get(i.direction, 0.0)
+                                                       for i in catalogue.indicators]))
+    rows = pos.set_index("indicator")
+    assert rows.loc["strategy_age", "status"] == "too_few_answers"
+    for col in ("n", "n_missing", "percentile", "p10", "p25", "median", "p75", "p90"):
+        assert pos[col].dtype == np.float64, col
+    assert rows.loc["member_types", "status"] == "ok"
+    assert rows.loc["research_members", "status"] == "too_few_answers"
+    assert rows.loc["funding_sources", "status"] == "too_few_answers"
+    assert rows.loc["sme_share", "status"] == "not_answered"
+    assert rows.loc["org_age", "status"] == "context"
+    assert (pos["group"] == "field").all() and (pos["group_used"] == "all").all()
+    mt = rows.loc["member_types"]
+    peers = np.array([float(i % 7) for i in range(10)])
+    assert mt["n"] == 10 and mt["n_missing"] == 20
+    assert mt["percentile"] == pytest.approx(percentileofscore(peers, 3.0, kind="mean"))
+    assert mt["p25"] == pytest.approx(np.quantile(peers, 0.25)) and mt["median"] == pytest.approx(np.median(peers))
+    for iid in ("research_members", "funding_sources", "org_age", "regional_concentration"):
+        assert rows.loc[iid, ["n", "n_missing", "percentile", "p10", "median", "p90"]].isna().all(), iid
+    bands = [b if isinstance(b, str) else None for b in pos["band"]]
+    assert bands == [band_id(p, catalogue) for p in pos["percentile"]]
+    assert rows["band"].notna().sum() == rows["percentile"].notna().sum() > 20
+    structure = prof.loc["structure"]                                # 6 indicators, 2 of them context
+    assert structure["scored"] == 4 and structure["answered"] == 3 and structure["coverage"] == 0.75
+    assert (prof["group_used"] == "all").all()
+    assert prof.loc["financing", "coverage"] == pytest.approx(prof.loc["financing", "answered"] / 6)
+    # the peers' median over the client's ranked indicators, from the independent rank computation
+    # (each peer among the 29 others); the peer silent on services is skipped, not a NaN median
+    assert group_stats(ref, group, catalogue).peer_dimension_median.notna().all()
+    used = pos["percentile"].notna().to_numpy()
+    dims = np.array([i.dimension for i in catalogue.indicators])
+    for d in prof.index:
+        expected = pd.DataFrame(every[:, (dims == d) & used]).mean(axis=1).median()
+        assert prof.loc[d, "peer_median"] == pytest.approx(expected), d
+
+
+def test_a_group_without_statistics_shows_values_only(catalogue):
+    """A group below the floor (even one whose members are known) gives no position, n, quantile or
+    peer median anywhere; the columns stay numeric."""
+    import warnings
+    from auditlib.scoring import dimension_profile, positions_for_group
+    ref = Reference.build(make_reference_frame(catalogue, n=30, seed=7), catalogue)
+    values = np.nanmedian(ref.values, axis=0)
+    for mask in (None, np.ones(30, dtype=bool)):
+        group = _group(30, available=False, mask=mask)
+        if mask is None:
+            object.__setattr__(group, "mask", None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")                         # no "mean of empty slice" in a report
+            pos = positions_for_group(values, group, ref, catalogue, floor=5)
+            prof = dimension_profile(pos, group, ref, catalogue)
+        scored = pos["direction"] != "context"
+        assert (pos.loc[scored, "status"] == "group_below_floor").all()
+        assert (pos.loc[~scored, "status"] == "context").all()
+        for col in ("n", "n_missing", "percentile", "p10", "p25", "median", "p75", "p90"):
+            assert pos[col].dtype == np.float64 and pos[col].isna().all(), col
+        assert pos["band"].isna().all()
+        assert prof["score"].isna().all() and prof["peer_median"].isna().all()
+        assert (prof["coverage"] == 1.0).all()
+
+
+def test_percentiles_of_with_no_peer_and_with_one_peer():
+    one = np.array([[2.0, np.nan]])
+    pct, n = percentiles_of(np.array([2.0, 2.0]), one, np.array([1.0, 1.0]))
+    assert list(n) == [1, 0] and pct[0] == 50.0 and np.isnan(pct[1])     # no peer answered: no position
+    pct, _ = percentiles_of(np.array([3.0]), np.array([[2.0]]), np.array([-1.0]))
+    assert pct[0] == 0.0
+
+
+def test_leave_one_out_with_ties_at_the_top_and_tiny_rows():
+    """The runs of equal values end at the row's end too (a tie at the maximum, no missing value)."""
+    from auditlib.scoring import _leave_one_out_percentiles
+    matrix = np.array([[1.0, 3.0, 2.0, 3.0], [3.0, 3.0, 3.0, 1.0], [5.0, np.nan, np.nan, np.nan],
+                       [4.0, 4.0, np.nan, np.nan]])
+    for signs in (np.ones(4), -np.ones(4)):
+        pct, srt, n = _leave_one_out_percentiles(matrix, signs)
+        assert list(n) == [4, 4, 1, 2]
+        for r in range(4):
+            for c in range(4):
+                others = np.delete(matrix[r], c)[:, None]
+                expected, _ = percentiles_of(matrix[r, c:c + 1], others, signs[:1])
+                np.testing.assert_allclose(pct[r, c], expected[0], equal_nan=True, err_msg=f"{r},{c}")
+
+
+def test_client_percentiles_and_quantiles_on_small_rows(catalogue):
+    """Rows of 0, 1, 2 and 3 answers: the binary search agrees with the direct count, the floor keeps
+    a row of exactly `floor` answers, and one answer is every quantile."""
+    from auditlib.scoring import GroupStats, client_percentiles
+    srt = np.array([[np.nan] * 3, [4.0, np.nan, np.nan], [1.0, 4.0, np.nan], [1.0, 4.0, 4.0]])
+    stats = GroupStats(srt, np.array([0, 1, 2, 3]), pd.Series(dtype=float))
+    values = np.array([4.0, 4.0, 4.0, 4.0])
+    for signs in (np.ones(4), -np.ones(4)):
+        got = client_percentiles(values, stats, signs, floor=1)
+        direct, _ = percentiles_of(values, srt.T, signs)
+        np.testing.assert_allclose(got, direct, equal_nan=True)
+        assert np.isnan(got[0]) and not np.isnan(got[1:]).any()
+    at_floor = client_percentiles(values, stats, np.ones(4), floor=3)
+    assert np.isnan(at_floor[:3]).all() and at_floor[3] == pytest.approx(100 * 2 / 3)
+    q = stats.quantiles()
+    assert np.isnan(q[0]).all() and (q[1] == 4.0).all()
+    np.testing.assert_allclose(q[2], np.quantile([1.0, 4.0], [.1, .25, .5, .75, .9]))
+
+
+def test_group_statistics_per_membership_and_a_group_without_members(catalogue):
+    from auditlib.scoring import group_stats
+    ref = Reference.build(make_reference_frame(catalogue, n=40, seed=2), catalogue)
+    half = np.arange(40) < 20
+    first = group_stats(ref, _group(40, mask=half), catalogue)
+    second = group_stats(ref, _group(40, mask=~half), catalogue)
+    assert first is not second and not np.array_equal(first.sorted, second.sorted, equal_nan=True)
+    assert (second.n <= 20).all()
+    empty = _group(40)
+    object.__setattr__(empty, "mask", None)
+    with pytest.raises(ValueError, match="group 'all' has no members"):
+        group_stats(ref, empty, catalogue)
+
+
+def test_strengths_ties_by_weight_then_catalogue_order_and_the_limit(catalogue):
+    """Ties: the heavier indicator first (even when later in the catalogue), then catalogue order
+    (whatever the order of the rows); `n` keeps the first n."""
+    from auditlib.scoring import strengths_weaknesses
+    ids = ["sme_share", "member_types", "management_fte", "strategy_age", "written_strategy"]
+    pct = [90.0, 90.0, 90.0, 10.0, 10.0]
+    pos = pd.DataFrame({"indicator": ids, "dimension": ["x"] * 5, "value": [1.0] * 5, "percentile": pct,
+                        "band": [None] * 5, "median": [0.0] * 5, "n": [10] * 5})
+    strengths, weaknesses = strengths_weaknesses(pos, catalogue)
+    assert list(strengths["indicator"]) == ["management_fte", "member_types", "sme_share"]  # 1.0, 0.8, 0.8
+    assert list(weaknesses["indicator"]) == ["written_strategy", "strategy_age"]             # 1.0, 0.8
+    assert list(strengths.index) == [0, 1, 2]
+    top, bottom = strengths_weaknesses(pos, catalogue, n=2)
+    assert list(top["indicator"]) == ["management_fte", "member_types"]
+    assert list(bottom["indicator"]) == ["written_strategy", "strategy_age"] and len(bottom) == 2
+    assert list(strengths_weaknesses(pos, catalogue, n=1)[1]["indicator"]) == ["written_strategy"]

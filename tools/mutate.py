@@ -4,6 +4,8 @@ mutmut reads its configuration from pyproject.toml ([tool.mutmut]) only; this wr
 one module (auditlib/<module>.py, or a package folder) and the tests that mirror it
 (tests/test_<module>.py), so a run takes minutes instead of hours. Without a module it mutates
 every module the configuration names, against the whole suite (slow: hours on two cores).
+`--only 'auditlib.intake.values.*'` runs the mutants whose names match (fnmatch; a mutant is named
+module.x_function__mutmut_N), for a module too large to run whole in one sitting.
 Results: `.venv/bin/mutmut results` (survivors), `.venv/bin/mutmut show <name>` (one diff).
 """
 
@@ -21,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("module", nargs="?", help="module name under auditlib/, e.g. scoring or intake")
     parser.add_argument("--tests", nargs="*", help="test files (default: tests/test_<module>.py)")
     parser.add_argument("--max-children", type=int, default=1, help="parallel mutants (default 1)")
+    parser.add_argument("--only", nargs="*", default=[],
+                        help="mutant name patterns to run (fnmatch, e.g. 'auditlib.labels.x_evaluate*')")
     parser.add_argument("--keep", action="store_true",
                         help="reuse mutants/ from the last run (default: start afresh, as mutmut's cache "
                              "does not follow a change of the module or of the tests reliably)")
@@ -48,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from mutmut.__main__ import cli
 
-    return cli(["run", "--max-children", str(args.max_children)], standalone_mode=False) or 0
+    return cli(["run", "--max-children", str(args.max_children), *args.only], standalone_mode=False) or 0
 
 
 if __name__ == "__main__":
