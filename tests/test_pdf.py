@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from auditlib.errors import ParameterError, ProblemCode
+from auditlib.errors import AuditError, ParameterError, ProblemCode
 from auditlib.report import pdf
 from auditlib.report.finalise import check_html, export_html
 
@@ -121,10 +121,16 @@ def test_chromium_prints_page_numbers_the_footer_text_and_vector_charts(browser,
     assert _image_xobjects(data) == 0                 # and no chart was rasterised
 
 
-def test_weasyprint_prints_the_same_footer(pages, tmp_path):
+def test_weasyprint_prints_the_same_footer_and_auto_falls_back_to_it(pages, tmp_path):
+    """A Chromium that is installed but cannot start: "auto" prints with WeasyPrint, "chromium" says why."""
     pytest.importorskip("weasyprint")
+    broken = tmp_path / "chromium"
+    broken.write_text("#!/bin/sh\necho 'no usable sandbox' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    with pytest.raises(AuditError, match="exited at start.*no usable sandbox"):
+        pdf.export_pdf(pages["en"], tmp_path / "c.pdf", tmp_path, engine="chromium", chromium=broken)
     out = tmp_path / "w.pdf"
-    assert pdf.export_pdf(pages["en"], out, tmp_path, engine="weasyprint") == "weasyprint"
+    assert pdf.export_pdf(pages["en"], out, tmp_path, engine="auto", chromium=broken) == "weasyprint"
     texts = _texts(out.read_bytes())
     assert SHOWN not in texts[0] and SHOWN in texts[1]
     assert f"Page 2 / {len(texts)}" in texts[1]

@@ -176,10 +176,19 @@ def export_pdf(html: str, out: Path, base_dir: Path, *, engine: str | None = "au
     ParameterError
         The engine is unknown, or chromium is asked for and missing.
     AuditError
-        The browser could not print (the reason in one line).
+        The browser could not print (the reason in one line); with engine "auto", WeasyPrint prints instead.
     """
     name, exe = resolve_engine(engine, chromium)
-    _ENGINES[name](html, Path(out), Path(base_dir), exe)
+    try:
+        _ENGINES[name](html, Path(out), Path(base_dir), exe)
+    except AuditError as exc:
+        if (engine or "auto").strip().lower() != "auto" or name != "chromium":
+            raise
+        # auto: a Chromium that is installed but cannot run here (no sandbox support, ...) is no reason to
+        # fail the report: WeasyPrint prints it, and the manifest says so
+        _log.warning("Chromium could not print (%s); the PDF is printed by WeasyPrint", exc)
+        name = "weasyprint"
+        _ENGINES[name](html, Path(out), Path(base_dir), None)
     return name
 
 
@@ -369,7 +378,9 @@ class Browser:
     def print_pdf(self, html: str, timeout: float = PRINT_TIMEOUT) -> bytes:
         """The page printed to PDF bytes, on a free warm page (or a new one), within `timeout` seconds."""
         if not self.alive():
-            raise BrowserGone("Chromium is not running")
+            if not self._ws_url:
+                _ = self.ws_url             # raises: why it exited at start, from its log
+            raise BrowserGone("Chromium is not running" + self._log_tail())
         deadline = time.monotonic() + timeout
         with self._slot() as slot:
             if slot is None:
