@@ -83,6 +83,9 @@ def test_lower_is_better_boundary(catalogue):
     (">=", 10, 20, 20, 100), (">=", 10, 20, 15, 80), (">=", 10, 20, 10, 60), (">=", 10, 20, 5, 30),
     (">=", 10, 20, 0, 0), ("<=", 3, 1, 1, 100), ("<=", 3, 1, 2, 80), ("<=", 3, 1, 6, 30),
     (">=", 1, 1, 1, 100), (">=", 1, 1, 0, 0), (">=", 10, 20, None, 0),
+    (">=", 1, None, 1, 100), (">=", 1, None, 0.5, 30),      # no target: the threshold earns the full score
+    (">=", 1, 4, 0.5, 30), ("<=", 0.5, 0.1, 1.0, 30),       # below a threshold of at most one
+    (">=", 0, 5, -1, 0), (">=", 10, 20, float("nan"), 0),
 ])
 def test_criterion_score_scale(op, thr, tgt, value, expected):
     c = Criterion(id="x", indicator="x", op=op, threshold=thr, target=tgt)
@@ -154,3 +157,136 @@ def test_next_label(catalogue):
     answers.update(management_fte=0.5, committed_members=15, member_types=2, english_website=1)
     ready = evaluate(catalogue, answers, benchmark_year=2026)
     assert ready.highest_ready == "bronze" and ready.next_label == "silver"
+
+
+def _at_thresholds(catalogue, **overrides):
+    answers = gold_answers(catalogue)
+    for c in catalogue.labels.gold.quality:
+        answers[c.indicator] = c.threshold
+    answers.update(overrides)
+    return answers
+
+
+def test_gold_notes_ladder_and_summary_name_every_blocker(catalogue):
+    """The Gold reasons count the failing minimums and thresholds and show the total by the floor
+    rule; the ladder adds the low total as a blocker only when asked to weigh it."""
+    ready = evaluate(catalogue, _at_thresholds(catalogue, joint_projects=4, satisfaction_survey=0),
+                     benchmark_year=2026)
+    gold = ready.verdicts["gold"]
+    assert gold.failed == ("gold_min_survey", "q25", "q27") and gold.passed == 34 and gold.total == 37
+    assert gold.notes == ("1 Gold minimum requirement(s) not met", "total score 62% is below the required 80%",
+                          "2 of 31 quality thresholds not passed")
+    bronze, silver, gold_step = ready.ladder(catalogue.labels.gold.total_score_min)
+    assert (bronze.label, bronze.ready, bronze.blockers) == ("bronze", True, ())
+    assert silver.blockers == ("gold_min_survey", "silver_areas", "silver_second_benchmark", "silver_progress")
+    assert gold_step.blockers == ("gold_min_survey", "q25", "q27", "gold_total_score")
+    assert ready.ladder()[2].blockers == ("gold_min_survey", "q25", "q27")
+    at_minimum = ready.ladder(gold.total_score)[2].blockers                   # at the minimum: not blocked
+    assert at_minimum == ("gold_min_survey", "q25", "q27")
+    summary = ready.summary().set_index("label")
+    assert list(summary.index) == ["bronze", "silver", "gold"]
+    assert summary.loc["gold", "failed"] == "gold_min_survey, q25, q27" and summary.loc["bronze", "failed"] == ""
+    assert summary.loc["gold", "total_score"] == pytest.approx(gold.total_score)
+    assert summary.loc["silver", "passed"] == 5 and summary.loc["silver", "total"] == 9
+    assert summary.loc["bronze", "passed"] == summary.loc["bronze", "total"] == 4
+    assert bool(summary.loc["bronze", "ready"]) and not summary.loc["gold", "ready"]
+    clean = evaluate(catalogue, gold_answers(catalogue), benchmark_year=2026).verdicts["gold"]
+    assert clean.notes == () and clean.ready
+
+
+def test_gold_ready_at_the_total_minimum_exactly(catalogue):
+    """A total of exactly 80 is Gold (at, not above); a hair below is not."""
+    quality = catalogue.labels.gold.quality
+    room = [c for c in quality if c.op == ">=" and c.target != c.threshold]
+
+    def answers_losing(points):
+        """Answers at every target, then `points` of the total's sum taken from >= criteria with room."""
+        answers = gold_answers(catalogue)
+        for c in room:
+            take = min(40.0, points)                        # at most down to the threshold (60)
+            answers[c.indicator] = c.target - (c.target - c.threshold) * take / 40
+            points -= take
+        return answers
+
+    at = evaluate(catalogue, answers_losing(20 * len(quality)), benchmark_year=2026).verdicts["gold"]
+    assert at.total_score == 80.0 and at.ready and at.notes == ()
+    below = evaluate(catalogue, answers_losing(20 * len(quality) + 0.5), benchmark_year=2026).verdicts["gold"]
+    assert below.total_score < 80 and not below.ready and below.failed == ()
+    assert below.notes == ("total score 79% is below the required 80%",)
+
+
+def test_silver_progress_follows_each_areas_direction(catalogue):
+    """Lower is better for public funding: a fall is progress, a rise or no move is not; an area named
+    twice counts once."""
+    areas = ["service_usage", "active_member_share", "public_funding_share"]
+    earlier = gold_answers(catalogue)
+    earlier.update(service_usage=20.0, active_member_share=20.0, public_funding_share=70.0)
+
+    def silver(public_now, named=areas):
+        now = dict(earlier, service_usage=50.0, active_member_share=50.0, public_funding_share=public_now)
+        return evaluate(catalogue, now, benchmark_year=2026, earlier=earlier, earlier_year=2024,
+                        improvement_areas=named)
+
+    assert silver(50.0).verdicts["silver"].ready
+    for public_now in (70.0, 80.0, None):
+        verdict = silver(public_now).verdicts["silver"]
+        assert verdict.failed == ("silver_progress",), public_now
+    row = silver(80.0).criteria.set_index("criterion").loc["silver_progress"]
+    assert row["value"] == 2 and row["threshold"] == 3 and row["distance"] == 1
+    twice = silver(50.0, named=["service_usage", "service_usage", "public_funding_share"])
+    assert twice.improvement_areas == ("service_usage", "public_funding_share")
+    areas_row = twice.criteria.set_index("criterion").loc["silver_areas"]
+    assert areas_row["value"] == 2 and areas_row["distance"] == 1 and not areas_row["passed"]
+
+
+def test_silver_rows_carry_the_gold_minimums_under_silver(catalogue):
+    ready = _silver_case(catalogue)
+    silver = ready.criteria[ready.criteria["label"] == "silver"]
+    gold_min = [c.id for c in catalogue.labels.gold.minimums]
+    assert list(silver["criterion"]) == [*gold_min, "silver_areas", "silver_second_benchmark", "silver_progress"]
+    assert list(silver["part"]) == ["minimum"] * len(gold_min) + ["improvement", "timing", "progress"]
+    timing = silver.set_index("criterion").loc["silver_second_benchmark"]
+    span = catalogue.labels.silver.earlier_audit_gap_years
+    assert timing["value"] == 2.0 and timing["threshold"] == span.min and timing["target"] == span.max
+    assert ready.criteria["passed"].dtype == bool
+    assert ready.verdicts["silver"].passed == ready.verdicts["silver"].total == len(silver)
+
+
+def test_every_criterion_row_reads_its_rule(catalogue):
+    """One row per criterion in a fixed schema, numbered 0..n-1: the rule (indicator, op, threshold,
+    target) as labels.yaml has it, and Silver's own rows with their operators and distances."""
+    from auditlib.labels import CRITERIA_COLUMNS
+    ready = _silver_case(catalogue)
+    frame = ready.criteria
+    assert list(frame.columns) == CRITERIA_COLUMNS and list(frame.index) == list(range(len(frame)))
+    rules = catalogue.labels
+    rows = frame.set_index(["label", "criterion"])
+    for label, part, criteria in (("bronze", "minimum", rules.bronze.minimums),
+                                  ("gold", "minimum", rules.gold.minimums), ("gold", "quality", rules.gold.quality),
+                                  ("silver", "minimum", rules.gold.minimums)):
+        for c in criteria:
+            row = rows.loc[(label, c.id)]
+            rule = (part, c.indicator, c.op, c.threshold)
+            assert (row["part"], row["indicator"], row["op"], row["threshold"]) == rule, c.id
+            assert (pd.isna(row["target"]) and c.target is None) or row["target"] == c.target, c.id
+            assert pd.isna(row["score"]) == (part != "quality"), c.id
+    silver = frame[frame["part"].isin(["improvement", "timing", "progress"])].set_index("criterion")
+    assert list(silver["op"]) == [">=", "in", ">="] and silver["indicator"].isna().all()
+    assert silver["score"].isna().all() and pd.isna(silver.loc["silver_areas", "target"])
+    assert list(silver["distance"][["silver_areas", "silver_progress"]]) == [0.0, 0.0]     # met: nothing to go
+    assert pd.isna(silver.loc["silver_second_benchmark", "distance"])
+    assert silver.loc["silver_areas", "threshold"] == rules.silver.improvement_areas
+    assert silver.loc["silver_progress", "threshold"] == rules.silver.min_areas_improved
+    assert ready.verdicts["silver"].notes == ()
+
+
+def test_silver_notes_name_what_is_missing(catalogue):
+    ready = _silver_case(catalogue, earlier=None, earlier_year=None,
+                         improvement_areas=["service_usage", "org_age", "regional_concentration"])
+    assert ready.verdicts["silver"].notes == (
+        "improvement area(s) not counted (not a Gold quality indicator): org_age, regional_concentration",
+        "no earlier audit: Silver needs a second benchmark")
+    earlier = gold_answers(catalogue)
+    earlier["service_usage"] = None                                   # the earlier audit left an area open
+    silver = _silver_case(catalogue, earlier=earlier).verdicts["silver"]
+    assert silver.failed == ("silver_progress",) and silver.notes == ()
