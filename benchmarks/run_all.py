@@ -3,9 +3,11 @@
     .venv/bin/python benchmarks/run_all.py [--n N] [--clients N] [--baseline-clients K]
 
 Runs benchmarks/bench_engine.py, bench_disclosure.py, bench_meeting.py, bench_batch.py (--n), then
-bench_scale.py (--clients, default 200: full-format reports, local executor against a Dask
-LocalCluster, the command-line loop on --baseline-clients of them, the per-phase profile and the
-1,300-report projection); exits non-zero if one fails.
+bench_scale.py (--clients, default 200: CPU per report for HTML only and for full-format reports,
+local executor against a Dask LocalCluster with its fixed and per-report parts, the WeasyPrint
+"before", the command-line loop on --baseline-clients of them, one cold `auditlib run`, the
+per-phase profile before/after and the 1,300-report projection; about 20 min for 200 clients on an
+idle 2-core machine); exits non-zero if one fails.
 """
 
 from __future__ import annotations
