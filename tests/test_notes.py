@@ -166,3 +166,37 @@ def test_save_notes_replaces_the_file_never_writes_it_in_place(tmp_path, monkeyp
     saved = load_notes(path, catalogue)
     assert [n.text for n in saved.notes] == ["second"] and saved.improvement_areas == ("sme_share",)
     assert [p.name for p in tmp_path.iterdir()] == ["notes.yaml"]      # no temporary file left behind
+
+
+def test_each_problem_carries_its_code_value_and_expectation(catalogue, tmp_path):
+    """What a program reads from each refusal: the code, the offending value, the indicator and what
+    was expected (the list of dimensions for an unknown one)."""
+    from auditlib.errors import ProblemCode
+    data = {"colour": "blue", "improvement_areas": ["service_usage", "nope"],
+            "notes": [{"anchor": "dimension:x", "text": "a"}, {"anchor": "indicator:nope_id", "text": "b"},
+                      {"anchor": "chapter 3", "text": "c"}, "just text"]}
+    with pytest.raises(NotesError) as exc:
+        load_notes(write(tmp_path, data), catalogue)
+    dims = ", ".join(d.id for d in catalogue.dimensions)
+    got = [(p.place, p.code, p.value, p.indicator, p.expected) for p in exc.value.problems]
+    assert got == [
+        ("key colour", ProblemCode.UNKNOWN_KEY, None, None, "'notes', 'improvement_areas' or 'language'"),
+        ("key notes.0", ProblemCode.UNKNOWN_ID, "dimension:x", None, f"one of {dims}"),
+        ("key notes.1", ProblemCode.UNKNOWN_ID, "indicator:nope_id", "nope_id", "an indicator id of the catalogue"),
+        ("key notes.2", ProblemCode.UNKNOWN_ID, "chapter 3", None, "'overall', 'dimension:<id>' or 'indicator:<id>'"),
+        ("key notes.3", ProblemCode.STRUCTURE, "just text", None, "{anchor: ..., text: ...}"),
+        ("key improvement_areas.1", ProblemCode.UNKNOWN_ID, "nope", "nope", "an indicator id of the catalogue"),
+    ]
+
+
+def test_saved_notes_keep_dutch_text_readable_and_the_areas_first(catalogue, tmp_path):
+    """The file is edited by hand: accents as written (not \\u escapes), the areas before the notes,
+    under the header that says so."""
+    dutch = "Eén bestuur, één strategie: geïnspireerd."
+    notes = AuditorNotes((Note("overall", dutch),), ("service_usage",))
+    text = save_notes(notes, tmp_path / "notes.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# The auditor's notes (written by the workbench; safe to edit by hand).\n")
+    assert dutch in text and "\\u" not in text
+    assert text.index("improvement_areas:") < text.index("notes:")
+    assert yaml.safe_load(text) == {"improvement_areas": ["service_usage"],
+                                    "notes": [{"anchor": "overall", "text": dutch}]}
