@@ -2,7 +2,8 @@
 
 One subprocess (a fresh interpreter: this test process has imported everything already) runs
 `auditlib --help` and then `auditlib validate` on an example client and reports which heavy
-modules each had imported, and whether jsonschema's optional format checkers were skipped.
+modules each had imported, whether the local batch executor's modules import dask, and whether
+jsonschema's optional format checkers were skipped.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ seen["help"] = loaded()
 seen["validate_status"] = main(["validate", "nl-delta-water"])
 seen["validate"] = loaded()
 import nbformat  # noqa: F401  (as a report run does: jsonschema with its optional format checkers)
+import auditlib.batch.local, auditlib.batch.orchestrate  # noqa: E401,F401  (the local batch's modules)
+from auditlib.batch.executors import executor_for, get_executor
+name, options = executor_for(None)
+get_executor(name, **options)
+seen["local_batch"] = [m for m in ("dask", "distributed") if m in sys.modules]
 seen["skipped"] = {name: name in sys.modules and sys.modules[name] is None for name in %r}
 print("PROBE" + json.dumps(seen))
 """
@@ -51,5 +57,6 @@ def test_help_and_validate_import_only_what_they_use():
     # validate reads the benchmark (pandas, pandera) but renders nothing and runs no notebook
     assert set(seen["validate"]) <= {"pandas", "numpy", "pandera"}, seen["validate"]
     assert {"pandas", "pandera"} <= set(seen["validate"])
+    assert seen["local_batch"] == []              # a batch without --scheduler never imports dask
     # the CLI's start marked the optional imports as skipped: nbformat's jsonschema did not load them
     assert seen["skipped"] == {name: True for name in UNUSED_IMPORTS}
