@@ -116,6 +116,9 @@ def test_report_for_every_example_client(client, tmp_path):
         assert result.client.name in first
         assert "Pagina 1 /" in first
         assert manifest["timings"]["pdf"] > 0
+        from auditlib.report.pdf import resolve_engine
+
+        assert manifest["pdf_engine"] == resolve_engine("auto")[0]     # the engine that printed it, on record
 
 
 # --- failure, safety, reproducibility ---------------------------------------------------------------

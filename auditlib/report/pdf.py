@@ -107,6 +107,17 @@ def resolve_engine(engine: str | None = "auto", chromium: str | Path | None = No
     return name, None
 
 
+_PDF_DATES = re.compile(rb"/(?:CreationDate|ModDate) *\(D:[0-9Z+\-']*\)")
+
+
+def without_time_of_day(pdf: bytes) -> bytes:
+    """Chromium's PDF with its CreationDate and ModDate blanked (same inputs, same bytes, as WeasyPrint's).
+
+    Each entry becomes spaces of the same length, so the cross-reference offsets stay right and
+    the information dictionary stays valid (whitespace between its entries)."""
+    return _PDF_DATES.sub(lambda m: b" " * len(m.group(0)), pdf)
+
+
 # --- the engines ---------------------------------------------------------------------------------------
 
 def _weasyprint(html: str, out: Path, base_dir: Path, chromium: Path | None) -> None:
@@ -419,7 +430,7 @@ class Browser:
             cdp.send("Page.setDocumentContent", {"frameId": frame, "html": ""})   # the report leaves the page
         finally:
             cdp.close()
-        return base64.b64decode(data)
+        return without_time_of_day(base64.b64decode(data))
 
     def pids(self) -> list[int]:
         """The browser's process and all its descendants (renderers, zygotes, utilities)."""
