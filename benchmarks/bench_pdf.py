@@ -34,6 +34,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO))
 
 from auditlib.report import pdf  # noqa: E402
+from bench_scale import reap, subreaper  # noqa: E402  (Chromium's orphans counted as in bench_scale)
 
 
 def tree_cpu(browser: pdf.Browser) -> float:
@@ -127,25 +128,6 @@ def chromium_forked(html: str, exe: Path, n: int) -> tuple[float, float]:
         return wall, (children() - c0 + tree_cpu(browser) - b0) / n
 
 
-def _subreaper() -> None:
-    """Become the reaper of every orphaned descendant (Linux), so their CPU counts in RUSAGE_CHILDREN:
-    Chromium's renderers and zygote outlive the browser process by a moment and are waited for by nobody."""
-    import ctypes
-
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(36, 1)     # PR_SET_CHILD_SUBREAPER
-
-
-def _reap_orphans(wait: float = 1.0) -> None:
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            time.sleep(0.05)
-
-
 FORK_ALONE: list[float] = []
 
 
@@ -156,7 +138,7 @@ def batch(clients: list[str], formats: str, engine: str, out: Path) -> tuple[flo
     proc = subprocess.run([str(BIN / "auditlib"), "batch", *clients, "--formats", formats, "--outputs", str(out),
                            "--pdf-engine", engine], cwd=REPO, capture_output=True, text=True)
     wall = time.perf_counter() - t0
-    _reap_orphans()
+    reap(1.0)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         print(proc.stdout[-2000:], proc.stderr[-2000:], sep="\n", file=sys.stderr)
@@ -199,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             clients = sorted(p.name for p in clients_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
             clients = clients[:opts.batch_clients]
             k = len(clients)
-            _subreaper()
+            subreaper()
             runs = [("html,xlsx", "weasyprint"), ("html,pdf,xlsx", "weasyprint"), ("html,pdf,xlsx", "chromium")]
             got = {run: batch(clients, run[0], run[1], tmp / f"b-{i}") for i, run in enumerate(runs)}
             plain = got[runs[0]][1] / k
