@@ -63,10 +63,14 @@ def package_versions(names: tuple[str, ...] = KEY_PACKAGES) -> dict[str, str]:
     return out
 
 
+def json_text(data: Mapping[str, Any]) -> str:
+    """The text `write_json` writes: sorted keys, indented, non-ASCII kept."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+
+
 def write_json(path: str | Path, data: Mapping[str, Any]) -> Path:
     """JSON, sorted keys, UTF-8, written atomically."""
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
-    return atomic_write_text(path, text)
+    return atomic_write_text(path, json_text(data))
 
 
 def _with_names(frame: pd.DataFrame, catalogue, lang: str) -> pd.DataFrame:

@@ -6,7 +6,8 @@ whose cell hangs (stopped by the per-cell timeout) and one whose Dask worker is 
 middle of its report (Dask retries it on a worker, it completes); then Ctrl-C in a second batch
 on the same cluster keeps the finished report and writes nothing half. The good reports are compared
 byte for byte with the local executor's. The workers get every input as bytes and work in their
-own temporary folders: the manifests show the worker's paths, the outputs folder starts empty.
+own temporary folders (the manifests name our inputs and keep the worker's paths under built_on),
+the outputs folder starts empty.
 
 The test notebook is tests/test_batch.py's copy of the report notebook with its test cell, plus
 a line that kills the report's Dask worker once (the worker is the fork server's parent).
@@ -106,9 +107,12 @@ def test_dask_batch_matches_local_and_keeps_every_guarantee(tmp_path):
     assert {r["client_id"]: r["status"] for r in data["clients"]}["pl-wisla-die"] == "ok"
     # no shared filesystem: the worker read its own copies in its own temp folder, outside ours
     manifest = json.loads((out / "es-huerta-food" / "2026" / "manifest.json").read_text(encoding="utf-8"))
-    worker_clients = Path(manifest["parameters"]["clients_dir"])
+    built_on = manifest["built_on"]
+    assert built_on["worker"].startswith("tcp://")
+    worker_clients = Path(built_on["paths"]["clients_dir"])
     assert "auditlib-worker-" in str(worker_clients) and tmp_path not in worker_clients.parents
-    assert Path(manifest["parameters"]["catalogue_dir"]).name == "catalogue"
+    assert Path(built_on["paths"]["catalogue_dir"]).name == "catalogue"
+    assert "auditlib-worker-" in built_on["paths"]["benchmark"]
     assert not worker_clients.exists()                          # the worker cleaned its job folder
     assert not (tmp_path / "clients" / "es-huerta-food" / "report.ipynb").exists()
 
@@ -122,6 +126,12 @@ def test_dask_batch_matches_local_and_keeps_every_guarantee(tmp_path):
         for name in ("report.html", "scores.xlsx"):
             assert (out / cid / "2026" / name).read_bytes() == (local / cid / "2026" / name).read_bytes(), \
                 f"{cid}/{name} differs between the Dask and the local executor"
+        # the manifest names the inputs the batch was started on, as the local executor's does
+        dask_m, local_m = (json.loads((o / cid / "2026" / "manifest.json").read_text(encoding="utf-8"))
+                           for o in (out, local))
+        assert dask_m["parameters"] == local_m["parameters"]
+        assert dask_m["benchmark"] == local_m["benchmark"] and dask_m["catalogue"] == local_m["catalogue"]
+        assert dask_m["inputs"] == local_m["inputs"] and "built_on" not in local_m
 
 
 def test_an_unreachable_scheduler_is_one_clear_message(tmp_path):

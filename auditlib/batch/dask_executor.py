@@ -23,6 +23,7 @@ get SIGTERM (a report being exported is finished), finished reports stay.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -300,6 +301,36 @@ def _bundle(settings, sample: Path, lang: str, formats: tuple[str, ...]) -> dict
             "chromium": str(settings.chromium) if getattr(settings, "chromium", None) else None}
 
 
+# The manifest's input paths: the worker's temporary copies, gone once the task ends.
+_WORKER_PATHS = ("data_dir", "catalogue_dir", "clients_dir", "benchmark")
+
+
+def as_submitted(manifest_json: bytes, job: Job, worker: str | None) -> bytes:
+    """A worker's manifest naming the submitting side's inputs, as the local executor's does.
+
+    The worker built the report from its own temporary copies of the inputs (their SHA-256 in
+    `inputs` are of the same bytes); those folders are deleted when the task ends, so the manifest
+    names the folders the batch was started on instead, and keeps where the report was built under
+    `built_on` (the worker's address and its paths).
+    """
+    from auditlib.export import json_text
+
+    data = json.loads(manifest_json)
+    settings = job.settings
+    ours = {"data_dir": str(Path(settings.data_dir).resolve()),
+            "catalogue_dir": str(Path(settings.catalogue_dir).resolve()),
+            "clients_dir": str(job.client_dir.parent.resolve()),
+            "benchmark": str(Path(settings.benchmark_path).resolve())}
+    params = data.get("parameters") or {}
+    data["built_on"] = {"worker": worker, "paths": {k: params[k] for k in _WORKER_PATHS if k in params}}
+    params.update({k: v for k, v in ours.items() if k in params})
+    if isinstance(data.get("catalogue"), dict) and "directory" in data["catalogue"]:
+        data["catalogue"]["directory"] = ours["catalogue_dir"]
+    if isinstance(data.get("benchmark"), dict) and "path" in data["benchmark"]:
+        data["benchmark"]["path"] = ours["benchmark"]
+    return json_text(data).encode("utf-8")
+
+
 def write_back(outputs_dir: Path, job: Job, payload: dict) -> ClientResult:
     """A worker's answer written into outputs/<client>/ atomically, as the local executor leaves it."""
     from auditlib.files import write_folder
@@ -312,7 +343,10 @@ def write_back(outputs_dir: Path, job: Job, payload: dict) -> ClientResult:
                        reason=reason, engagement=payload.get("engagement"), figures=payload.get("figures"))
     client_out = outputs_dir / cid
     if payload.get("files"):
-        res.out_dir = write_folder(client_out / payload["folder"], payload["files"])
+        files = dict(payload["files"])
+        if "manifest.json" in files:
+            files["manifest.json"] = as_submitted(files["manifest.json"], job, payload.get("worker"))
+        res.out_dir = write_folder(client_out / payload["folder"], files)
         shutil.rmtree(client_out / f"{payload['folder']}.failed", ignore_errors=True)
     if payload.get("failed_notebook") is not None:
         from auditlib.report.paths import OUTPUT_FILES
