@@ -287,3 +287,24 @@ def test_forked_children_print_on_the_warm_pool_and_a_killed_child_leaves_it_usa
     assert alive == [] and not profile.exists()
     assert pdf.warm_browser() is None
     assert {p.pid for p in _browser_processes() if p.ppid() == os.getpid()} == {browser.proc.pid}
+
+
+def test_a_killed_owners_browser_profile_is_removed_by_the_next_browser(tmp_path):
+    """A process killed with its browser (SIGKILL) leaves its profile folder; the next start removes it."""
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    dead_pid = int(gone.stdout)
+    stale = tmp_path / f"{pdf.PROFILE_PREFIX}{dead_pid}-abc123"
+    (stale / "profile").mkdir(parents=True)
+    (stale / "profile" / "Cookies").write_text("x")
+    live = tmp_path / f"{pdf.PROFILE_PREFIX}{os.getpid()}-def456"          # our own: in use
+    live.mkdir()
+    other = tmp_path / "auditlib-chromium-notapid-x"                         # not ours to judge
+    other.mkdir()
+    unrelated = tmp_path / f"someone-else-{dead_pid}-x"
+    unrelated.mkdir()
+    assert pdf.remove_stale_profiles(tmp_path) == [stale]
+    assert not stale.exists() and live.is_dir() and other.is_dir() and unrelated.is_dir()

@@ -261,6 +261,32 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
 
 
+PROFILE_PREFIX = "auditlib-chromium-"     # + the owner's pid + "-": its temporary profile folder
+
+
+def remove_stale_profiles(folder: str | Path | None = None) -> list[Path]:
+    """Remove browser profile folders whose owner process is gone; returns those removed.
+
+    An owner that closes its browser removes its folder; one killed (SIGKILL, a lost Dask
+    worker's fork server) cannot, and its browser dies with it (PR_SET_PDEATHSIG). The next
+    browser started on this machine removes what such owners left in the temp folder. Only
+    this user's folders whose owner pid no longer runs are touched (a reused pid keeps its folder).
+    """
+    removed = []
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{PROFILE_PREFIX}*-*"):
+        pid = path.name[len(PROFILE_PREFIX):].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or not path.is_dir() or path.stat().st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        except OSError:          # alive (another user's process) or unreadable: leave it
+            continue
+    return removed
+
+
 @dataclass
 class _Slot:
     fd: int
@@ -280,7 +306,8 @@ class Browser:
     def __init__(self, executable: str | Path, *, pages: int = 0, timeout: float = START_TIMEOUT):
         self.executable = Path(executable)
         self.owner = os.getpid()
-        self.dir = Path(tempfile.mkdtemp(prefix="auditlib-chromium-"))
+        remove_stale_profiles()
+        self.dir = Path(tempfile.mkdtemp(prefix=f"{PROFILE_PREFIX}{self.owner}-"))
         self.log = self.dir / "chromium.log"
         args = [str(self.executable), "--headless", "--remote-debugging-port=0",
                 "--remote-debugging-address=127.0.0.1", f"--user-data-dir={self.dir / 'profile'}",
