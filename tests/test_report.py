@@ -78,6 +78,12 @@ def test_report_for_every_example_client(client, tmp_path):
     for heading in headings:
         assert heading in html
     assert ("Evolution since" in html or "Ontwikkeling sinds" in html) == (result.evolution is not None)
+    # every chart carries its alt text, in the report's language (nbconvert's placeholder is not used)
+    images = re.findall(r"<img\b[^>]*>", html)
+    assert len(images) >= 3
+    alts = [re.search(r'\balt="([^"]+)"', img) for img in images]
+    assert all(alts), [img[:80] for img, a in zip(images, alts) if not a]
+    assert ("Dimensieprofiel" if lang == "nl" else "Dimension profile") in [a.group(1) for a in alts if a]
 
     # Excel: the same figures as the result object
     from tests.test_export import assert_sheets_hold
