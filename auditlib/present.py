@@ -177,9 +177,14 @@ def count(x: Any, lang: str) -> str:
 
 
 def group_size(n: Any, floor: int | None, lang: str) -> str:
-    """A group's size, or 'fewer than 10' when it is unknown or below the anonymity floor."""
-    if _missing(n) or (floor is not None and int(n) < floor):
-        return words(lang)["fewer_than"].format(floor=floor if floor is not None else "")
+    """A group's size, or 'fewer than 10' when it is unknown or below the anonymity floor.
+
+    Without a floor an unknown size is a dash (there is no bound to state: never "fewer than ").
+    """
+    if _missing(n):
+        return DASH if floor is None else words(lang)["fewer_than"].format(floor=floor)
+    if floor is not None and int(n) < floor:
+        return words(lang)["fewer_than"].format(floor=floor)
     return count(n, lang)
 
 
