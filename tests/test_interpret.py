@@ -491,3 +491,123 @@ def test_group_names_are_in_the_language_asked_for(catalogue, synthetic_db):
         for spec in specs:
             assert spec.name_nl not in texts["en"], spec.name_nl
             assert spec.name_en not in texts["nl"], spec.name_en
+
+
+# --- values, escaping and the notes in words, in both languages ------------------------------------
+
+@pytest.mark.parametrize("iid, value, en, nl", [
+    ("written_strategy", 1, "yes", "ja"),
+    ("written_strategy", 0, "no", "nee"),
+    ("written_strategy", 0.5, "yes", "ja"),                  # the boundary: half or more is yes
+    ("written_strategy", 0.49, "no", "nee"),
+    ("written_strategy", None, "not answered", "niet beantwoord"),
+    ("sme_share", float("nan"), "not answered", "niet beantwoord"),
+    ("member_involvement", 2, "consulted (level 2 of 4)", "niveau 2 van 4 (geraadpleegd)"),
+    ("member_involvement", 4.0, "co-deciding in board and working groups (level 4 of 4)",
+     "niveau 4 van 4 (beslissen mee in het bestuur en in werkgroepen)"),
+    ("member_involvement", 2.5, "2.5 level 0-4", "2,5 niveau 0-4"),      # between levels: the number
+    ("management_fte", 1.5, "1.5 FTE", "1,5 fte"),
+    ("sme_share", 85, "85%", "85%"),
+    ("committed_members", 1, "1 participant", "1 deelnemer"),
+    ("committed_members", 1234, "1,234 participants", "1.234 deelnemers"),
+])
+def test_a_value_in_words_in_each_language(catalogue, iid, value, en, nl):
+    from auditlib.interpret import value_text
+
+    ind = catalogue.indicator(iid)
+    assert (value_text(ind, value, "en"), value_text(ind, value, "nl")) == (en, nl)
+
+
+def test_a_level_outside_the_named_levels_is_said_as_a_number(catalogue):
+    from auditlib.interpret import value_text
+
+    ind = catalogue.indicator("member_involvement")
+    partial = ind.model_copy(update={"levels": {k: v for k, v in ind.levels.items() if k != 3}})
+    assert value_text(partial, 3, "en") == "3 level 0-4" and value_text(partial, 3, "nl") == "3 niveau 0-4"
+    assert value_text(partial, 2, "nl") == "niveau 2 van 4 (geraadpleegd)"
+
+
+def test_catalogue_level_names_and_units_are_escaped(catalogue):
+    from auditlib.interpret import value_text
+
+    ind = catalogue.indicator("member_involvement")
+    odd = ind.model_copy(update={
+        "levels": {**ind.levels, 1: ind.levels[1].model_copy(update={"en": "<i>informed</i>", "nl": "*geïnformeerd*"})},
+        "unit": ind.unit.model_copy(update={"en": "<u>", "nl": "[niveau]"})})
+    assert value_text(odd, 1, "en") == "&lt;i&gt;informed&lt;/i&gt; (level 1 of 4)"
+    assert value_text(odd, 1, "nl") == "niveau 1 van 4 (\\*geïnformeerd\\*)"
+    assert value_text(odd, 1.5, "en") == "1.5 &lt;u&gt;" and value_text(odd, 1.5, "nl") == "1,5 \\[niveau\\]"
+
+
+@pytest.mark.parametrize("text, escaped", [
+    ("a*b_c[d](e)`f`~g|h\\i", "a\\*b\\_c\\[d\\](e)\\`f\\`\\~g\\|h\\\\i"),
+    ("<b>Evil</b> & \"Co\"", "&lt;b&gt;Evil&lt;/b&gt; &amp; \"Co\""),      # quotes stay: no attribute here
+    ("Two\n  lines\tand   spaces ", "Two lines and spaces"),               # one line, whitespace collapsed
+    ("see http://x.example, HTTPS://y.example and www.z.example",
+     "see http\\://x.example, HTTPS\\://y.example and www\\.z.example"),
+    ("mailto:a@b.example ftp:x file:/y", "mailto\\:a@b.example ftp\\:x file\\:/y"),
+    ("3.5 www", "3.5 www"),                                                 # no autolink, nothing escaped
+])
+def test_outside_text_is_escaped_for_markdown_and_html(text, escaped):
+    from auditlib.interpret import esc
+
+    assert esc(text) == escaped
+
+
+def test_the_terminal_text_shows_escaped_names_as_written(catalogue, synthetic_db):
+    name = "A*B_C [x](http://evil.example) & <Co>"
+    profile = dataclasses.replace(make_profile(catalogue), name=name)
+    interp = interpret(analyse(profile, catalogue=catalogue, benchmark=synthetic_db))
+    assert name in interp.to_text()
+    md = interp.to_markdown()
+    assert name not in md and "[x](http" not in md
+    assert "A\\*B\\_C \\[x\\](http\\://evil.example) &amp; &lt;Co&gt;" in md
+
+
+def test_notes_are_escaped_keep_their_lines_and_are_marked_in_the_language(catalogue, synthetic_db):
+    from auditlib.notes import Note
+
+    notes = AuditorNotes((Note("dimension:services", "  <b>New</b> offer & more\nsince 2024.  "),), ())
+    result = run(catalogue, synthetic_db, notes=notes)
+    for lang, marker in (("en", "Auditor's note:"), ("nl", "Notitie van de auditor:")):
+        [st] = interpret(result, lang).statements("auditor")
+        assert (st.text, st.source, st.anchor, st.kind, st.facts, st.marker) == (
+            "&lt;b&gt;New&lt;/b&gt; offer &amp; more\nsince 2024.", "auditor", "dimension:services", "note", {},
+            marker)
+
+
+def test_an_unknown_language_is_refused_with_the_languages_named():
+    from auditlib.errors import ParameterError
+
+    for lang in ("de", "EN", ""):
+        with pytest.raises(ParameterError) as exc:
+            template_names(lang)
+        assert "en, nl" in str(exc.value) and f"'{lang}'" in str(exc.value)
+
+
+def test_band_and_label_names_in_the_language_asked(catalogue):
+    from auditlib.interpret import band_name, label_name
+
+    assert [(band_name(catalogue, b, "en"), band_name(catalogue, b, "nl")) for b in ("bottom_quartile", "top_10")] \
+        == [("bottom quartile", "onderste kwartiel"), ("top 10%", "top 10%")]
+    assert [(label_name(catalogue, x, "en"), label_name(catalogue, x, "nl")) for x in ("bronze", "gold")] \
+        == [("Bronze", "Brons"), ("Gold", "Goud")]
+    with pytest.raises(ValueError):
+        band_name(catalogue, None, "en")          # a missing percentile has no band to name
+
+
+def test_a_group_that_stands_in_names_the_group_asked_for_in_the_language(catalogue, synthetic_db):
+    """The group asked for is named (in the language, its name escaped) beside the one used:
+    a country too small falls back to all organisations, and so does a custom group of it."""
+    small = run(catalogue, synthetic_db, country="NO")
+    custom = run(catalogue, synthetic_db, country="DE", groups=["field", "tiny*=country:NO"])
+    expected = {"en": ["organisations from the same country: NO, for which all organisations (n = 300) stands in",
+                       "organisations from EU member states (not shown:",
+                       "tiny\\*, for which all organisations (n = 300) stands in"],
+                "nl": ["organisaties uit hetzelfde land: NO (vervangen door alle organisaties (n = 300))",
+                       "organisaties uit EU-lidstaten (niet getoond:",
+                       "tiny\\* (vervangen door alle organisaties (n = 300))"]}
+    for lang in LANGS:
+        text = " ".join(st.text for result in (small, custom) for st in statements(interpret(result, lang), "groups"))
+        for words in expected[lang]:
+            assert words in text, (lang, words)

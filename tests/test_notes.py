@@ -200,3 +200,119 @@ def test_saved_notes_keep_dutch_text_readable_and_the_areas_first(catalogue, tmp
     assert text.index("improvement_areas:") < text.index("notes:")
     assert yaml.safe_load(text) == {"improvement_areas": ["service_usage"],
                                     "notes": [{"anchor": "overall", "text": dutch}]}
+
+
+# --- former ids, refused files, what a loaded file carries ----------------------------------------
+
+@pytest.fixture(scope="module")
+def renamed_catalogue(tmp_path_factory):
+    """The shipped catalogue with sme_share renamed: its former id 'smes_share' in old_ids."""
+    import shutil
+
+    from auditlib.catalogue import load_catalogue
+    from auditlib.testing import DATA
+
+    target = tmp_path_factory.mktemp("renamed") / "catalogue"
+    shutil.copytree(DATA / "catalogue", target)
+    path = target / "indicators.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "  - id: sme_share\n", "  - id: sme_share\n    old_ids: [smes_share]\n", 1), encoding="utf-8")
+    catalogue = load_catalogue(target)
+    assert catalogue.current_id("smes_share") == "sme_share"
+    return catalogue
+
+
+def test_former_indicator_ids_are_read_as_the_current_ones_with_a_warning(renamed_catalogue, tmp_path):
+    """Notes written before a rename load: the anchor and the improvement area under the former
+    id are read as the current id, and each says so in a RENAMED_ID warning naming file and key."""
+    from auditlib.errors import ProblemCode
+
+    path = write(tmp_path, {"improvement_areas": ["service_usage", "smes_share"],
+                            "notes": [{"anchor": "overall", "text": "a"},
+                                      {"anchor": "Indicator: SMES_share", "text": "b"}]})
+    notes = load_notes(path, renamed_catalogue)
+    assert [n.anchor for n in notes.notes] == ["overall", "indicator:sme_share"]
+    assert notes.improvement_areas == ("service_usage", "sme_share")
+    got = [(p.file, p.place, p.code, p.value, p.indicator, p.expected) for p in notes.warnings]
+    expected = "the current id 'sme_share' (catalogue old_ids)"
+    assert got == [(str(path), "key notes.1", ProblemCode.RENAMED_ID, "smes_share", "sme_share", expected),
+                   (str(path), "key improvement_areas.1", ProblemCode.RENAMED_ID, "smes_share", "sme_share",
+                    expected)]
+    assert all("read as 'sme_share'" in p.message for p in notes.warnings)
+
+
+def test_a_loaded_file_carries_its_path_and_no_warnings(catalogue, tmp_path):
+    path = write(tmp_path, {**NOTES, "language": "nl"})         # 'language' is a known key
+    notes = load_notes(path, catalogue)
+    assert notes.path == path and notes.warnings == ()
+
+
+def test_an_anchor_with_more_after_the_indicator_id_is_refused(catalogue, tmp_path):
+    """'indicator:sme_share:extra' is no anchor: not cut back to a valid indicator anchor."""
+    from auditlib.errors import ProblemCode
+
+    path = write(tmp_path, {"notes": [{"anchor": "indicator:sme_share:extra", "text": "x"}]})
+    with pytest.raises(NotesError) as exc:
+        load_notes(path, catalogue)
+    [problem] = exc.value.problems
+    assert (problem.code, problem.value, problem.indicator, problem.expected) == (
+        ProblemCode.UNKNOWN_ID, "indicator:sme_share:extra", None, "'overall', 'dimension:<id>' or 'indicator:<id>'")
+
+
+def test_markdown_text_before_the_first_heading_is_ignored(catalogue, tmp_path):
+    text = "Written after the meeting of 3 March.\n\n## overall\nA good year.\n\n## improvement areas\n* sme_share\n"
+    notes = load_notes(write(tmp_path, text, "notes.md"), catalogue)
+    assert [(n.anchor, n.text) for n in notes.notes] == [("overall", "A good year.")]
+    assert notes.improvement_areas == ("sme_share",)
+
+
+def test_every_refused_note_and_area_names_the_file(catalogue, tmp_path):
+    """A note without an anchor does not stop the check: the notes after it are checked too."""
+    data = {"colour": "blue", "improvement_areas": ["nope"],
+            "notes": [{"text": "no anchor"}, {"anchor": "dimension:x", "text": "a"}]}
+    path = write(tmp_path, data)
+    with pytest.raises(NotesError) as exc:
+        load_notes(path, catalogue)
+    got = [(p.file, p.place) for p in exc.value.problems]
+    assert got == [(str(path), "key colour"), (str(path), "key notes.0"), (str(path), "key notes.1"),
+                   (str(path), "key improvement_areas.0")]
+
+
+@pytest.mark.parametrize("name, content, code", [
+    ("notes.yaml", "notes: [unclosed", "PARSE_ERROR"),
+    ("notes.yaml", "notes: [{anchor: overall, text: 'caf\xe9'}]".encode("latin-1"), "ENCODING"),
+    ("missing.yaml", None, "FILE_MISSING"),
+])
+def test_an_unreadable_file_is_one_coded_problem_on_the_file(catalogue, tmp_path, name, content, code):
+    from auditlib.errors import ProblemCode
+
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(NotesError) as exc:
+        load_notes(path, catalogue)
+    [problem] = exc.value.problems
+    assert (problem.file, problem.place, problem.code, problem.expected) == (
+        str(path), "file", ProblemCode[code], "a UTF-8 YAML or Markdown file")
+
+
+def test_notes_that_are_not_a_mapping_are_refused(catalogue, tmp_path):
+    from auditlib.errors import ProblemCode
+
+    path = write(tmp_path, "- overall\n- a list, not the notes\n")
+    with pytest.raises(NotesError) as exc:
+        load_notes(path, catalogue)
+    [problem] = exc.value.problems
+    assert (problem.file, problem.place, problem.code, problem.expected) == (
+        str(path), "file", ProblemCode.STRUCTURE, "keys 'notes' and 'improvement_areas'")
+    assert "not a mapping" in problem.message
+
+
+def test_a_long_note_stays_on_one_line_in_the_saved_file(tmp_path):
+    """The file is edited by hand: a note line up to 100 characters is not folded onto the next."""
+    long = "The board changed in 2025 and the new chair wants the services reviewed before the summer."
+    assert 85 < len(long) < 95
+    text = save_notes(AuditorNotes((Note("overall", long),), ()), tmp_path / "notes.yaml").read_text(encoding="utf-8")
+    assert any(long in line for line in text.splitlines())

@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-children", type=int, default=1, help="parallel mutants (default 1)")
     parser.add_argument("--only", nargs="*", default=[],
                         help="mutant name patterns to run (fnmatch, e.g. 'auditlib.labels.x_evaluate*')")
+    parser.add_argument("-k", dest="keyword",
+                        help="pytest -k expression over the tests (e.g. 'not consistency' to leave out slow ones)")
     parser.add_argument("--keep", action="store_true",
                         help="reuse mutants/ from the last run (default: start afresh, as mutmut's cache "
                              "does not follow a change of the module or of the tests reliably)")
@@ -48,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"no test file {', '.join(missing)}: name them with --tests")
         config.only_mutate = [pattern]
         config.pytest_add_cli_args_test_selection = tests
+    if args.keyword:
+        config.pytest_add_cli_args = [*config.pytest_add_cli_args, "-k", args.keyword]
     configuration._config = config
 
     from mutmut.__main__ import cli
