@@ -378,6 +378,25 @@ def test_a_killed_broker_stops_its_browser_and_the_warm_browser_is_restarted(pag
         pdf.close_warm_browser()
 
 
+def test_the_browser_starts_when_fork_handlers_close_the_parents_files():
+    """The batch's parent holds files that filelock's and matplotlib's fork handlers close in every forked
+    child (os.register_at_fork), at fds 3 and 4 among others: the pipe's fds must not depend on them."""
+    import subprocess
+    import sys
+
+    exe = _chromium_or_skip()
+    code = ("import os, sys\n"
+            "held = [os.open(os.devnull, os.O_RDONLY) for _ in range(8)]\n"
+            "os.register_at_fork(after_in_child=lambda: [os.close(fd) for fd in held])\n"
+            "from auditlib.report import pdf\n"
+            "with pdf.Browser(sys.argv[1], pages=1) as b:\n"
+            "    sys.stdout.write(repr(sorted(held)[:2]) + repr(b.print_pdf('<p>x</p>')[:5]))\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.run([sys.executable, "-c", code, str(exe)], capture_output=True, text=True, timeout=120,
+                          env=env)
+    assert proc.stdout == "[3, 4]b'%PDF-'", proc.stdout + proc.stderr[-2000:]
+
+
 def _connect_as_nobody(path: Path) -> str:
     """What another account gets from the broker's socket: run in a child that drops root for uid 65534."""
     read, write = os.pipe()

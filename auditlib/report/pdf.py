@@ -49,7 +49,7 @@ _log = logging.getLogger(__name__)
 
 ENGINE_CHOICES = ("auto", "chromium", "weasyprint")
 DEFAULT_CHROMIUM = Path("/usr/bin/chromium")
-START_TIMEOUT = 30.0        # seconds for the browser to say where it listens
+START_TIMEOUT = 30.0        # seconds for the browser to answer its first command (its start)
 PRINT_TIMEOUT = 120.0       # seconds for one print, every DevTools wait included
 # Chromium's print options: the CSS @page size and margins rule; no tagged PDF (costs ~0.4 s a report)
 PRINT_OPTIONS = {"preferCSSPageSize": True, "printBackground": True, "displayHeaderFooter": False,
@@ -221,14 +221,25 @@ def _die_with_parent() -> None:
 
 
 def _pipe_fds(read_fd: int, write_fd: int) -> Callable[[], None]:
-    """The browser's preexec: dies with its parent, and reads the DevTools pipe on fd 3, writes on fd 4."""
+    """The browser's preexec: dies with its parent, reads the DevTools pipe on fd 3 and writes on fd 4,
+    and inherits no other file (what close_fds does, which would close 3 and 4 too).
+
+    Nothing here assumes what fds 3 and 4 were: fork handlers (filelock's, matplotlib's) may have closed them."""
     def setup() -> None:
         _die_with_parent()
         high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (read_fd, write_fd)]   # neither is 3 or 4 now
         os.dup2(high[0], 3)
-        os.dup2(high[1], 4)       # dup2 clears close-on-exec; pass_fds=(3, 4) keeps them
+        os.dup2(high[1], 4)       # dup2 clears close-on-exec
         for fd in high:
             os.close(fd)
+        try:
+            fds = [int(name) for name in os.listdir("/proc/self/fd")]
+        except OSError:
+            fds = list(range(5, 4096))
+        for fd in fds:
+            if fd > 4:
+                with contextlib.suppress(OSError):
+                    os.set_inheritable(fd, False)
     return setup
 
 
@@ -299,7 +310,7 @@ class Browser:
         args.append("about:blank")
         try:
             self._start(args)
-        except OSError as exc:
+        except (OSError, subprocess.SubprocessError) as exc:
             self.close()
             raise AuditError(f"cannot start Chromium ({self.executable}): {exc}") from None
         atexit.register(self.close)
@@ -325,12 +336,10 @@ class Browser:
             listener.bind(str(self.socket_path))
             listener.listen(64)
             with open(self.log, "wb") as log:
-                # after os.pipe() fds 3 and 4 are open in this process, as pass_fds requires: the child
-                # replaces them with the pipe's ends before exec (_pipe_fds)
                 self.proc = subprocess.Popen(
-                    args, stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=self.dir, pass_fds=(3, 4),
+                    args, stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=self.dir, close_fds=False,
                     start_new_session=True,            # the terminal's Ctrl-C is ours to handle, not the browser's
-                    preexec_fn=_pipe_fds(to_chromium[0], to_broker[1]))
+                    preexec_fn=_pipe_fds(to_chromium[0], to_broker[1]))     # (it closes the rest at exec)
                 ends = (listener.fileno(), to_broker[0], to_chromium[1])
                 self.broker = subprocess.Popen(
                     [sys.executable, "-I", "-S", devtools.__file__, *map(str, ends)], stdin=subprocess.DEVNULL,
