@@ -1,16 +1,20 @@
 """The report's PDF engines (auditlib/report/pdf.py): Chromium's print of the report page, the warm pool, the lockdown.
 
 Cheap by design: one small page made by the real exporter (export_html: the report's CSS, a chart as an
-SVG data: image) printed by one module-wide browser; no notebook is run. Without /usr/bin/chromium the
-Chromium tests are skipped on a developer's machine and FAIL under CI (CI=true), as the meeting's
-browser test does.
+SVG data: image) printed by one module-wide browser; no notebook is run. The browser opens no port: it
+speaks DevTools over a pipe to its broker (auditlib/report/devtools.py), which listens on a private
+Unix socket. Without /usr/bin/chromium the Chromium tests are skipped on a developer's machine and FAIL
+under CI (CI=true), as the meeting's browser test does.
 """
 
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import signal
+import socket
+import stat
 import threading
 import time
 from pathlib import Path
@@ -18,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from auditlib.errors import AuditError, ParameterError, ProblemCode
-from auditlib.report import pdf
+from auditlib.report import devtools, pdf
 from auditlib.report.finalise import check_html, export_html
 
 # A name that tries every way out of a CSS string and the <style> element, with a line break.
@@ -242,6 +246,28 @@ def _browser_processes() -> list:
     return [p for p in psutil.Process().children(recursive=True) if "chromium" in p.name()]
 
 
+def _dies_mid_print(warm: pdf.Browser, html: str):
+    """A child that sends Page.printToPDF on its page's session and is SIGKILLed before the answer comes."""
+    def run():
+        def send(self, method, params=None, session=None):
+            if method == "Page.printToPDF":     # (not id-first: the broker's parsing path)
+                self.sock.sendall(json.dumps({"method": method, "id": 99, "sessionId": session,
+                                              "params": params}).encode() + b"\0")
+                time.sleep(0.05)
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real(self, method, params, session)
+
+        real = devtools.Client.send
+        devtools.Client.send = send
+        warm.print_pdf(html)
+    return run
+
+
+def _pages_attached(warm: pdf.Browser) -> dict[str, bool]:
+    infos = warm._browser_call("Target.getTargets")["targetInfos"]
+    return {t["targetId"]: t["attached"] for t in infos if t["type"] == "page"}
+
+
 def test_forked_children_print_on_the_warm_pool_and_a_killed_child_leaves_it_usable(browser, pages, tmp_path):
     import psutil
 
@@ -249,29 +275,43 @@ def test_forked_children_print_on_the_warm_pool_and_a_killed_child_leaves_it_usa
     warm = pdf.start_warm_browser("chromium", exe, pages=2, warm_html=pages["en"])
     try:
         assert warm is not None and pdf.warm_browser() is warm
-        root = warm.proc.pid
+        root, broker = warm.proc.pid, warm.broker.pid
         targets = sorted(p.read_text() for p in warm.slots)
+        expected = {lang: warm.print_pdf(pages[lang]) for lang in ("en", "nl")}   # printed by the owner
+        assert expected["en"] != expected["nl"]
         # a child that dies in the middle of a print, holding a page
         pid = _fork(lambda: [warm.print_pdf(pages["en"]) for _ in range(50)])
         time.sleep(0.4)
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        # two children at once: each takes a free warm page, on the same browser
-        outs = [tmp_path / f"{i}.pdf" for i in range(2)]
-        pids = [_fork(_child_print(pages["en"], out, exe)) for out in outs]
+        # one killed while its printToPDF is in Chromium: the broker drops that answer, detaches its session
+        pid = _fork(_dies_mid_print(warm, pages["nl"]))
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == -signal.SIGKILL
+        # two children at once, two different reports: each takes a free warm page, on the same browser,
+        # and gets its own report's PDF (the broker routed each answer to the connection that asked)
+        outs = {lang: tmp_path / f"{lang}.pdf" for lang in ("en", "nl")}
+        pids = [_fork(_child_print(pages[lang], out, exe)) for lang, out in outs.items()]
         assert [os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) for p in pids] == [0, 0]
-        for out in outs:
-            assert f"Page 2 / {len(_texts(out.read_bytes()))}" in _texts(out.read_bytes())[1]
-        assert warm.proc.pid == root and warm.alive()
+        for lang, word in (("en", "Page"), ("nl", "Pagina")):
+            data = outs[lang].read_bytes()
+            assert f"{word} 2 / {len(_texts(data))}" in _texts(data)[1]
+            assert data == expected[lang]                # byte-identical to the owner's print of the same page
+        assert warm.proc.pid == root and warm.broker.pid == broker and warm.alive()
         # one browser process for the pool (besides the module's own browser): no child started another
         assert {p.pid for p in _browser_processes() if p.ppid() == os.getpid()} == {root, browser.proc.pid}
         assert sorted(p.read_text() for p in warm.slots) == targets   # the same warm pages served them
-        infos = warm._browser_call("Target.getTargets")["targetInfos"]
-        assert sorted(t["targetId"] for t in infos if t["type"] == "page") == targets   # no extra page made
-        # the browser crashes: the next print still succeeds, and the parent restarts it before a fork
+        for _ in range(50):                              # no session left attached by the killed children
+            attached = _pages_attached(warm)
+            if not any(attached.values()):
+                break
+            time.sleep(0.1)
+        assert sorted(attached) == targets and not any(attached.values()), attached   # and no extra page
+        # the browser crashes: its broker exits with it, the next print still succeeds, and the parent
+        # restarts it before a fork
         crashed = [psutil.Process(p) for p in warm.pids()]
         os.kill(root, signal.SIGKILL)
         warm.proc.wait(timeout=10)
+        assert warm.broker.wait(timeout=10) == 0          # on its own, when Chromium's pipe closed
         out = tmp_path / "after-crash.pdf"
         pid = _fork(_child_print(pages["en"], out, exe))
         assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0 and out.stat().st_size > 1000
@@ -282,11 +322,148 @@ def test_forked_children_print_on_the_warm_pool_and_a_killed_child_leaves_it_usa
         profile = again.dir
     finally:
         pdf.close_warm_browser()
-    # shut down: no process of either browser left (renderers included), the profile removed
+    # shut down: no process of either browser left (renderers and brokers included), the profile removed
     gone, alive = psutil.wait_procs(procs + crashed, timeout=10)
     assert alive == [] and not profile.exists()
     assert pdf.warm_browser() is None
     assert {p.pid for p in _browser_processes() if p.ppid() == os.getpid()} == {browser.proc.pid}
+
+
+# --- no port: the DevTools pipe, its broker and their private socket ----------------------------------------
+
+def test_the_browser_listens_on_no_tcp_port_and_its_broker_on_a_private_socket(browser, pages):
+    import psutil
+
+    browser.print_pdf(pages["en"])                     # everything started: renderer, print compositor
+    args = psutil.Process(browser.proc.pid).cmdline()
+    assert "--remote-debugging-pipe" in args
+    assert not [a for a in args if a.startswith(("--remote-debugging-port", "--remote-debugging-address"))]
+    checked = set()
+    for pid in browser.pids():                         # no TCP or UDP socket at all, listening or not
+        try:
+            proc = psutil.Process(pid)
+            assert proc.net_connections(kind="inet") == [], (proc.name(), proc.cmdline()[:3])
+        except psutil.NoSuchProcess:                   # a print's short-lived compositor ended meanwhile
+            continue
+        checked.add(pid)
+    assert {browser.proc.pid, browser.broker.pid} <= checked and len(checked) >= 3
+    # the broker's one socket: a Unix socket in the browser's folder, which only this account may enter
+    path = browser.socket_path
+    assert stat.S_ISSOCK(path.stat().st_mode) and path.parent == browser.dir
+    folder = browser.dir.stat()
+    assert stat.S_IMODE(folder.st_mode) == 0o700 and folder.st_uid == os.getuid()
+    broker = psutil.Process(browser.broker.pid).net_connections(kind="all")
+    assert [c.laddr for c in broker if c.family == socket.AF_UNIX and not c.raddr] == [str(path)]
+    with devtools.Client(path, time.monotonic() + 10) as cdp:    # and it is the DevTools endpoint
+        assert cdp.send("Browser.getVersion")["product"].startswith(("Chrome/", "HeadlessChrome/"))
+
+
+def test_a_killed_broker_stops_its_browser_and_the_warm_browser_is_restarted(pages, tmp_path):
+    """No browser is left without its broker: Chromium exits when the pipe's other end closes."""
+    exe = _chromium_or_skip()
+    warm = pdf.start_warm_browser("chromium", exe, pages=1)
+    try:
+        assert warm is not None
+        os.kill(warm.broker.pid, signal.SIGKILL)
+        warm.proc.wait(timeout=15)                       # on its own: nobody else stopped it
+        assert not warm.alive()
+        out = tmp_path / "after.pdf"                     # a child's print still succeeds (a browser of its own)
+        pid = _fork(_child_print(pages["en"], out, exe))
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0 and out.stat().st_size > 1000
+        pdf.ensure_warm_browser()                        # and the owner restarts it before the next fork
+        again = pdf.warm_browser()
+        assert again is not None and again is not warm and again.alive()
+        assert again.print_pdf(pages["en"]).startswith(b"%PDF")
+    finally:
+        pdf.close_warm_browser()
+
+
+def test_the_browser_starts_when_fork_handlers_close_the_parents_files():
+    """The batch's parent holds files that filelock's and matplotlib's fork handlers close in every forked
+    child (os.register_at_fork), at fds 3 and 4 among others: the pipe's fds must not depend on them."""
+    import subprocess
+    import sys
+
+    exe = _chromium_or_skip()
+    code = ("import os, sys\n"
+            "held = [os.open(os.devnull, os.O_RDONLY) for _ in range(8)]\n"
+            "os.register_at_fork(after_in_child=lambda: [os.close(fd) for fd in held])\n"
+            "from auditlib.report import pdf\n"
+            "with pdf.Browser(sys.argv[1], pages=1) as b:\n"
+            "    sys.stdout.write(repr(sorted(held)[:2]) + repr(b.print_pdf('<p>x</p>')[:5]))\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.run([sys.executable, "-c", code, str(exe)], capture_output=True, text=True, timeout=120,
+                          env=env)
+    assert proc.stdout == "[3, 4]b'%PDF-'", proc.stdout + proc.stderr[-2000:]
+
+
+def _connect_as_nobody(path: Path) -> str:
+    """What another account gets from the broker's socket: run in a child that drops root for uid 65534."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            try:
+                with devtools.Client(path, time.monotonic() + 5) as cdp:
+                    cdp.send("Browser.getVersion")
+                said = "answered"
+            except (OSError, ConnectionError) as exc:
+                said = type(exc).__name__ + ": " + str(exc)
+            os.write(write, said.encode()[:500])
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read, "rb") as said:
+        return said.read().decode()
+
+
+def test_another_account_cannot_reach_the_broker(browser):
+    """The folder keeps another uid from the socket; opened up, the broker itself refuses the peer (SO_PEERCRED)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to act as another account")
+    said = _connect_as_nobody(browser.socket_path)
+    assert "Permission denied" in said, said
+    folder, sock = browser.dir.stat().st_mode, browser.socket_path.stat().st_mode
+    try:                 # as if the folder and the socket were open to everyone: the second wall holds
+        browser.dir.chmod(0o711)
+        browser.socket_path.chmod(0o777)
+        said = _connect_as_nobody(browser.socket_path)
+    finally:
+        browser.dir.chmod(stat.S_IMODE(folder))
+        browser.socket_path.chmod(stat.S_IMODE(sock))
+    assert said.startswith("ConnectionError") and "answered" not in said, said
+    assert browser.alive()
+
+
+def test_the_broker_and_the_browser_die_with_their_owner(tmp_path):
+    """An owner killed with SIGKILL (a lost Dask worker's fork server): its browser and broker die with it,
+    and the next browser removes the folder it left."""
+    import psutil
+
+    exe = _chromium_or_skip()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            b = pdf.Browser(exe, pages=1)
+            os.write(write, json.dumps([b.pids(), str(b.dir)]).encode())
+            os.close(write)
+            time.sleep(60)
+        finally:
+            os._exit(1)
+    os.close(write)
+    with os.fdopen(read, "rb") as got:
+        pids, folder = json.loads(got.read())
+    procs = [psutil.Process(p) for p in pids]
+    assert len(procs) >= 2 and any(p.name() == "chromium" for p in procs)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    gone, alive = psutil.wait_procs(procs, timeout=15)
+    assert alive == []
+    assert Path(folder).is_dir() and Path(folder) in pdf.remove_stale_profiles()
 
 
 def test_a_killed_owners_browser_profile_is_removed_by_the_next_browser(tmp_path):

@@ -1,10 +1,12 @@
 """The report's PDF: engines found by name (like papermill's engines), printing the very HTML the client gets.
 
-    chromium    Debian's headless Chromium driven over the DevTools protocol (a websocket, no node
-                driver): vector charts (the SVG images stay vector), selectable text, page numbers
-                from the CSS @page margin boxes, `break-inside: avoid` honoured. Fast when warm:
-                the batch starts one browser per forking process (`start_warm_browser`) with a
-                small pool of page targets, and each forked child prints on a free, warm page.
+    chromium    Debian's headless Chromium driven over the DevTools protocol (no node driver):
+                vector charts (the SVG images stay vector), selectable text, page numbers from the
+                CSS @page margin boxes, `break-inside: avoid` honoured. Fast when warm: the batch
+                starts one browser per forking process (`start_warm_browser`) with a small pool of
+                page targets, and each forked child prints on a free, warm page. The browser opens
+                no port: it speaks DevTools over a pipe owned by a broker process, reached through a
+                Unix socket in the browser's private folder (auditlib/report/devtools.py).
     weasyprint  pure Python on the system's Pango: no browser needed, about 8x the CPU of a warm
                 Chromium for the full report (docs/performance.md).
 
@@ -26,14 +28,14 @@ import atexit
 import base64
 import contextlib
 import fcntl
-import itertools
-import json
 import logging
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -41,12 +43,13 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from auditlib.errors import AuditError, ParameterError, ProblemCode
+from auditlib.report import devtools
 
 _log = logging.getLogger(__name__)
 
 ENGINE_CHOICES = ("auto", "chromium", "weasyprint")
 DEFAULT_CHROMIUM = Path("/usr/bin/chromium")
-START_TIMEOUT = 30.0        # seconds for the browser to say where it listens
+START_TIMEOUT = 30.0        # seconds for the browser to answer its first command (its start)
 PRINT_TIMEOUT = 120.0       # seconds for one print, every DevTools wait included
 # Chromium's print options: the CSS @page size and margins rule; no tagged PDF (costs ~0.4 s a report)
 PRINT_OPTIONS = {"preferCSSPageSize": True, "printBackground": True, "displayHeaderFooter": False,
@@ -209,56 +212,35 @@ class BrowserGone(AuditError):
     """The browser (or its page) stopped answering: a crash, a kill, a timeout."""
 
 
-class _Cdp:
-    """One DevTools websocket: commands with a deadline, events ignored."""
-
-    def __init__(self, url: str, deadline: float):
-        import websocket
-
-        self.deadline = deadline
-        try:
-            # the answers are Chromium's own JSON: websocket-client's pure-Python UTF-8 check of a
-            # report's base64 PDF cost ~0.15 s CPU a print (json.loads still refuses a bad frame)
-            self.ws = websocket.create_connection(url, timeout=self._left(), suppress_origin=True,
-                                                  skip_utf8_validation=True)
-        except (OSError, websocket.WebSocketException) as exc:
-            raise BrowserGone(f"cannot reach Chromium's DevTools at {url}: {exc}") from None
-        self.ids = itertools.count(1)
-
-    def _left(self) -> float:
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise BrowserGone("Chromium did not answer in time")
-        return left
-
-    def send(self, method: str, params: dict | None = None) -> dict:
-        import websocket
-
-        i = next(self.ids)
-        try:
-            self.ws.send(json.dumps({"id": i, "method": method, "params": params or {}}))
-            while True:
-                self.ws.settimeout(self._left())
-                msg = json.loads(self.ws.recv())
-                if msg.get("id") == i:
-                    break
-        except (OSError, ValueError, websocket.WebSocketException) as exc:
-            raise BrowserGone(f"Chromium stopped answering during {method}: {type(exc).__name__}: {exc}") from None
-        if "error" in msg:
-            raise BrowserGone(f"Chromium refused {method}: {msg['error'].get('message', msg['error'])}")
-        return msg.get("result", {})
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.ws.close()
-
-
 def _die_with_parent() -> None:
     """In the browser's process before exec: SIGKILL when the process that started it dies (Linux)."""
     with contextlib.suppress(Exception):
         import ctypes
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+
+
+def _pipe_fds(read_fd: int, write_fd: int) -> Callable[[], None]:
+    """The browser's preexec: dies with its parent, reads the DevTools pipe on fd 3 and writes on fd 4,
+    and inherits no other file (what close_fds does, which would close 3 and 4 too).
+
+    Nothing here assumes what fds 3 and 4 were: fork handlers (filelock's, matplotlib's) may have closed them."""
+    def setup() -> None:
+        _die_with_parent()
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (read_fd, write_fd)]   # neither is 3 or 4 now
+        os.dup2(high[0], 3)
+        os.dup2(high[1], 4)       # dup2 clears close-on-exec
+        for fd in high:
+            os.close(fd)
+        try:
+            fds = [int(name) for name in os.listdir("/proc/self/fd")]
+        except OSError:
+            fds = list(range(5, 4096))
+        for fd in fds:
+            if fd > 4:
+                with contextlib.suppress(OSError):
+                    os.set_inheritable(fd, False)
+    return setup
 
 
 PROFILE_PREFIX = "auditlib-chromium-"     # + the owner's pid + "-": its temporary profile folder
@@ -297,20 +279,27 @@ class _Slot:
 class Browser:
     """One headless Chromium process and a pool of warm page targets, usable from forked children.
 
-    The process that starts it owns it (only the owner closes it). Each page target has a slot
-    file holding its id; a printing process takes a free slot with flock (released by the kernel
-    when that process dies), so concurrent children print on separate warm renderers. With no
-    free slot, a print uses a new target and closes it afterwards.
+    The process that starts it owns it (only the owner closes it). Chromium opens no port: it speaks
+    the DevTools protocol over a pipe (`--remote-debugging-pipe`) owned by a broker process
+    (auditlib/report/devtools.py), which every process reaches through a Unix socket in the browser's
+    private folder (mode 0700). Each page target has a slot file holding its id; a printing process
+    takes a free slot with flock (released by the kernel when that process dies), so concurrent
+    children print on separate warm renderers. With no free slot, a print uses a new target and
+    closes it afterwards.
     """
 
     def __init__(self, executable: str | Path, *, pages: int = 0, timeout: float = START_TIMEOUT):
         self.executable = Path(executable)
         self.owner = os.getpid()
+        self.proc: subprocess.Popen | None = None
+        self.broker: subprocess.Popen | None = None
         remove_stale_profiles()
-        self.dir = Path(tempfile.mkdtemp(prefix=f"{PROFILE_PREFIX}{self.owner}-"))
+        self.dir = Path(tempfile.mkdtemp(prefix=f"{PROFILE_PREFIX}{self.owner}-"))    # mode 0700
         self.log = self.dir / "chromium.log"
-        args = [str(self.executable), "--headless", "--remote-debugging-port=0",
-                "--remote-debugging-address=127.0.0.1", f"--user-data-dir={self.dir / 'profile'}",
+        self.socket_path = self.dir / "devtools.sock"
+        self.timeout, self._started = timeout, False
+        args = [str(self.executable), "--headless", "--remote-debugging-pipe",
+                f"--user-data-dir={self.dir / 'profile'}",
                 "--no-first-run", "--no-default-browser-check", "--disable-gpu", "--disable-extensions",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-default-apps", "--disable-breakpad", "--mute-audio", "--hide-scrollbars",
@@ -319,17 +308,12 @@ class Browser:
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.append("--no-sandbox")      # root: Chromium's sandbox refuses to start otherwise
         args.append("about:blank")
-        with open(self.log, "wb") as log:
-            try:
-                self.proc: subprocess.Popen | None = subprocess.Popen(
-                    args, stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=self.dir,
-                    start_new_session=True,            # the terminal's Ctrl-C is ours to handle, not the browser's
-                    preexec_fn=_die_with_parent)
-            except OSError as exc:
-                self._remove_dir()
-                raise AuditError(f"cannot start Chromium ({self.executable}): {exc}") from None
+        try:
+            self._start(args)
+        except (OSError, subprocess.SubprocessError) as exc:
+            self.close()
+            raise AuditError(f"cannot start Chromium ({self.executable}): {exc}") from None
         atexit.register(self.close)
-        self.timeout, self._ws_url = timeout, ""
         self.slots = [self.dir / f"page-{i}" for i in range(pages)]
         if pages:
             try:      # the page the browser opened at start is the first of the pool
@@ -341,33 +325,30 @@ class Browser:
                 self.close()
                 raise
 
-    @property
-    def ws_url(self) -> str:
-        """The browser's websocket address (waits for the browser's start the first time)."""
-        if not self._ws_url:
-            try:
-                self._ws_url = self._endpoint(self.timeout)
-            except AuditError as exc:
-                raise BrowserGone(str(exc)) from None
-        return self._ws_url
-
-    @property
-    def address(self) -> str:
-        return re.sub(r"^ws://([^/]+)/.*$", r"\1", self.ws_url)
-
-    def _endpoint(self, timeout: float) -> str:
-        """The browser's websocket address, from its stderr line "DevTools listening on ws://...'."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            text = self.log.read_text(encoding="utf-8", errors="replace")
-            found = re.search(r"DevTools listening on (ws://\S+)", text)
-            if found:
-                return found.group(1)
-            if self.proc is None or self.proc.poll() is not None:
-                code = self.proc.returncode if self.proc is not None else "closed"
-                raise AuditError(f"Chromium ({self.executable}) exited at start (code {code})" + self._log_tail())
-            time.sleep(0.02)
-        raise AuditError(f"Chromium ({self.executable}) did not start within {timeout:g} s" + self._log_tail())
+    def _start(self, args: list[str]) -> None:
+        """Chromium with its pipe (its fds 3 and 4), and the broker holding the other ends and the socket."""
+        if len(os.fsencode(self.socket_path)) > 100:
+            raise OSError(f"the temporary folder's path is too long for a Unix socket ({self.dir}): set TMPDIR "
+                          "to a shorter folder")
+        to_chromium, to_broker = os.pipe(), os.pipe()         # (read, write) each, close-on-exec
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            listener.bind(str(self.socket_path))
+            listener.listen(64)
+            with open(self.log, "wb") as log:
+                self.proc = subprocess.Popen(
+                    args, stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=self.dir, close_fds=False,
+                    start_new_session=True,            # the terminal's Ctrl-C is ours to handle, not the browser's
+                    preexec_fn=_pipe_fds(to_chromium[0], to_broker[1]))     # (it closes the rest at exec)
+                ends = (listener.fileno(), to_broker[0], to_chromium[1])
+                self.broker = subprocess.Popen(
+                    [sys.executable, "-I", "-S", devtools.__file__, *map(str, ends)], stdin=subprocess.DEVNULL,
+                    stdout=log, stderr=log, cwd=self.dir, pass_fds=ends, start_new_session=True,
+                    preexec_fn=_die_with_parent)
+        finally:
+            listener.close()
+            for fd in (*to_chromium, *to_broker):
+                os.close(fd)
 
     def _log_tail(self) -> str:
         try:
@@ -377,24 +358,46 @@ class Browser:
             return ""
         return (": " + " | ".join(ln[:160] for ln in lines[-2:])) if lines else ""
 
-    def alive(self) -> bool:
-        """The browser process runs (a forked child cannot wait for it, so it asks the kernel)."""
-        if self.proc is None:
+    def _runs(self, proc: subprocess.Popen | None) -> bool:
+        if proc is None:
             return False
         if os.getpid() == self.owner:
-            return self.proc.poll() is None
-        try:
-            os.kill(self.proc.pid, 0)
+            return proc.poll() is None
+        try:                        # a forked child cannot wait for it: it asks the kernel
+            os.kill(proc.pid, 0)
         except OSError:
             return False
         return True
 
-    def _browser_call(self, method: str, params: dict | None = None, timeout: float = 30.0) -> dict:
-        cdp = _Cdp(self.ws_url, time.monotonic() + timeout)
+    def alive(self) -> bool:
+        """The browser process and its broker run."""
+        return self._runs(self.proc) and self._runs(self.broker)
+
+    def _wait_started(self) -> None:
+        """Once per process: wait until the browser answers (its start), or say why it did not start.
+
+        Raises BrowserGone: Chromium exited at start (its code and its log's last lines), or did not
+        answer within the start timeout."""
+        if self._started:
+            return
         try:
+            with devtools.Client(self.socket_path, time.monotonic() + self.timeout, BrowserGone) as cdp:
+                cdp.send("Browser.getVersion")
+        except BrowserGone as exc:
+            why = str(exc)
+            for _ in range(100):      # a browser that exited at start closed the pipe: say why
+                if not self._runs(self.proc):
+                    code = self.proc.returncode if self.proc is not None and os.getpid() == self.owner else "?"
+                    why = f"Chromium ({self.executable}) exited at start (code {code})"
+                    break
+                time.sleep(0.02)
+            raise BrowserGone(why + self._log_tail()) from None
+        self._started = True
+
+    def _browser_call(self, method: str, params: dict | None = None, timeout: float = 30.0) -> dict:
+        self._wait_started()
+        with devtools.Client(self.socket_path, time.monotonic() + timeout, BrowserGone) as cdp:
             return cdp.send(method, params)
-        finally:
-            cdp.close()
 
     def _new_target(self) -> str:
         return str(self._browser_call("Target.createTarget", {"url": "about:blank"})["targetId"])
@@ -419,8 +422,7 @@ class Browser:
     def print_pdf(self, html: str, timeout: float = PRINT_TIMEOUT) -> bytes:
         """The page printed to PDF bytes, on a free warm page (or a new one), within `timeout` seconds."""
         if not self.alive():
-            if not self._ws_url:
-                _ = self.ws_url             # raises: why it exited at start, from its log
+            self._wait_started()            # raises why it exited at start, from its log
             raise BrowserGone("Chromium is not running" + self._log_tail())
         deadline = time.monotonic() + timeout
         with self._slot() as slot:
@@ -449,33 +451,41 @@ class Browser:
         return not any(t.get("targetId") == target for t in infos)
 
     def _print_on(self, target: str, html: str, deadline: float) -> bytes:
-        cdp = _Cdp(f"ws://{self.address}/devtools/page/{target}", deadline)
-        try:
-            frame = cdp.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
-            # styled for print from the start: the print then needs no restyle (~25 % less CPU, same PDF)
-            cdp.send("Emulation.setEmulatedMedia", {"media": "print"})
-            cdp.send("Page.setDocumentContent", {"frameId": frame, "html": html})
-            cdp.send("Runtime.evaluate", {"expression": _READY_JS, "awaitPromise": True, "returnByValue": True})
-            data = cdp.send("Page.printToPDF", PRINT_OPTIONS)["data"]
-            cdp.send("Page.setDocumentContent", {"frameId": frame, "html": ""})   # the report leaves the page
-        finally:
-            cdp.close()
+        """One print on the page `target`, through a flatten session of its own, detached afterwards."""
+        self._wait_started()
+        with devtools.Client(self.socket_path, deadline, BrowserGone) as cdp:
+            session = cdp.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+            try:
+                frame = cdp.send("Page.getFrameTree", session=session)["frameTree"]["frame"]["id"]
+                # styled for print from the start: the print then needs no restyle (~25 % less CPU, same PDF)
+                cdp.send("Emulation.setEmulatedMedia", {"media": "print"}, session)
+                cdp.send("Page.setDocumentContent", {"frameId": frame, "html": html}, session)
+                cdp.send("Runtime.evaluate", {"expression": _READY_JS, "awaitPromise": True, "returnByValue": True},
+                         session)
+                data = cdp.send("Page.printToPDF", PRINT_OPTIONS, session)["data"]
+                cdp.send("Page.setDocumentContent", {"frameId": frame, "html": ""}, session)   # the report leaves
+            finally:     # (a connection that closes without it is detached by the broker)
+                with contextlib.suppress(BrowserGone):
+                    cdp.send("Target.detachFromTarget", {"sessionId": session})
         return without_time_of_day(base64.b64decode(data))
 
     def pids(self) -> list[int]:
-        """The browser's process and all its descendants (renderers, zygotes, utilities)."""
-        if self.proc is None:
-            return []
+        """The browser's process and all its descendants (renderers, zygotes, utilities), and its broker."""
         import psutil
 
-        try:
-            root = psutil.Process(self.proc.pid)
-            return [root.pid] + [p.pid for p in root.children(recursive=True)]
-        except psutil.Error:
-            return []
+        found = []
+        for proc in (self.proc, self.broker):
+            if proc is None:
+                continue
+            try:
+                root = psutil.Process(proc.pid)
+                found += [root.pid] + [p.pid for p in root.children(recursive=True)]
+            except psutil.Error:
+                continue
+        return found
 
     def close(self) -> None:
-        """Stop the browser and every process of its group, remove its profile (owner only)."""
+        """Stop the browser, every process of its group and its broker, remove its profile (owner only)."""
         if os.getpid() != self.owner:
             return
         proc, self.proc = getattr(self, "proc", None), None
@@ -489,6 +499,11 @@ class Browser:
                     proc.wait(timeout=5)
             with contextlib.suppress(OSError):
                 os.killpg(proc.pid, signal.SIGKILL)    # renderers left behind (its own process group)
+        broker, self.broker = getattr(self, "broker", None), None
+        if broker is not None:
+            if broker.poll() is None:               # it exits when Chromium's pipe closes; no need to wait
+                broker.kill()
+            broker.wait(timeout=5)
         with contextlib.suppress(Exception):
             atexit.unregister(self.close)
         self._remove_dir()
@@ -546,7 +561,7 @@ def browser_session(engine: str | None, chromium: str | Path | None, formats=("p
         yield None
         return
     try:
-        browser = Browser(exe)            # does not wait: the print waits for its address
+        browser = Browser(exe)            # does not wait: the print waits for its start
     except AuditError as exc:
         _log.warning("Chromium did not start: %s", exc)
         yield None
