@@ -134,6 +134,17 @@ def test_a_count_reads_a_lone_separator_as_thousands_in_either_style(catalogue):
     assert refused("1.250", catalogue.by_id["management_fte"]).code is C.AMBIGUOUS_NUMBER
 
 
+@pytest.mark.parametrize("indicator, minimum, below", [
+    ("committed_members", 1, 0), ("sme_share", 10, 9.5), ("management_fte", 0.5, 0.25), ("sme_share", 10, 0),
+])
+def test_a_catalogue_minimum_above_zero_is_enforced(catalogue, indicator, minimum, below):
+    """Every shipped indicator starts at 0; another catalogue may not, and its minimum holds."""
+    ind = catalogue.by_id[indicator].model_copy(update={"min": float(minimum)})
+    assert parse_answer(minimum, ind) == minimum
+    assert refused(below, ind).code is C.OUT_OF_RANGE
+    assert str(minimum) in expected_text(ind)
+
+
 # --- yes / no, levels, not answered, formulas -------------------------------------------------
 
 @pytest.mark.parametrize("given, expected", [
@@ -184,6 +195,9 @@ def test_the_expectation_states_the_catalogue_range_and_every_level(catalogue):
             assert "yes" in text and "ja" in text and "nee" in text
             continue
         assert f"{int(ind.min)}" in text and f"{int(ind.max)}" in text and ".0" not in text, text
+        assert "None" not in text
+        if ind.kind in ("count", "amount"):   # a count refuses fractions, so its expectation says so
+            assert ("whole number" in text) == (ind.kind == "count"), text
         if ind.kind == "ordinal":
             positions = [text.index(f"{k} - {v.en}") for k, v in sorted(ind.levels.items())]
             assert positions == sorted(positions) and len(positions) == int(ind.max - ind.min) + 1
@@ -213,7 +227,7 @@ def only_problem(catalogue, key, **values):
     out, problems = check(catalogue, **values)
     (problem,) = problems
     assert (problem.file, problem.place) == (FILE, f"key profile.{key}")
-    assert problem.expected
+    assert problem.message and problem.expected
     assert key not in out, "a refused value is left out of the profile"
     return problem
 
@@ -288,6 +302,11 @@ def test_a_missing_profile_key_is_reported_unless_the_profile_was_unreadable(cat
     raw = _Raw(profile={}, profile_file=FILE, have_profile=False)
     problems = []
     assert _check_profile(raw, catalogue, problems) == {} and problems == []
+
+
+def test_a_number_cell_in_a_profile_text_loses_the_float_excel_gave_it(catalogue):
+    out, problems = check(catalogue, benchmark_id=42.0, region=3511.0, contact=2.5)
+    assert problems == [] and (out["benchmark_id"], out["region"], out["contact"]) == ("42", "3511", "2.5")
 
 
 def test_a_blank_optional_profile_value_is_none(catalogue):
