@@ -145,6 +145,14 @@ def test_a_catalogue_minimum_above_zero_is_enforced(catalogue, indicator, minimu
     assert str(minimum) in expected_text(ind)
 
 
+def test_a_large_catalogue_bound_is_written_out_in_the_expectation(catalogue):
+    """A maximum of two million (a budget in euros, not thousands) reads 2000000, never 2e+06."""
+    ind = catalogue.by_id["total_budget"].model_copy(update={"max": 2_000_000.0})
+    assert "2000000" in expected_text(ind) and "e+" not in expected_text(ind)
+    assert parse_answer("2 000 000", ind) == 2_000_000.0
+    assert refused(2_000_001, ind).code is C.OUT_OF_RANGE
+
+
 # --- yes / no, levels, not answered, formulas -------------------------------------------------
 
 @pytest.mark.parametrize("given, expected", [
