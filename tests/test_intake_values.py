@@ -220,10 +220,20 @@ PROFILE = {"name": "Fixture Cluster", "country": "NL", "field": "ict", "founding
 FILE = "clients/acme/questionnaire.yaml"
 
 
+def place(key: str) -> str:
+    """Where a profile value sits (one row per key, as in the workbook's profile sheet)."""
+    return f"sheet 'profile', row {ROWS.index(key) + 2}"
+
+
+ROWS = [*PROFILE, "benchmark_id", "interview", "prefilled_from", "prefill_check"]
+MISSING_PLACE = "sheet 'profile' (no row for {key})"
+
+
 def check(catalogue, **values):
-    """The profile as checked, and its problems; each value sits at 'key profile.<key>'."""
+    """The profile as checked, and its problems."""
     given = {k: v for k, v in {**PROFILE, **values}.items() if v is not _MISSING}
-    raw = _Raw(profile={k: _Entry(FILE, f"key profile.{k}", v) for k, v in given.items()}, profile_file=FILE)
+    raw = _Raw(profile={k: _Entry(FILE, place(k), v) for k, v in given.items()}, profile_file=FILE,
+               profile_missing=MISSING_PLACE)
     problems: list = []
     return _check_profile(raw, catalogue, problems), problems
 
@@ -234,7 +244,7 @@ _MISSING = object()
 def only_problem(catalogue, key, **values):
     out, problems = check(catalogue, **values)
     (problem,) = problems
-    assert (problem.file, problem.place) == (FILE, f"key profile.{key}")
+    assert (problem.file, problem.place) == (FILE, place(key))
     assert problem.message and problem.expected
     assert key not in out, "a refused value is left out of the profile"
     return problem
@@ -306,7 +316,7 @@ def test_a_blank_required_profile_value_is_missing_in_its_place(catalogue, key, 
 def test_a_missing_profile_key_is_reported_unless_the_profile_was_unreadable(catalogue):
     out, problems = check(catalogue, region=_MISSING)
     (problem,) = problems
-    assert (problem.code, problem.file, problem.place) == (C.MISSING_KEY, FILE, "key profile.region")
+    assert (problem.code, problem.file, problem.place) == (C.MISSING_KEY, FILE, MISSING_PLACE.format(key="region"))
     raw = _Raw(profile={}, profile_file=FILE, have_profile=False)
     problems = []
     assert _check_profile(raw, catalogue, problems) == {} and problems == []
@@ -374,7 +384,14 @@ def test_a_prefill_marker_needs_both_its_halves(catalogue):
                            ({"prefill_check": "abc123"}, "prefilled_from")):
         _, problems = check(catalogue, **given)
         (problem,) = problems
-        assert (problem.code, problem.place) == (C.MISSING_VALUE, f"key profile.{missing}")
-    _, problems = check(catalogue, prefilled_from="2024", prefill_check="")
+        assert (problem.code, problem.file, problem.place) == (C.MISSING_VALUE, FILE,
+                                                               MISSING_PLACE.format(key=missing))
+        assert problem.message and problem.expected
+    _, problems = check(catalogue, prefilled_from="2024", prefill_check="")   # the row is there, blank
     (problem,) = problems
-    assert (problem.code, problem.place) == (C.MISSING_VALUE, "key profile.prefill_check")
+    assert (problem.code, problem.file, problem.place) == (C.MISSING_VALUE, FILE, place("prefill_check"))
+
+
+def test_an_unknown_field_suggests_the_id_it_resembles(catalogue):
+    problem = only_problem(catalogue, "field", field="fod")
+    assert problem.code is C.UNKNOWN_VALUE and problem.expected.endswith("(did you mean 'food'?)")
