@@ -301,10 +301,6 @@ def _bundle(settings, sample: Path, lang: str, formats: tuple[str, ...]) -> dict
             "chromium": str(settings.chromium) if getattr(settings, "chromium", None) else None}
 
 
-# The manifest's input paths: the worker's temporary copies, gone once the task ends.
-_WORKER_PATHS = ("data_dir", "catalogue_dir", "clients_dir", "benchmark")
-
-
 def as_submitted(manifest_json: bytes, job: Job, worker: str | None) -> bytes:
     """A worker's manifest naming the submitting side's inputs, as the local executor's does.
 
@@ -314,15 +310,12 @@ def as_submitted(manifest_json: bytes, job: Job, worker: str | None) -> bytes:
     `built_on` (the worker's address and its paths).
     """
     from auditlib.export import json_text
+    from auditlib.report.run import input_paths
 
     data = json.loads(manifest_json)
-    settings = job.settings
-    ours = {"data_dir": str(Path(settings.data_dir).resolve()),
-            "catalogue_dir": str(Path(settings.catalogue_dir).resolve()),
-            "clients_dir": str(job.client_dir.parent.resolve()),
-            "benchmark": str(Path(settings.benchmark_path).resolve())}
+    ours = input_paths(job.settings, job.client_dir.parent)
     params = data.get("parameters") or {}
-    data["built_on"] = {"worker": worker, "paths": {k: params[k] for k in _WORKER_PATHS if k in params}}
+    data["built_on"] = {"worker": worker, "paths": {k: params[k] for k in ours if k in params}}
     params.update({k: v for k, v in ours.items() if k in params})
     if isinstance(data.get("catalogue"), dict) and "directory" in data["catalogue"]:
         data["catalogue"]["directory"] = ours["catalogue_dir"]

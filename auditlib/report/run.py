@@ -77,6 +77,15 @@ class RunOutcome:
 
 
 
+def input_paths(settings: Settings, clients_dir: Path) -> dict[str, str]:
+    """The notebook parameters that name a run's inputs, as its notebook and manifest record them
+    (the Dask executor writes the submitting machine's into a worker's manifest with this too)."""
+    return {"data_dir": str(Path(settings.data_dir).resolve()),
+            "catalogue_dir": str(Path(settings.catalogue_dir).resolve()),
+            "clients_dir": str(Path(clients_dir).resolve()),
+            "benchmark": str(Path(settings.benchmark_path).resolve())}
+
+
 def _client_id(client: Any, settings: Settings) -> tuple[str, Path]:
     """The client id and its clients folder; refuse anything that could escape outputs/."""
     if isinstance(client, Path):
@@ -323,10 +332,7 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
     params: dict[str, Any] = {
         "client_id": client_id, "lang": lang,
         "peer_groups": split_groups(groups) if groups is not None else "",
-        "data_dir": str(Path(settings.data_dir).resolve()),
-        "catalogue_dir": str(Path(settings.catalogue_dir).resolve()),
-        "clients_dir": str(clients_dir),
-        "benchmark": str(Path(settings.benchmark_path).resolve()),
+        **input_paths(settings, clients_dir),
         **extra,
     }
     if engagement and not params.get("engagement_id"):
