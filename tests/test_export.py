@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 
@@ -79,7 +80,9 @@ def test_a_failed_write_leaves_no_file(result, tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(pd.DataFrame, "to_excel", boom)
+    import xlsxwriter
+
+    monkeypatch.setattr(xlsxwriter.Workbook, "close", boom)
     with pytest.raises(RuntimeError):
         write_excel(result, target)
     assert list(tmp_path.iterdir()) == []
@@ -100,7 +103,7 @@ def test_package_versions_name_the_key_packages():
 
 
 def test_the_workbook_is_byte_identical_for_the_same_inputs(result, tmp_path):
-    """openpyxl stamps the time of writing into docProps/core.xml and every zip entry; we do not."""
+    """No time of writing in the file: not in docProps/core.xml, not in the zip entries."""
     import time
     import zipfile
 
@@ -109,11 +112,65 @@ def test_the_workbook_is_byte_identical_for_the_same_inputs(result, tmp_path):
     second = write_excel(result, tmp_path / "b.xlsx", lang="en").read_bytes()
     assert first == second
     with zipfile.ZipFile(tmp_path / "a.xlsx") as z:
-        assert {i.date_time for i in z.infolist()} == {(2000, 1, 1, 0, 0, 0)}
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
         core = z.read("docProps/core.xml").decode()
     assert core.count("2000-01-01T00:00:00Z") == 2
     import openpyxl                                               # still a valid workbook
     assert openpyxl.load_workbook(tmp_path / "a.xlsx").sheetnames[0] == "about"
+
+
+def _mixed_frame() -> pd.DataFrame:
+    """Every kind of value the sheets hold, missing ones included, in the dtypes they come in."""
+    return pd.DataFrame({
+        "text": pd.array(["a", None, "", "Norðurljós", "x"], dtype="str"),
+        "float": [1.5, float("nan"), 3.0949999999999998, float("inf"), -float("inf")],
+        "int": np.array([1, 2, 3, 2026, -7], dtype="int64"),
+        "shown": pd.array([96, None, 0, 100, 1], dtype="Int64"),
+        "flag": [True, False, True, False, True],
+        "mixed": pd.Series([np.float64(2.5), np.int64(4), np.bool_(True), None, pd.NA], dtype=object),
+        "tiny_and_big": [1e-05, 123456789.125, 0.1 + 0.2, -0.0, 1e300],
+    })
+
+
+def test_cells_are_what_pandas_to_excel_wrote(tmp_path):
+    """Value and type of every cell as pandas.to_excel (openpyxl) wrote them before XlsxWriter."""
+    import io
+
+    import openpyxl
+
+    from auditlib.export import xlsx_bytes
+
+    frame = _mixed_frame()
+    with pd.ExcelWriter(tmp_path / "pandas.xlsx", engine="openpyxl") as xw:
+        frame.to_excel(xw, sheet_name="s", index=False)
+    want = openpyxl.load_workbook(tmp_path / "pandas.xlsx")["s"]
+    got = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"s": frame})))["s"]
+    cells = [(c.coordinate, c.value, type(c.value), c.data_type if c.value is not None else None,
+              c.number_format) for row in want.iter_rows() for c in row]
+    assert [(c.coordinate, c.value, type(c.value), c.data_type if c.value is not None else None, c.number_format)
+            for row in got.iter_rows(max_row=want.max_row, max_col=want.max_column) for c in row] == cells
+    assert got["C5"].value == 2026 and got["D3"].value is None and got["B5"].value == "inf"
+
+
+def test_header_frozen_and_columns_as_wide_as_their_text():
+    import io
+
+    import openpyxl
+
+    from auditlib.export import xlsx_bytes
+
+    frame = pd.DataFrame({"id": ["a", "bbbbbbbbbbbb"], "n": [1, 22], "long": ["x" * 80, "y"]})
+    ws = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"s": frame})))["s"]
+    assert ws.freeze_panes == "A2"
+    widths = {i: d.width for d in ws.column_dimensions.values() for i in range(d.min, d.max + 1)}
+    assert widths == {1: 14, 2: 4, 3: 60}                            # longest text + 2, at most 60
+
+
+def test_a_date_is_refused_not_written_as_a_number():
+    from auditlib.export import xlsx_bytes
+
+    with pytest.raises(TypeError, match="no dates"):
+        xlsx_bytes({"s": pd.DataFrame({"d": pd.Series([datetime.date(2026, 1, 1)], dtype=object)})})
 
 
 def test_shown_columns_hold_the_report_numbers(result, tmp_path):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import openpyxl
 import pandas as pd
 import pytest
 
-from auditlib.export import write_excel
-from auditlib.xlsxsafe import clean_text, safe_frame
+from auditlib.export import write_excel, xlsx_bytes
+from auditlib.xlsxsafe import clean_text
 from auditlib.testing import TEST_DATA
 
 
@@ -27,7 +30,7 @@ def test_a_formula_in_a_name_is_written_as_text(formula_result, tmp_path):
     path = write_excel(formula_result, tmp_path / "scores.xlsx")
     named = [c for c in _cells(path) if isinstance(c.value, str) and "HYPERLINK" in c.value]
     assert named, "the name is in the workbook"
-    assert all(c.data_type == "s" for c in named)           # today: 'f', a live formula
+    assert all(c.data_type == "s" for c in named)           # openpyxl made it 'f', a live formula
     assert not [c for c in _cells(path) if c.data_type == "f"]
 
 
@@ -35,22 +38,36 @@ def test_a_custom_group_name_with_control_characters_is_written_not_refused(tmp_
     from auditlib.audit import analyse
 
     result = analyse(TEST_DATA / "folders" / "link_name", groups=["all", "x\x01y\x1b=country:NL"])
-    path = write_excel(result, tmp_path / "scores.xlsx")    # today: IllegalCharacterError, no field named
+    path = write_excel(result, tmp_path / "scores.xlsx")    # openpyxl: IllegalCharacterError, no field named
     texts = [c.value for c in _cells(path) if isinstance(c.value, str)]
     assert any("x\\x01" in t for t in texts)
 
 
-def test_error_codes_and_formulas_in_any_frame_stay_text(tmp_path):
-    frame = pd.DataFrame({"a": ["=1+1", "#N/A", "@SUM(A1)", "+31 6", "plain"], "b\x02": [1, 2, 3, 4, 5]})
-    safe = safe_frame(frame)
-    assert list(safe.columns) == ["a", "b\\x02"]
-    with pd.ExcelWriter(tmp_path / "t.xlsx", engine="openpyxl") as xw:
-        safe.to_excel(xw, index=False)
-        from auditlib.xlsxsafe import text_cells
+LOOKALIKES = ["=1+1", "=HYPERLINK(\"http://x.example\",\"click\")", "{=SUM(A1:A2)}", "#N/A", "#DIV/0!",
+              "@SUM(A1)", "+31 6", "-1", "12", "0012", "1e5", "nan", "inf", "TRUE", "2026-01-01",
+              "http://x.example", "https://x.example/a?b=1", "mailto:a@b.example", "external:c:\\x",
+              "internal:Sheet1!A1", "file:///c:/x.xlsx", "_x0041_", " lead", "trail ", "a\nb", "plain"]
 
-        assert text_cells(xw.sheets["Sheet1"]) == 2
-    values = {c.value: c.data_type for c in _cells(tmp_path / "t.xlsx") if isinstance(c.value, str)}
-    assert values["=1+1"] == "s" and values["#N/A"] == "s"
+
+def test_text_that_looks_like_a_formula_link_number_or_error_stays_that_text():
+    frame = pd.DataFrame({"a": LOOKALIKES, "=b\x02": range(len(LOOKALIKES))})
+    data = xlsx_bytes({"s": frame})
+    ws = openpyxl.load_workbook(io.BytesIO(data))["s"]
+    assert [c.value for c in ws[1]] == ["a", "=b\\x02"]               # header: text, escape visible
+    cells = ws["A"][1:]
+    assert [(c.value, c.data_type) for c in cells] == [(t, "s") for t in LOOKALIKES]
+    assert not [c for c in cells if c.hyperlink is not None]
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        names = z.namelist()
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet and "<hyperlinks>" not in sheet and ' t="e"' not in sheet
+    assert not [n for n in names if "rels" in n and "sheet" in n]       # no link targets at all
+
+
+def test_control_characters_in_any_frame_are_written_visibly():
+    frame = pd.DataFrame({"a": ["x\x01y", "\x1b[31mred", "ok\ufffe"]})
+    ws = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"s": frame})))["s"]
+    assert [c.value for c in ws["A"][1:]] == ["x\\x01y", "\\x1b[31mred", "ok\\ufffe"]
 
 
 def test_clean_text_keeps_line_breaks_and_escapes_the_rest():

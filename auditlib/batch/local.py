@@ -34,7 +34,7 @@ WARM_MODULES = ("numpy", "pandas", "matplotlib", "matplotlib.figure", "matplotli
                 "IPython.display", "matplotlib_inline.backend_inline",
                 "auditlib.audit", "auditlib.handles", "auditlib.interpret", "auditlib.report",
                 "auditlib.charts", "auditlib.export", "auditlib.portfolio")
-WARM_BY_FORMAT = {"pdf": ("weasyprint",), "xlsx": ("openpyxl",)}
+WARM_BY_FORMAT = {"pdf": ("weasyprint",), "xlsx": ("xlsxwriter",)}
 
 
 def warm_up(settings=None, sample: Path | None = None, lang: str = "en",
