@@ -8,6 +8,7 @@ holds the child's state the kernel reads (pipe to the parent, exact per-cell sec
 from __future__ import annotations
 
 import asyncio
+import atexit
 import math
 import os
 import signal
@@ -357,6 +358,12 @@ class in_process_kernel:
         os.chdir(self.cwd)
         from IPython.core.interactiveshell import InteractiveShell
 
+        if InteractiveShell.initialized():
+            # IPython's own end of a session, now rather than at the process's exit: the notebook's
+            # namespace (frames, figures) is released here, and the exit does not pay for it later
+            shell = InteractiveShell.instance()
+            shell.atexit_operations()
+            atexit.unregister(shell.atexit_operations)
         InteractiveShell.clear_instance()    # no IPython session left behind (batch's _inside_ipython)
         if self.backend is None:
             os.environ.pop("MPLBACKEND", None)
