@@ -228,12 +228,14 @@ def _run(args, collections) -> int:
         extra["exclude_id"] = args.exclude_id
     from auditlib.batch.kernel import in_process_kernel
     from auditlib.report.pdf import browser_session
+    from auditlib.startup import import_chart_modules
 
     formats = _formats(args.formats)
     # writable, no batch or run at the same time; the notebook on the in-process kernel (no kernel process);
     # the PDF's Chromium starts now, beside the notebook, and is closed at the end
     with outputs_lock(settings.outputs_dir), in_process_kernel(args.timeout), \
             browser_session(settings.pdf_engine, settings.chromium, formats or ("html", "pdf", "xlsx")):
+        import_chart_modules()                  # what the notebook's charts import, while Chromium starts
         collections.settle()                    # imported and checked: nothing of that is garbage
         outcome = run_engagement(client, settings=settings, lang=args.lang, groups=args.group,
                                  formats=formats, outputs_dir=settings.outputs_dir,

@@ -125,3 +125,39 @@ def test_run_makes_its_report_under_few_collections_and_puts_them_back(monkeypat
     assert gc.get_threshold() == (700, 10, 10) and gc.get_freeze_count() == 0
     assert main(["validate", "nl-delta-water"]) == 0    # other commands: CPython's collections
     assert gc.get_threshold() == (700, 10, 10)
+
+
+# --- matplotlib imported without the Artist classes' set() docstrings (startup.import_chart_modules) ---
+
+_CHARTS_PROBE = r"""
+import json, sys
+import matplotlib.artist
+original = matplotlib.artist.kwdoc
+from auditlib.startup import CHART_MODULES, import_chart_modules
+import_chart_modules()
+from matplotlib.lines import Line2D
+from matplotlib.artist import Artist
+
+class Later(Artist):
+    def set_colour_name(self, name):
+        "Set the colour by name."
+print("PROBE" + json.dumps({
+    "imported": all(name in sys.modules for name in CHART_MODULES),
+    "kwdoc_back": matplotlib.artist.kwdoc is original,
+    "line2d_doc": Line2D.set.__doc__,
+    "later_doc": Later.set.__doc__,
+    "line2d_signature": "linewidth" in str(__import__("inspect").signature(Line2D.set)),
+}))
+"""
+
+
+def test_chart_modules_are_imported_without_set_docstrings_and_kwdoc_is_put_back():
+    out = subprocess.run([sys.executable, "-c", _CHARTS_PROBE], capture_output=True, text=True, timeout=120)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("PROBE")), None)
+    assert line, out.stdout[-2000:] + out.stderr[-2000:]
+    seen = json.loads(line[len("PROBE"):])
+    assert seen["imported"] and seen["kwdoc_back"]
+    assert seen["line2d_doc"].endswith("(not built in this process: see matplotlib.artist.kwdoc)")
+    assert "drawstyle" not in seen["line2d_doc"]      # the property list kwdoc writes (e.g. drawstyle) is not there
+    assert seen["line2d_signature"]                  # set()'s signature is still built: only the text is skipped
+    assert "colour_name" in seen["later_doc"]         # a class defined afterwards: documented as usual
