@@ -1,4 +1,6 @@
-"""A report process's start: optional imports of third-party libraries the report never uses.
+"""A report process's start: optional imports of third-party libraries the report never uses; for a
+cold `auditlib run`, also matplotlib's chart modules without their docstrings (`import_chart_modules`)
+and a cyclic GC that rarely runs (`few_collections`), each explained where it is defined.
 
 Why: one cold `auditlib run` pays for every import, and two optional imports made by libraries
 the report needs cost more than the whole analysis:
