@@ -45,10 +45,13 @@ MONTHS = {"en": ("January", "February", "March", "April", "May", "June", "July",
 
 @lru_cache(maxsize=4)
 def word_list(path: Path = WORDS_FILE) -> dict:
-    """A shipped word list (words.yaml, journey.yaml): the package's own files, read once."""
+    """A shipped word list (words.yaml, journey.yaml): the package's own files, read once.
+
+    With libyaml's parser when PyYAML has it (the same safe constructors; ~10x faster than the
+    pure-Python parser: 0.05 s of a cold run for the two files)."""
     import yaml
 
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def _all_words() -> dict:

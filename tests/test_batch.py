@@ -384,6 +384,8 @@ def test_warm_kernel_runs_a_notebook_like_a_regular_kernel(tmp_path):
                                           "os.getcwd()"),
                 nbformat.v4.new_code_cell("from IPython.display import HTML\ndisplay(HTML('<b>x</b>'))\n"
                                           "import matplotlib\nmatplotlib.get_backend()"),
+                nbformat.v4.new_code_cell("print('before')\ndisplay(HTML('<i>shown</i>'))\ndisplay(HTML('<i>again</i>'))\n"
+                                          "print('after')"),
                 nbformat.v4.new_code_cell("import time\nwhile True:\n    try:\n        time.sleep(5)\n"
                                           "    except Exception:\n        pass   # swallowing does not help")]
     src = tmp_path / "in.ipynb"
@@ -416,6 +418,8 @@ def test_warm_kernel_runs_a_notebook_like_a_regular_kernel(tmp_path):
     streams = {o.name: o.text for o in outs if o.output_type == "stream"}
     assert streams == {"stdout": "out 42\n", "stderr": "err\n"}      # print() lands in its own cell
     assert str(tmp_path) in outs[-1].data["text/plain"]                # papermill's cwd
+    order = [o.get("text") or o.data["text/html"] for o in cells["print('before')"].outputs]
+    assert order == ["before\n", "<i>shown</i>", "<i>again</i>", "after\n"]   # text before the display after it
     rich = cells["from IPython.display import HTML"].outputs
     assert rich[0].data["text/html"] == "<b>x</b>"
     assert "inline" in rich[1].data["text/plain"]        # the inline backend, as ipykernel sets it

@@ -191,3 +191,128 @@ def test_a_closed_pipe_ends_quietly():
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141, err
     assert "Traceback" not in err and "BrokenPipeError" not in err and "Exception ignored" not in err
+
+
+# --- the end of `auditlib run` on the command line (cli._end_process): nothing lost, nothing left ---
+
+def _left_behind(pid: int) -> list[str]:
+    """What is left of the Chromium that the auditlib process `pid` started: its private folder
+    (<tmp>/auditlib-chromium-<pid>-*), and any process naming that folder on its command line or
+    working in it (Chromium, its renderers, the DevTools broker)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from auditlib.report.pdf import PROFILE_PREFIX
+
+    marker = f"{PROFILE_PREFIX}{pid}-"
+    left = [str(p) for p in Path(tempfile.gettempdir()).glob(marker + "*")]
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            seen = (proc / "cmdline").read_bytes().decode(errors="replace") + " " + os.readlink(proc / "cwd")
+        except OSError:
+            continue
+        if marker in seen:
+            left.append(f"process {proc.name}: {seen[:200]}")
+    return left
+
+
+def _command_line(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    """`python -m auditlib ARGS` as a user runs it; stdout is a pipe and block-buffered (no
+    PYTHONUNBUFFERED), so a line not flushed before the process ends would be missing."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONUNBUFFERED", "AUDITLIB_DEBUG")}
+    proc = subprocess.Popen([sys.executable, "-m", "auditlib", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+    out, err = proc.communicate(timeout=300)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err + "\n".join(_left_behind(proc.pid)))
+
+
+@pytest.mark.slow
+def test_a_run_on_the_command_line_ends_with_every_file_written_and_nothing_left_behind(tmp_path):
+    """The process ends itself after the report (no interpreter teardown): its output is flushed, its
+    files are whole and the same bytes as a run that returns normally, Chromium and its broker are
+    gone with their folder, the outputs folder has no build folder left, and the exit code is 0."""
+    import zipfile
+
+    from auditlib.report.pdf import find_chromium
+
+    client = tmp_path / "clients" / "acme"
+    shutil.copytree(DATA / "clients" / "nl-delta-water", client)
+    formats = "html,pdf,xlsx" if find_chromium() else "html,xlsx"
+    done = _command_line("run", str(client), "--formats", formats, "--outputs", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert "acme: report written to" in done.stdout
+    assert not [line for line in done.stderr.splitlines() if "auditlib-chromium-" in line], done.stderr
+    report = tmp_path / "out" / "acme" / "2026"
+    assert {"report.html", "scores.xlsx", "manifest.json"} <= {p.name for p in report.iterdir()}
+    assert zipfile.ZipFile(report / "scores.xlsx").testzip() is None
+    if "pdf" in formats:
+        assert (report / "report.pdf").read_bytes().rstrip().endswith(b"%%EOF")
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.name.endswith(".tmp")]
+    # the same report from a run that returns to its caller (the interpreter's normal end)
+    assert main(["run", str(client), "--formats", "html,xlsx", "--outputs", str(tmp_path / "again")]) == 0
+    again = tmp_path / "again" / "acme" / "2026"
+    for name in ("report.html", "scores.xlsx"):
+        assert (report / name).read_bytes() == (again / name).read_bytes(), name
+
+
+@pytest.mark.slow
+def test_a_failed_run_on_the_command_line_exits_1_with_its_message_and_nothing_left_behind(tmp_path):
+    client = tmp_path / "clients" / "acme"
+    shutil.copytree(DATA / "clients" / "pl-wisla-ict", client)
+    (client / "questionnaire.csv").write_text("indicator_id,answer\ncommitted_members,lots\n")
+    done = _command_line("run", str(client), "--outputs", str(tmp_path / "out"))   # every format: Chromium too
+    assert done.returncode == 1, done.stderr
+    assert "report failed" in done.stderr and "failed notebook is kept" in done.stderr
+    assert "auditlib-chromium-" not in done.stderr and "Traceback" not in done.stderr
+    mistake = _command_line("run", "no-such-client-7c1e", "--outputs", str(tmp_path / "out"))
+    assert mistake.returncode == 1 and "error:" in mistake.stderr
+
+
+def test_end_process_runs_the_exit_handlers_flushes_and_keeps_the_status():
+    code = ("import atexit, sys\n"
+            "from auditlib.cli import _end_process\n"
+            "atexit.register(lambda: print('exit handler ran'))\n"
+            "print('buffered line')\n"
+            "sys.stderr.write('buffered error')\n"
+            "_end_process(3)\n"
+            "print('not reached')\n")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "PYTHONUNBUFFERED"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 3
+    assert done.stdout.splitlines() == ["buffered line", "exit handler ran"] and done.stderr == "buffered error"
+
+
+def test_end_process_leaves_the_end_to_the_interpreter_while_a_thread_runs():
+    """A non-daemon thread still working: the interpreter's exit waits for it, as without _end_process."""
+    code = ("import sys, threading, time\n"
+            "from auditlib.cli import _end_process\n"
+            "threading.Thread(target=lambda: (time.sleep(0.3), print('thread finished'))).start()\n"
+            "_end_process(4)\n"
+            "print('returned')\n"
+            "sys.exit(4)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 4 and done.stdout.splitlines() == ["returned", "thread finished"]
+
+
+@pytest.mark.slow
+def test_a_run_in_a_process_that_goes_on_releases_the_notebooks_namespace(tmp_path):
+    """The in-process kernel ends IPython's session when the run ends (IPython's exit work, done then and
+    not again at the process's exit): the notebook's objects (its ReportView, result, frames) are released."""
+    import gc
+
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from auditlib.report.view import ReportView
+
+    def views() -> int:
+        gc.collect()
+        return sum(isinstance(o, ReportView) for o in gc.get_objects())
+
+    before = views()
+    for i in range(2):
+        assert main(["run", "nl-delta-water", "--formats", "html", "--outputs", str(tmp_path / str(i))]) == 0
+        assert not InteractiveShell.initialized()
+    assert views() == before

@@ -449,3 +449,12 @@ def test_a_gold_minimum_with_decimals_reads_dutch(catalogue):
     low = _readiness(silver_failed=(), gold_failed=(), gold_total=72.49)
     assert present.label_ladder(low, other, "nl")[2]["blockers"] == ["een totaalscore van minstens 72,5% (nu 72%)"]
     assert present.label_ladder(low, other, "en")[2]["blockers"] == ["a total score of at least 72.5% (now 72%)"]
+
+
+@pytest.mark.parametrize("name", ["words.yaml", "journey.yaml"])
+def test_shipped_word_lists_read_the_same_as_with_the_pure_python_parser(name):
+    """word_list parses with libyaml when it can: the words are exactly those of yaml.safe_load."""
+    import yaml
+
+    path = present.WORDS_FILE.parent / name
+    assert present.word_list(path) == yaml.safe_load(path.read_text(encoding="utf-8"))
