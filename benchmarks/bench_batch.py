@@ -96,6 +96,7 @@ class Measure:
 def _env() -> dict:
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)          # as a user's shell: never Agg for the kernel
+    env.pop("PYTHONDONTWRITEBYTECODE", None)   # nor without bytecode: a user's second run reads it cached
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     return env
 
