@@ -289,3 +289,13 @@ def test_the_evolution_chart_draws_one_arrow_and_two_dots_per_move(result_with_e
     assert now == {(round(float(r.percentile_now), 6), y, colour[r.trend]) for y, r in zip(rows, moved.itertuples())}
     for arrow, r in zip(arrows, moved.itertuples()):
         assert arrow.get_edgecolor() == pytest.approx(matplotlib.colors.to_rgba(colour[r.trend]))
+
+
+def test_charts_leave_matplotlib_settings_as_they_were(result_with_evolution):
+    """The report style and SVG settings apply while a chart is made and drawn, never after (a kernel keeps its own)."""
+    before = dict(matplotlib.rcParams)
+    with pytest.raises(StopIteration):                            # also when a chart fails
+        charts.distributions(result_with_evolution, "no-such-dimension", "en")
+    for fig in all_charts(result_with_evolution, "nl") + [charts.evolution_chart(result_with_evolution, "en")]:
+        charts.to_svg(fig)
+    assert dict(matplotlib.rcParams) == before
