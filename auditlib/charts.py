@@ -15,7 +15,10 @@ Speed (batch runs render ~9 figures per report): layouts are fixed, computed fro
 label widths instead of a layout engine (which draws every figure twice), and `to_png`
 writes a 256-colour PNG with Pillow (a third of the size of matplotlib's RGBA PNG, and
 cheaper to embed in HTML and PDF). Output is byte-stable: Agg drawing and the quantizer are
-deterministic and no metadata varies.
+deterministic and no metadata varies. Fewer artists for the same marks: row names are plain
+texts where y tick labels would stand (no Tick objects), the distributions are drawn on the
+figure in inches (no Axes), one collection per kind of mark; text metrics are kept across
+figures (`to_svg`) and the style is set key by key (`_rc`), not by copying every rc setting.
 
 Confidentiality: the peer spread is drawn from the peer statistics the result already holds
 (percentiles 10, 25, 50, 75 and 90, present only when at least the anonymity floor of
