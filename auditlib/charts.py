@@ -15,7 +15,10 @@ Speed (batch runs render ~9 figures per report): layouts are fixed, computed fro
 label widths instead of a layout engine (which draws every figure twice), and `to_png`
 writes a 256-colour PNG with Pillow (a third of the size of matplotlib's RGBA PNG, and
 cheaper to embed in HTML and PDF). Output is byte-stable: Agg drawing and the quantizer are
-deterministic and no metadata varies.
+deterministic and no metadata varies. Fewer artists for the same marks: row names are plain
+texts where y tick labels would stand (no Tick objects), the distributions are drawn on the
+figure in inches (no Axes), one collection per kind of mark; text metrics are kept across
+figures (`to_svg`) and the style is set key by key (`_rc`), not by copying every rc setting.
 
 Confidentiality: the peer spread is drawn from the peer statistics the result already holds
 (percentiles 10, 25, 50, 75 and 90, present only when at least the anonymity floor of
@@ -30,6 +33,8 @@ import io
 import math
 import re
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -73,15 +78,31 @@ STYLE: Any = {                   # matplotlib rc parameters (rc_context types it
 PCT_TICKS = [0, 25, 50, 75, 100]
 
 
+@contextmanager
+def _rc(params: dict) -> Iterator[None]:
+    """matplotlib.rc_context for the few keys given: set them, then put back what they were.
+
+    rc_context copies and restores all of matplotlib's ~300 settings, and a report enters one
+    per figure and per render: a tenth of its charts' cost. Nothing here sets others.
+    """
+    import matplotlib
+
+    rc = matplotlib.rcParams
+    saved = {key: rc[key] for key in params}
+    rc.update(params)
+    try:
+        yield
+    finally:
+        rc.update(saved)
+
+
 def _style(func):
     """Create the figure's artists under the report style (rc settings apply at creation)."""
     import functools
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        import matplotlib
-
-        with matplotlib.rc_context(STYLE):
+        with _rc(STYLE):
             return func(*args, **kwargs)
 
     return wrapper
@@ -131,7 +152,33 @@ def _percent_axis(ax, xlabel: str) -> None:
     ax.set_xlabel(xlabel)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
-    ax.tick_params(axis="y", length=0)
+
+
+ROW_LABEL = "_row_label"         # the artist label of a chart's row names (see row_labels)
+
+
+def _row_labels(ax, ys, labels, **text) -> None:
+    """Row names drawn where matplotlib draws y tick labels, as plain texts, and no y ticks.
+
+    A Tick per row (two tick lines, a grid line and two texts, built and drawn for one label)
+    cost a quarter of these charts. Same place as the tick labels: right-aligned, the tick
+    pad (ytick.major.pad, tick length 0) left of the axes, centred on the row's baseline
+    centre, in the tick labels' size and colour.
+    """
+    import matplotlib
+    from matplotlib.ticker import NullLocator
+
+    rc = matplotlib.rcParams
+    ax.yaxis.set_major_locator(NullLocator())
+    transform, va, ha = ax.get_yaxis_text1_transform(rc["ytick.major.pad"])
+    text = {"fontsize": rc["ytick.labelsize"], "color": rc["ytick.color"], **text}
+    for y, label in zip(ys, labels):
+        ax.text(0, y, label, transform=transform, va=va, ha=ha, label=ROW_LABEL, **text)
+
+
+def row_labels(fig: Figure) -> list[str]:
+    """A chart's row names, top to bottom (what a reader sees left of the bars)."""
+    return [t.get_text() for ax in fig.axes for t in ax.texts if t.get_label() == ROW_LABEL]
 
 
 def _ok(x) -> bool:
@@ -167,7 +214,7 @@ def dimension_profile(result: AuditResult, lang: str = "en", group: str | None =
             x = max(s, m if _ok(m) else s)
             ax.text(min(x, 98) + 2.2, yi, present.dimension_score(s, lang), va="center", fontsize=FONT_SIZE,
                     color=PALETTE["client"], fontweight="bold", zorder=4)
-    ax.set_yticks(y, names)
+    _row_labels(ax, y, names)
     ax.set_ylim(-0.6, len(dims) - 0.4)
     _percent_axis(ax, w["percentile_axis"].format(group=_group_name(result, group, lang)))
     ax.legend(handles=[bars, marks], loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
@@ -226,6 +273,7 @@ def percentile_bars(result: AuditResult, lang: str = "en", group: str | None = N
     n = len(rows)
     fig = Figure(figsize=(WIDTH, BAR_ROW * n + BAR_FRAME), facecolor="white")
     ax = _axes(fig, left, 0.15, 0.5, 0.3)
+    bars = []
     for k, (kind, item) in enumerate(rows):
         y = n - 1 - k
         if kind == "dim":
@@ -234,19 +282,17 @@ def percentile_bars(result: AuditResult, lang: str = "en", group: str | None = N
         row = pos.loc[item.id]
         pct = row["percentile"]
         if _ok(pct):
-            ax.barh(y, pct, height=0.66, color=PALETTE["client"], zorder=2)
+            bars.append((y, pct))
             ax.text(pct + 1.2, y, present.percentile_number(pct, lang), va="center", fontsize=FONT_SIZE - 1.5,
                     color=PALETTE["client"], zorder=3, bbox=_NUMBER_BOX)
         else:
             status = w["status"].get(row["status"], row["status"]).format(floor=result.anonymity_floor)
             ax.text(1.0, y, status, va="center", fontsize=FONT_SIZE - 1.5, color=PALETTE["muted"],
                     style="italic", zorder=3)
-    ax.set_yticks(range(n)[::-1], labels)
-    for tick, (kind, _) in zip(ax.get_yticklabels(), rows):
-        if kind == "dim":
-            tick.set_fontweight("bold")
-        else:
-            tick.set_fontsize(FONT_SIZE - 1)
+    if bars:                                  # one call for every bar (a call per bar cost as much)
+        ax.barh([b[0] for b in bars], [b[1] for b in bars], height=0.66, color=PALETTE["client"], zorder=2)
+    for y, (kind, _), label in zip(range(n)[::-1], rows, labels):
+        _row_labels(ax, [y], [label], **({"fontweight": "bold"} if kind == "dim" else {"fontsize": FONT_SIZE - 1}))
     ax.set_ylim(-0.5, n - 0.5)
     _percent_axis(ax, w["percentile_axis"].format(group=_group_name(result, group, lang)))
     ax.tick_params(axis="x", top=True, labeltop=True)
@@ -302,10 +348,15 @@ def distributions(result: AuditResult, dimension: str, lang: str = "en", group: 
     One row per indicator, each on its own scale (its p10 and p90 are labelled); drawn from
     the peer statistics only. Yes/no indicators and indicators without statistics get a short
     row with the answer and percentile, or the reason there are no statistics.
+
+    Drawn on the figure in inches, without an Axes: an Axes (its ticks, spines and limits,
+    all hidden here) cost more to build than this chart's marks.
     """
-    from matplotlib.collections import LineCollection, PatchCollection
+    from matplotlib.collections import LineCollection, PatchCollection, PathCollection
     from matplotlib.lines import Line2D
+    from matplotlib.markers import MarkerStyle
     from matplotlib.patches import Patch, Rectangle
+    from matplotlib.transforms import Affine2D, IdentityTransform
 
     w = words(lang)
     cat = result.catalogue
@@ -318,10 +369,11 @@ def distributions(result: AuditResult, dimension: str, lang: str = "en", group: 
     legend_h = 0.32
     total = sum(heights) + legend_h + 0.05
     fig = Figure(figsize=(WIDTH, total), facecolor="white")
-    ax = fig.add_axes((0.0, legend_h / total, 1.0, 1 - (legend_h + 0.05) / total))
-    ax.set_axis_off()
-    ax.set_xlim(0, WIDTH)
-    ax.set_ylim(0, sum(heights))
+    inches = Affine2D().translate(0, legend_h) + fig.dpi_scale_trans   # x, y in inches above the legend
+
+    def text(x: float, y: float, s: str, **kwargs) -> None:
+        fig.text(x, y, s, transform=inches, **kwargs)
+
     x0, x1 = 0.12, WIDTH - 0.12            # the scale's span on each row, in inches
     top = sum(heights)
     small = FONT_SIZE - 1.5
@@ -331,19 +383,19 @@ def distributions(result: AuditResult, dimension: str, lang: str = "en", group: 
         title = ind.name[lang] + (f" ({w['lower_is_better']})" if ind.direction == "lower" else "")
         unit = ind.unit[lang] if ind.kind not in ("yes_no", "share") else ""
         ty = top - 0.12
-        ax.text(0.04, ty, _label(title, 80) + (f"  [{unit}]" if unit else ""), va="center", ha="left",
-                fontsize=FONT_SIZE, color=PALETTE["text"])
+        text(0.04, ty, _label(title, 80) + (f"  [{unit}]" if unit else ""), va="center", ha="left",
+             fontsize=FONT_SIZE, color=PALETTE["text"])
         right = present.value(ind, value, lang) if _ok(value) else w["status"]["not_answered"]
         if _ok(pct):
             right += f" · {present.percentile(pct, lang)}"
-        ax.text(WIDTH - 0.04, ty, right, va="center", ha="right", fontsize=FONT_SIZE,
-                color=PALETTE["client"], fontweight="bold")
+        text(WIDTH - 0.04, ty, right, va="center", ha="right", fontsize=FONT_SIZE, color=PALETTE["client"],
+             fontweight="bold")
         if not spread[ind.id]:
             if not (ind.kind == "yes_no" and row["status"] == "ok"):
                 reason = row["status"] if row["status"] not in ("ok", "not_answered") else None
                 note = w["status"][reason].format(floor=result.anonymity_floor) if reason else w["no_statistics"]
-                ax.text(x1, top - 0.25, note, va="center", ha="right", fontsize=small,
-                        color=PALETTE["muted"], style="italic")
+                text(x1, top - 0.25, note, va="center", ha="right", fontsize=small, color=PALETTE["muted"],
+                     style="italic")
             top -= h
             continue
         stats = {k: float(row[k]) for k in ("p10", "p25", "median", "p75", "p90")}
@@ -365,22 +417,24 @@ def distributions(result: AuditResult, dimension: str, lang: str = "en", group: 
         p10_text, p90_text = present.value(ind, stats["p10"], lang), present.value(ind, stats["p90"], lang)
         if ind.kind == "ordinal":
             for level in range(int(ind.min), int(ind.max) + 1):
-                ax.text(sx(level), ly, str(level), va="center", ha="center", fontsize=small, color=PALETTE["muted"])
+                text(sx(level), ly, str(level), va="center", ha="center", fontsize=small, color=PALETTE["muted"])
         else:
-            ax.text(sx(stats["p10"]), ly, p10_text, va="center", ha="center", fontsize=small, color=PALETTE["muted"])
+            text(sx(stats["p10"]), ly, p10_text, va="center", ha="center", fontsize=small, color=PALETTE["muted"])
             if sx(stats["p90"]) - sx(stats["p10"]) > 0.45:
-                ax.text(sx(stats["p90"]), ly, p90_text, va="center", ha="center", fontsize=small,
-                        color=PALETTE["muted"])
+                text(sx(stats["p90"]), ly, p90_text, va="center", ha="center", fontsize=small,
+                     color=PALETTE["muted"])
         top -= h
-    ax.add_collection(LineCollection(baselines, colors=PALETTE["reference"], linewidths=0.5, zorder=1))
-    ax.add_collection(LineCollection(whiskers, colors=PALETTE["peer"], linewidths=0.9, zorder=2))
-    ax.add_collection(PatchCollection(boxes, facecolor=PALETTE["peer_fill"], edgecolor=PALETTE["peer"],
-                                      linewidths=0.8, zorder=3))
-    ax.add_collection(LineCollection(medians, colors=PALETTE["median"], linewidths=1.8, zorder=4))
-    if clients:
-        xs, ys = zip(*clients)
-        ax.scatter(xs, ys, marker="D", s=44, color=PALETTE["client"], edgecolor="white",
-                   linewidth=0.8, zorder=6)
+    fig.add_artist(LineCollection(baselines, colors=PALETTE["reference"], linewidths=0.5, zorder=1,
+                                  transform=inches))
+    fig.add_artist(LineCollection(whiskers, colors=PALETTE["peer"], linewidths=0.9, zorder=2, transform=inches))
+    fig.add_artist(PatchCollection(boxes, facecolor=PALETTE["peer_fill"], edgecolor=PALETTE["peer"],
+                                   linewidths=0.8, zorder=3, transform=inches))
+    fig.add_artist(LineCollection(medians, colors=PALETTE["median"], linewidths=1.8, zorder=4, transform=inches))
+    if clients:                            # what ax.scatter(marker="D", s=44) builds
+        marker = MarkerStyle("D")
+        fig.add_artist(PathCollection((marker.get_path().transformed(marker.get_transform()),), [44],
+                                      offsets=clients, offset_transform=inches, transform=IdentityTransform(),
+                                      facecolors=PALETTE["client"], edgecolors="white", linewidths=0.8, zorder=6))
     handles = [Line2D([], [], marker="D", ls="", color=PALETTE["client"], label=w["client"]),
                Patch(facecolor=PALETTE["peer_fill"], edgecolor=PALETTE["peer"], label=w["peers_middle"]),
                Line2D([], [], color=PALETTE["median"], lw=1.8, label=w["peers_median"]),
@@ -394,6 +448,7 @@ def distributions(result: AuditResult, dimension: str, lang: str = "en", group: 
 def evolution_chart(result: AuditResult, lang: str = "en") -> Figure | None:
     """Percentile then and now for the indicators that moved beyond the noise band (None if none)."""
     from matplotlib.lines import Line2D
+    from matplotlib.patches import FancyArrowPatch
 
     evo = result.evolution
     if evo is None:
@@ -411,14 +466,20 @@ def evolution_chart(result: AuditResult, lang: str = "en") -> Figure | None:
     fig = Figure(figsize=(WIDTH, min(0.2 * n + 0.95, PAGE_HEIGHT)), facecolor="white")
     ax = _axes(fig, text_width(names, FONT_SIZE - 1) + 0.15, 0.15, 0.5, 0.35)
     y = list(range(n))[::-1]
-    for yi, r in zip(y, moved.itertuples()):
-        colour = PALETTE["improved"] if r.trend == "improved" else PALETTE["declined"]
-        ax.annotate("", xy=(r.percentile_now, yi), xytext=(r.percentile_then, yi),
-                    arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.3, "shrinkA": 3, "shrinkB": 3,
-                                "mutation_scale": 9})
-        ax.scatter([r.percentile_then], [yi], s=20, facecolor="white", edgecolor=colour, zorder=3, lw=1.1)
-        ax.scatter([r.percentile_now], [yi], s=24, color=colour, zorder=4)
-    ax.set_yticks(y, names, fontsize=FONT_SIZE - 1)
+    colours = [PALETTE["improved"] if t == "improved" else PALETTE["declined"] for t in moved["trend"]]
+    then, now = list(moved["percentile_then"]), list(moved["percentile_now"])
+    # The arrows an annotate("", arrowprops=...) draws, without its empty text; one scatter per
+    # kind of dot and colour (a scatter per dot cost more than the rest of the chart; one colour
+    # per scatter keeps matplotlib's marker drawing, so the dots land where they did).
+    for yi, a, b, colour in zip(y, then, now, colours):
+        ax.add_artist(FancyArrowPatch((a, yi), (b, yi), arrowstyle="-|>", color=colour, lw=1.3, shrinkA=3,
+                                      shrinkB=3, mutation_scale=9, zorder=3, clip_on=False))
+    for colour in dict.fromkeys(colours):
+        rows = [k for k, c in enumerate(colours) if c == colour]
+        ys = [y[k] for k in rows]
+        ax.scatter([then[k] for k in rows], ys, s=20, facecolor="white", edgecolor=colour, zorder=3, lw=1.1)
+        ax.scatter([now[k] for k in rows], ys, s=24, color=colour, zorder=4)
+    _row_labels(ax, y, names, fontsize=FONT_SIZE - 1)
     ax.set_ylim(-0.6, n - 0.4)
     _percent_axis(ax, w["percentile_axis"].format(group=result.group(evo.group).name(lang)))
     ax.set_xlim(0, 100)
@@ -442,15 +503,74 @@ def to_svg(fig: Figure) -> str:
     matplotlib's fallback list (Verdana, Arial, sans-serif), so no glyph is rasterised or
     traced. Byte-stable: no date or creator metadata, fixed ids (svg.hashsalt). The XML
     prologue with its DTD address is dropped, so the SVG names no external resource.
+
+    What `FigureCanvasSVG.print_svg` does, with a renderer whose text metrics outlive it
+    (`_SVGRenderer`).
     """
-    import matplotlib
+    from matplotlib.backends.backend_mixed import MixedModeRenderer
     from matplotlib.backends.backend_svg import FigureCanvasSVG
 
     buf = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "auditlib"}):
-        FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None, "Creator": None, "Format": None,
-                                                      "Type": None})
+    with _rc({"svg.fonttype": "none", "svg.hashsalt": "auditlib"}):
+        FigureCanvasSVG(fig)                         # the figure's canvas, as print_svg has it
+        dpi = fig.dpi
+        fig.dpi = 72
+        width, height = fig.get_size_inches()
+        svg = _svg_renderer_class()(width * 72, height * 72, buf, image_dpi=dpi,
+                                    metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+        renderer = MixedModeRenderer(fig, width, height, dpi, svg)
+        fig.draw(renderer)                           # type: ignore[arg-type]  # as print_svg does
+        renderer.finalize()
     return _SVG_PROLOGUE.sub("", buf.getvalue())
+
+
+@lru_cache(maxsize=1)
+def _svg_renderer_class():
+    """matplotlib's SVG renderer measuring text through `_svg_text_metrics`.
+
+    matplotlib caches text metrics per renderer, and print_svg makes a new renderer per
+    figure: every label, tick and legend entry was measured again in every figure (FreeType
+    lays the string out each time). The same label in the same font measures the same.
+    """
+    from matplotlib.backends.backend_svg import RendererSVG
+
+    class _SVGRenderer(RendererSVG):
+        def get_text_width_height_descent(self, s, prop, ismath):
+            if ismath:
+                return super().get_text_width_height_descent(s, prop, ismath)
+            return _svg_text_metrics(s, prop.copy())
+
+        def _get_font_height_metrics(self, prop):
+            # Text._get_layout asks the renderer first (matplotlib >= 3.10), else reads the
+            # font's tables itself for every text drawn.
+            return _svg_font_heights(prop.copy())
+
+    return _SVGRenderer
+
+
+@lru_cache(maxsize=256)
+def _svg_font_heights(prop) -> tuple[float, float, float] | tuple[None, None, None]:
+    """A font's ascent, descent and line gap at 72 dpi, read as Text._get_layout reads them."""
+    from matplotlib.font_manager import fontManager, get_font
+
+    dpi = 72                                 # the SVG figure's dpi while it is drawn
+    font: Any = get_font(fontManager._find_fonts_by_props(prop))   # tables read by name, as matplotlib does
+    for table_name, gap_key, ascent_key, descent_key in (("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+                                                         ("hhea", "lineGap", "ascent", "descent")):
+        table = font.get_sfnt_table(table_name)
+        if table is None:
+            continue
+        scale = 1 / font.get_sfnt_table("head")["unitsPerEm"] * prop.get_size_in_points() * dpi / 72
+        return table[ascent_key] * scale, -table[descent_key] * scale, table[gap_key] * scale
+    return None, None, None
+
+
+@lru_cache(maxsize=8192)
+def _svg_text_metrics(text: str, prop) -> tuple[float, float, float]:
+    """One plain text's width, height and descent in points, as the SVG renderer measures it."""
+    from matplotlib.textpath import text_to_path
+
+    return text_to_path.get_text_width_height_descent(text, prop, False)
 
 
 def to_png(fig: Figure, dpi: int = DPI) -> bytes:

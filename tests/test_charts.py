@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import sys
 
+import matplotlib
 import pytest
 from matplotlib.figure import Figure
 from matplotlib.text import Text
@@ -101,10 +102,10 @@ def test_below_the_anonymity_floor_no_statistics_are_drawn(catalogue):
     assert not any(g.available for g in res.peer_groups)
     for dim in catalogue.dimensions:
         fig = charts.distributions(res, dim.id, "en")
-        from matplotlib.patches import Rectangle
+        from matplotlib.collections import Collection
 
-        boxes = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
-        assert boxes == []                                         # no spread drawn at all
+        marks = [c for c in fig.findobj(Collection) if len(c.get_paths())]
+        assert marks == []                         # no spread drawn at all: no box, whisker, median or scale
         assert any("anonymity floor" in t for t in texts(fig))
     bars = charts.percentile_bars(res, "nl")
     assert [p for p in bars.axes[0].patches if abs(p.get_height() - 0.66) < 1e-9] == []   # no percentile bar
@@ -158,15 +159,14 @@ def test_a_chart_of_many_indicators_fits_the_page(many):
     pages = charts.percentile_pages(many, "en")
     assert len(pages) == 2
     assert all(f.get_size_inches()[1] <= charts.PAGE_HEIGHT for f in pages)
-    rows = [t.get_text() for f in pages for t in f.axes[0].get_yticklabels()]
+    rows = [r for f in pages for r in charts.row_labels(f)]
     expected = [charts._label(i.name["en"]) for d in many.catalogue.dimensions
                 for i in many.catalogue.in_dimension(d.id) if i.scored]
     assert [r for r in rows if r not in {d.name["en"] for d in many.catalogue.dimensions}] == expected
     # dimensions are not cut while whole ones fit: every page starts with a dimension header
     names = {d.name["en"] for d in many.catalogue.dimensions}
     for f in pages:
-        ax = f.axes[0]
-        assert ax.get_yticklabels()[0].get_text() in names
+        assert charts.row_labels(f)[0] in names
 
 
 def test_a_dimension_taller_than_a_page_is_split_with_its_header_repeated(many):
@@ -174,8 +174,8 @@ def test_a_dimension_taller_than_a_page_is_split_with_its_header_repeated(many):
     pages = charts.percentile_pages(many, "en", page_height=height)
     assert all(f.get_size_inches()[1] <= height for f in pages)
     dims = {d.name["en"] for d in many.catalogue.dimensions}
-    assert all(f.axes[0].get_yticklabels()[0].get_text() in dims for f in pages)    # header first, always
-    rows = [t.get_text() for f in pages for t in f.axes[0].get_yticklabels() if t.get_text() not in dims]
+    assert all(charts.row_labels(f)[0] in dims for f in pages)                      # header first, always
+    rows = [r for f in pages for r in charts.row_labels(f) if r not in dims]
     assert len(rows) == 37 and len(set(rows)) == 37
     for d in many.catalogue.dimensions:
         whole = charts.distributions(many, d.id, "en").get_size_inches()[1]
@@ -187,3 +187,115 @@ def test_a_dimension_taller_than_a_page_is_split_with_its_header_repeated(many):
 def test_the_evolution_chart_is_capped_at_a_page(result_with_evolution):
     fig = charts.evolution_chart(result_with_evolution, "en")
     assert fig.get_size_inches()[1] <= charts.PAGE_HEIGHT
+
+
+def _print_svg(fig) -> str:
+    """The SVG as matplotlib's own print_svg writes it (what to_svg did before its metrics cache)."""
+    import matplotlib
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "auditlib"}):
+        FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None, "Creator": None, "Format": None,
+                                                      "Type": None})
+    return charts._SVG_PROLOGUE.sub("", buf.getvalue())
+
+
+def test_to_svg_writes_what_print_svg_writes(result_with_evolution):
+    """The text metrics kept across figures change nothing: same bytes as matplotlib's print_svg."""
+    r = result_with_evolution
+    for make in (lambda: charts.dimension_profile(r, "nl"), lambda: charts.percentile_bars(r, "en"),
+                 lambda: charts.distributions(r, "services", "nl"), lambda: charts.evolution_chart(r, "en")):
+        charts.to_svg(make())                                     # the metrics cache is warm
+        assert charts.to_svg(make()) == _print_svg(make())
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_row_names_stand_where_the_y_tick_labels_stood(result_with_evolution, lang):
+    """Row names are plain texts now: same text, place, size and weight as matplotlib's y tick labels."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    r = result_with_evolution
+    for fig in (charts.dimension_profile(r, lang), charts.percentile_bars(r, lang), charts.evolution_chart(r, lang)):
+        ax = fig.axes[0]
+        rows = [t for t in ax.texts if t.get_label() == charts.ROW_LABEL]
+        assert [t.get_text() for t in rows] == charts.row_labels(fig) and rows
+        assert len(ax.get_yticks()) == 0                          # no y ticks besides
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        placed = [(t.get_window_extent(renderer).bounds, t.get_fontsize(), t.get_fontweight(), t.get_color())
+                  for t in rows]
+        # the same names as y tick labels (tick length 0, as the charts had them), styled as the rows were
+        with matplotlib.rc_context(charts.STYLE):
+            ax.set_yticks([t.get_position()[1] for t in rows], [t.get_text() for t in rows])
+            ax.tick_params(axis="y", length=0)
+            for tick, t in zip(ax.get_yticklabels(), rows):
+                tick.set_fontsize(t.get_fontsize())
+                tick.set_fontweight(t.get_fontweight())
+            ticks = [(t.get_window_extent(renderer).bounds, t.get_fontsize(), t.get_fontweight(), t.get_color())
+                     for t in ax.get_yticklabels()]
+        assert placed == ticks
+        svg = charts.to_svg(fig)
+        assert all(f">{name}<" in svg.replace("&amp;", "&") for name in charts.row_labels(fig))
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_distributions_draw_every_row_inside_the_figure_above_the_legend(result, catalogue, lang):
+    """Drawn in inches on the figure (no Axes): every mark on its row, inside the figure, above the legend."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import Collection
+
+    for dim in catalogue.dimensions:
+        fig = charts.distributions(result, dim.id, lang)
+        assert fig.axes == []
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        box = fig.bbox
+        legend = fig.legends[0].get_window_extent(renderer)
+        marks = [c for c in fig.findobj(Collection) if len(c.get_paths())]
+        assert marks
+        for mark in marks:
+            extent = mark.get_window_extent(renderer)
+            assert box.x0 <= extent.x0 and extent.x1 <= box.x1 and extent.y1 <= box.y1
+            assert extent.y0 >= legend.y1                            # never over the legend
+        title = fig.texts[0]                                         # the first row's name, 0.05 + 0.12 in down
+        x, y = title.get_transform().transform(title.get_position()) / fig.dpi
+        assert (x, y) == pytest.approx((0.04, fig.get_size_inches()[1] - 0.05 - 0.12))
+        inds = [i for i in catalogue.in_dimension(dim.id) if i.scored]
+        svg = charts.to_svg(fig).replace("&amp;", "&")
+        for ind in inds:
+            assert charts._label(ind.name[lang], 80) in svg or ind.name[lang][:40] in svg
+
+
+def test_the_evolution_chart_draws_one_arrow_and_two_dots_per_move(result_with_evolution):
+    from matplotlib.collections import PathCollection
+    from matplotlib.colors import to_hex
+    from matplotlib.patches import FancyArrowPatch
+
+    evo = result_with_evolution.evolution
+    moved = evo.changes[evo.changes["trend"].isin(["improved", "declined"])]
+    order = {iid: k for k, iid in enumerate(result_with_evolution.catalogue.ids)}
+    moved = moved.assign(_o=moved["indicator"].map(order)).sort_values("_o")    # the chart's order
+    fig = charts.evolution_chart(result_with_evolution, "en")
+    ax = fig.axes[0]
+    arrows = [a for a in ax.get_children() if isinstance(a, FancyArrowPatch)]
+    assert len(arrows) == len(moved)
+    then, now = set(), set()                       # (percentile, row, colour): hollow dots then, filled now
+    for dots in (c for c in ax.collections if isinstance(c, PathCollection)):
+        face, edge = to_hex(dots.get_facecolor()[0]), to_hex(dots.get_edgecolor()[0])
+        found = then if face == "#ffffff" else now
+        found |= {(round(float(x), 6), round(float(y), 6), edge) for x, y in dots.get_offsets()}
+    colour = {"improved": charts.PALETTE["improved"], "declined": charts.PALETTE["declined"]}
+    rows = range(len(moved))[::-1]                 # the first moved indicator on top
+    assert then == {(round(float(r.percentile_then), 6), y, colour[r.trend]) for y, r in zip(rows, moved.itertuples())}
+    assert now == {(round(float(r.percentile_now), 6), y, colour[r.trend]) for y, r in zip(rows, moved.itertuples())}
+    for arrow, r in zip(arrows, moved.itertuples()):
+        assert arrow.get_edgecolor() == pytest.approx(matplotlib.colors.to_rgba(colour[r.trend]))
+
+
+def test_charts_leave_matplotlib_settings_as_they_were(result_with_evolution):
+    """The report style and SVG settings apply while a chart is made and drawn, never after (a kernel keeps its own)."""
+    before = dict(matplotlib.rcParams)
+    with pytest.raises(StopIteration):                            # also when a chart fails
+        charts.distributions(result_with_evolution, "no-such-dimension", "en")
+    for fig in all_charts(result_with_evolution, "nl") + [charts.evolution_chart(result_with_evolution, "en")]:
+        charts.to_svg(fig)
+    assert dict(matplotlib.rcParams) == before

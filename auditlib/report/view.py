@@ -139,7 +139,11 @@ class ReportView(LaterSections, JourneySections):
         return Fragment(_fragments().intro(text), text)
 
     def chart(self, fig, alt: str = "") -> Chart | Fragment:
-        """Render a Figure to a byte-stable SVG and let it go (charts never use pyplot)."""
+        """Render a Figure to a byte-stable SVG and let it go (charts never use pyplot).
+
+        The figure is not cleared: Figure.clear rebuilds every Axes' ticks and spines before
+        dropping them (a tenth of the charts' cost); an unreferenced figure is freed anyway.
+        """
         if fig is None:
             return Fragment("", "")
         from auditlib.charts import to_svg
@@ -147,7 +151,6 @@ class ReportView(LaterSections, JourneySections):
         t0 = time.perf_counter()
         svg = to_svg(fig)
         alt = alt or fig.get_label()
-        fig.clear()
         self._chart_seconds += time.perf_counter() - t0
         return Chart(svg, alt)
 
