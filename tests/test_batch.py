@@ -302,6 +302,9 @@ def _stand_in(job):
         os._exit(3)
     if name == "raises":
         raise RuntimeError("boom")
+    if name == "gc-threshold":
+        import gc
+        return _outcome(job, "failed", f"thresholds {gc.get_threshold()}")
     if name == "stuck-in-c":
         with batch.kernel._cell_guard(job.cell_timeout):
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})   # as code stuck in C: no alarm
@@ -335,6 +338,20 @@ def test_scheduler_survives_crashes_errors_and_stuck_workers(tmp_path):
     table = batch.summary_table(result.results)
     assert table.splitlines()[0].split() == ["client", "status", "seconds", "reason"]
     assert "2 ok, 4 failed" in table
+
+
+def test_a_child_collects_its_young_objects_rarely(tmp_path):
+    """A report child runs with the cold run's GC thresholds (the warm parent froze the rest before forking)."""
+    import gc
+
+    from auditlib.startup import FEW_COLLECTIONS
+
+    (tmp_path / "clients" / "gc-threshold").mkdir(parents=True)
+    before = gc.get_threshold()
+    result = batch.run_batch([tmp_path / "clients" / "gc-threshold"], workers=1, outputs_dir=tmp_path / "out",
+                             runner=_stand_in, warm=True, progress=False, write_index=False)
+    assert result.results[0].reason == f"thresholds {FEW_COLLECTIONS}"
+    assert FEW_COLLECTIONS != before and gc.get_threshold() == before      # the parent's own are its own
 
 
 def test_client_folders_selection(tmp_path):

@@ -5,6 +5,7 @@ runs in a process forked from it (`_child_main`, or spawned where fork is not po
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing as mp
 import os
@@ -21,6 +22,7 @@ from auditlib.batch.model import DEFAULT_FORMATS, ClientResult, Job
 from auditlib.batch.selection import figures_from_manifest
 from auditlib.errors import AuditError
 from auditlib.report.pdf import close_warm_browser, ensure_warm_browser
+from auditlib.startup import FEW_COLLECTIONS
 
 _log = logging.getLogger(__name__)
 
@@ -179,6 +181,9 @@ def _child_main(job: Job, conn, runner: Callable[[Job], Any] | None = None) -> N
     signal.signal(signal.SIGTERM, signal.SIG_DFL)        # the parent's stop: die at once (in a cell)
     # Warm: SIGTERM is let through only while a cell runs (never during export or the swap).
     _sigmask("set", {signal.SIGTERM} if job.warm else set())
+    # One report, then os._exit: the young generation collected rarely (the parent froze the rest),
+    # as in a cold `auditlib run` (auditlib/startup.py, few_collections)
+    gc.set_threshold(*FEW_COLLECTIONS)
     code = 0
     try:
         if job.log_path is not None:                     # keep the parent's progress bar clean
