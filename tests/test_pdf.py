@@ -125,6 +125,60 @@ def test_chromium_prints_page_numbers_the_footer_text_and_vector_charts(browser,
     assert _image_xobjects(data) == 0                 # and no chart was rasterised
 
 
+def test_only_the_printed_copy_is_held_from_the_screen(pages):
+    """SCREEN_HOLD goes first in the copy's <head> (the doctype stays first), never into the report."""
+    html = pages["en"]
+    assert pdf.SCREEN_HOLD not in html
+    held = pdf.held_for_print(html)
+    assert held.replace(pdf.SCREEN_HOLD, "", 1) == html
+    assert held.index("<head>") < held.index(pdf.SCREEN_HOLD) < held.index("<meta")
+    assert held.lstrip().lower().startswith("<!doctype html>")
+    assert "@media screen" in pdf.SCREEN_HOLD and "print" not in pdf.SCREEN_HOLD
+    assert pdf.held_for_print("<!DOCTYPE html><p>x</p>") == "<!DOCTYPE html>" + pdf.SCREEN_HOLD + "<p>x</p>"
+    assert pdf.held_for_print("<p>x</p>") == pdf.SCREEN_HOLD + "<p>x</p>"
+
+
+def _evaluate(warm: pdf.Browser, target: str, expression: str, html: str | None = None):
+    """`expression`'s value in the page `target` (its content set to `html` first when given)."""
+    with devtools.Client(warm.socket_path, time.monotonic() + 30, pdf.BrowserGone) as cdp:
+        session = cdp.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        try:
+            if html is not None:
+                frame = cdp.send("Page.getFrameTree", session=session)["frameTree"]["frame"]["id"]
+                cdp.send("Page.setDocumentContent", {"frameId": frame, "html": html}, session)
+            return cdp.send("Runtime.evaluate", {"expression": expression, "returnByValue": True},
+                            session)["result"]["value"]
+        finally:
+            cdp.send("Target.detachFromTarget", {"sessionId": session})
+
+
+def test_the_page_lays_out_nothing_for_the_screen_and_prints_the_same_pdf(browser, pages, monkeypatch):
+    """The held copy's content is not laid out for the screen (content-visibility: hidden, print media
+    not matched), while its PDF is byte for byte the one printed without the hold."""
+    extra = browser._new_target()
+    try:
+        screen = _evaluate(browser, extra, "[matchMedia('print').matches, getComputedStyle(document.body)"
+                           ".contentVisibility, document.body.getBoundingClientRect().height]",
+                           pdf.held_for_print(pages["en"]))
+        assert screen == [False, "hidden", 0]    # on the screen the body's content is not laid out
+    finally:
+        browser._browser_call("Target.closeTarget", {"targetId": extra})
+    sent: list[tuple[str, dict]] = []
+    real = devtools.Client.send
+
+    def send(self, method, params=None, session=None):
+        sent.append((method, params or {}))
+        return real(self, method, params, session)
+
+    monkeypatch.setattr(devtools.Client, "send", send)
+    held = browser.print_pdf(pages["en"])
+    contents = [params["html"] for method, params in sent if method == "Page.setDocumentContent"]
+    assert contents[0] == pdf.held_for_print(pages["en"])       # the print sets the held copy
+    assert not [m for m, _ in sent if m.startswith("Emulation.")]  # print media emulated would lay it out
+    monkeypatch.setattr(pdf, "held_for_print", lambda html: html)
+    assert browser.print_pdf(pages["en"]) == held
+
+
 def test_weasyprint_prints_the_same_footer_and_auto_falls_back_to_it(pages, tmp_path):
     """A Chromium that is installed but cannot start: "auto" prints with WeasyPrint, "chromium" says why."""
     pytest.importorskip("weasyprint")
