@@ -12,9 +12,11 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -498,10 +500,15 @@ def test_the_broker_and_the_browser_die_with_their_owner(tmp_path):
     import psutil
 
     exe = _chromium_or_skip()
+    # the owner's profile in a temp folder of this test's own: a browser started meanwhile by a test in
+    # another worker removes stale folders from the shared one (as it should), which raced this check
+    # (a short path: the DevTools socket's address has a length limit)
+    private = Path(tempfile.mkdtemp(prefix="t-", dir="/tmp"))
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
+            tempfile.tempdir = str(private)
             b = pdf.Browser(exe, pages=1)
             os.write(write, json.dumps([b.pids(), str(b.dir)]).encode())
             os.close(write)
@@ -509,15 +516,19 @@ def test_the_broker_and_the_browser_die_with_their_owner(tmp_path):
         finally:
             os._exit(1)
     os.close(write)
-    with os.fdopen(read, "rb") as got:
-        pids, folder = json.loads(got.read())
-    procs = [psutil.Process(p) for p in pids]
-    assert len(procs) >= 2 and any(p.name() == "chromium" for p in procs)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    gone, alive = psutil.wait_procs(procs, timeout=15)
-    assert alive == []
-    assert Path(folder).is_dir() and Path(folder) in pdf.remove_stale_profiles()
+    try:
+        with os.fdopen(read, "rb") as got:
+            pids, folder = json.loads(got.read())
+        procs = [psutil.Process(p) for p in pids]
+        assert len(procs) >= 2 and any(p.name() == "chromium" for p in procs)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        gone, alive = psutil.wait_procs(procs, timeout=15)
+        assert alive == []
+        assert Path(folder).parent == private and Path(folder).is_dir()
+        assert pdf.remove_stale_profiles(private) == [Path(folder)] and not Path(folder).exists()
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def test_a_killed_owners_browser_profile_is_removed_by_the_next_browser(tmp_path):
