@@ -542,8 +542,12 @@ def _svg_renderer_class():
 
         def _get_font_height_metrics(self, prop):
             # Text._get_layout asks the renderer first (matplotlib >= 3.10), else reads the
-            # font's tables itself for every text drawn.
-            return _svg_font_heights(prop.copy())
+            # font's tables itself for every text drawn. (None, None, None) lets it do so: also
+            # when matplotlib's private font lookup used here is gone in a later version.
+            try:
+                return _svg_font_heights(prop.copy())
+            except AttributeError:
+                return None, None, None
 
     return _SVGRenderer
 

@@ -210,6 +210,24 @@ def test_to_svg_writes_what_print_svg_writes(result_with_evolution):
         assert charts.to_svg(make()) == _print_svg(make())
 
 
+def test_font_heights_left_to_matplotlib_without_its_private_lookup(monkeypatch):
+    """Should a later matplotlib drop the private font lookup `to_svg`'s font heights use, the renderer
+    answers (None, None, None) and matplotlib measures the heights its own way: no chart fails."""
+    import io
+
+    from matplotlib.font_manager import FontProperties, fontManager
+
+    renderer = charts._svg_renderer_class()(10, 10, io.StringIO())
+    charts._svg_font_heights.cache_clear()
+    assert None not in renderer._get_font_height_metrics(FontProperties(size=9))
+    monkeypatch.delattr(type(fontManager), "_find_fonts_by_props")
+    charts._svg_font_heights.cache_clear()
+    try:
+        assert renderer._get_font_height_metrics(FontProperties(size=9)) == (None, None, None)
+    finally:
+        charts._svg_font_heights.cache_clear()
+
+
 @pytest.mark.parametrize("lang", ["en", "nl"])
 def test_row_names_stand_where_the_y_tick_labels_stood(result_with_evolution, lang):
     """Row names are plain texts now: same text, place, size and weight as matplotlib's y tick labels."""
