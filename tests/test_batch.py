@@ -250,9 +250,11 @@ CTRL_C_CLIENTS = {"a-first": "es-huerta-food", "b-hang": "pl-wisla-ict",
                   "c-third": "no-fjord-maritime", "d-fourth": "nl-delta-water"}
 
 
-def press_ctrl_c_after_the_first_report(args: list[str], cwd: Path, notebook: Path, out: Path) -> None:
-    """Run a batch of CTRL_C_CLIENTS, press Ctrl-C once a-first is written (b-hang is then in its
-    endless cell): exit 130, a-first complete, b-hang absent, whatever else is there whole."""
+def press_ctrl_c_after_the_first_report(args: list[str], cwd: Path, notebook: Path, out: Path,
+                                        settle: float = 1.0) -> None:
+    """Run a batch of CTRL_C_CLIENTS, press Ctrl-C `settle` seconds after a-first is written (b-hang
+    is then in its endless cell): exit 130, a-first complete, b-hang and d-fourth absent, whatever
+    else is there whole."""
     cmd = [sys.executable, "-c", RUNNER, str(notebook), *args]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUDITLIB_") and k != "MPLBACKEND"}
     # A session of its own, so the test can press Ctrl-C the way a terminal does: SIGINT to the group.
@@ -268,7 +270,7 @@ def press_ctrl_c_after_the_first_report(args: list[str], cwd: Path, notebook: Pa
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the first report never appeared"
             time.sleep(0.2)
-        time.sleep(1.0)                                           # b-hang is now in its (endless) cell
+        time.sleep(settle)                                        # b-hang is now in its (endless) cell
         pressed = time.monotonic()
         os.killpg(proc.pid, signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=90)
