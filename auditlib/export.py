@@ -205,19 +205,31 @@ def _cell_value(value: Any) -> Any:
     return str(value)
 
 
+CELL_TEXT_LIMIT = 32_767           # characters an Excel cell holds
+
+
+def _write_text(ws, row: int, col: int, text: str, column: str) -> None:
+    """A text cell, whole or not at all: XlsxWriter would cut a longer text at the cell's limit
+    and only say so in its return code (a silent misread of the client's text in the workbook)."""
+    if len(text) > CELL_TEXT_LIMIT:
+        raise ValueError(f"scores.xlsx, sheet {ws.name!r}, column {column!r}, row {row + 1}: a text of "
+                         f"{len(text):,} characters; an Excel cell holds at most {CELL_TEXT_LIMIT:,}")
+    ws.write_string(row, col, text)
+
+
 def _write_sheet(ws, frame: pd.DataFrame) -> None:
     """One frame as a sheet: header row (frozen), one column at a time, text always text."""
     ws.freeze_panes(1, 0)
     for c, name in enumerate(frame.columns):
         header = clean_text(str(name))
-        ws.write_string(0, c, header)
+        _write_text(ws, 0, c, header, header)
         values = [clean_text(v) if isinstance(v, str) else v for v in frame[name].tolist()]
         for r, value in enumerate(values, start=1):
             if type(value) not in (str, float, int, bool):
                 value = _cell_value(value)          # NA, numpy scalars, anything unusual
             if isinstance(value, str):
                 if value:                            # "" is an empty cell, as pandas wrote it
-                    ws.write_string(r, c, value)
+                    _write_text(ws, r, c, value, header)
             elif isinstance(value, bool):
                 ws.write_boolean(r, c, value)
             elif isinstance(value, float) and not math.isfinite(value):

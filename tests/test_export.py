@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import math
 
@@ -171,6 +172,18 @@ def test_a_date_is_refused_not_written_as_a_number():
 
     with pytest.raises(TypeError, match="no dates"):
         xlsx_bytes({"s": pd.DataFrame({"d": pd.Series([datetime.date(2026, 1, 1)], dtype=object)})})
+
+
+def test_a_text_longer_than_a_cell_holds_is_refused_with_its_place_never_cut():
+    import openpyxl
+
+    from auditlib.export import CELL_TEXT_LIMIT, xlsx_bytes
+
+    fits = "x" * CELL_TEXT_LIMIT
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"notes": pd.DataFrame({"note": ["a", fits]})})))
+    assert book["notes"]["A3"].value == fits                          # up to the limit: whole
+    with pytest.raises(ValueError, match=r"sheet 'notes', column 'note', row 3: a text of 32,768 characters"):
+        xlsx_bytes({"notes": pd.DataFrame({"note": ["a", fits + "y"]})})
 
 
 def test_shown_columns_hold_the_report_numbers(result, tmp_path):
