@@ -38,7 +38,6 @@ def skip_unused_imports() -> None:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # None: "import raises ImportError"
 
 
-
 # --- matplotlib without the docstrings of its Artist classes' set() ---------------------------------------
 
 CHART_MODULES = ("matplotlib.figure", "matplotlib.backends.backend_svg", "matplotlib.backends.backend_agg",
@@ -73,6 +72,7 @@ def import_chart_modules() -> None:
             importlib.import_module(name)
     finally:
         matplotlib.artist.kwdoc = kwdoc
+
 
 # --- the cyclic garbage collector of a one-report process ------------------------------------------------
 
