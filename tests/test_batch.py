@@ -33,7 +33,7 @@ from auditlib.testing import DATA
 
 pytestmark = pytest.mark.slow
 
-TEST_CELL = '''# test cell (tests/test_batch.py): no state from an earlier client; hang for a '-hang' client
+TEST_CELL = '''# test cell (tests/test_batch.py): no state from an earlier client; '-hang' hangs, '-slow' takes 45 s
 import os as _os, sys as _sys, time as _time
 import matplotlib as _mpl
 import pandas as _pd
@@ -52,6 +52,8 @@ _pd.set_option("display.max_colwidth", 7)
 _leak_marker = client_id
 if client_id.endswith("-hang"):
     _time.sleep(3600)
+if client_id.endswith("-slow"):
+    _time.sleep(45)
 '''
 
 # Runs the CLI with the test notebook in place of the shipped one.
@@ -247,14 +249,14 @@ def test_ctrl_c_keeps_finished_reports_and_leaves_nothing_half_written(tmp_path)
 
 
 CTRL_C_CLIENTS = {"a-first": "es-huerta-food", "b-hang": "pl-wisla-ict",
-                  "c-third": "no-fjord-maritime", "d-fourth": "nl-delta-water"}
+                  "c-third": "no-fjord-maritime", "d-slow": "nl-delta-water"}
 
 
-def press_ctrl_c_after_the_first_report(args: list[str], cwd: Path, notebook: Path, out: Path,
-                                        settle: float = 1.0) -> None:
-    """Run a batch of CTRL_C_CLIENTS, press Ctrl-C `settle` seconds after a-first is written (b-hang
-    is then in its endless cell): exit 130, a-first complete, b-hang and d-fourth absent, whatever
-    else is there whole."""
+def press_ctrl_c_after_the_first_report(args: list[str], cwd: Path, notebook: Path, out: Path) -> None:
+    """Run a batch of CTRL_C_CLIENTS, press Ctrl-C a second after a-first is written (b-hang is then
+    in its endless cell): exit 130, a-first complete, b-hang and d-slow absent, whatever else is
+    there whole. d-slow's cell takes 45 s, so on more than one worker it cannot have finished by the
+    press however fast the reports before it ran; a batch that waited for it would write it."""
     cmd = [sys.executable, "-c", RUNNER, str(notebook), *args]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUDITLIB_") and k != "MPLBACKEND"}
     # A session of its own, so the test can press Ctrl-C the way a terminal does: SIGINT to the group.
@@ -270,7 +272,7 @@ def press_ctrl_c_after_the_first_report(args: list[str], cwd: Path, notebook: Pa
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the first report never appeared"
             time.sleep(0.2)
-        time.sleep(settle)                                        # b-hang is now in its (endless) cell
+        time.sleep(1.0)                                           # b-hang is now in its (endless) cell
         pressed = time.monotonic()
         os.killpg(proc.pid, signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=90)
@@ -287,7 +289,7 @@ def press_ctrl_c_after_the_first_report(args: list[str], cwd: Path, notebook: Pa
         if folder.is_dir() and not folder.name.endswith(".failed"):
             assert_complete(folder)                                # whatever is there is whole
     assert not (out / "b-hang" / "2026").exists()
-    assert not (out / "d-fourth").exists() or not list((out / "d-fourth").glob("2026*"))
+    assert not (out / "d-slow").exists() or not list((out / "d-slow").glob("2026*"))
     assert not leftovers(out)
     assert "interrupted" in stdout and "a-first" in stdout
 

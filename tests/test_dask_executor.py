@@ -77,14 +77,13 @@ def test_dask_batch_matches_local_and_keeps_every_guarantee(tmp_path):
         seconds = time.monotonic() - t0
         # Ctrl-C on the same cluster: the finished report stays, the hanging one and those not
         # started are not written, nothing is half-written, exit 130 (as for the local executor).
-        # Pressed as soon as a-first is there: b-hang started beside it on the other worker (already
-        # in its endless cell), while a-first's worker goes on to c-third and d-fourth; a report takes
-        # about a second now, so a wait would let d-fourth finish before the press
+        # a-first's worker goes on to c-third and d-slow meanwhile; d-slow's 45 s cell keeps it
+        # unfinished at the press, so only a batch that waited for it would write it
         ctrl_c = tmp_path / "out-ctrl-c"
         press_ctrl_c_after_the_first_report(
             ["batch", "--clients-dir", str(make_clients(tmp_path / "clients-ctrl-c", CTRL_C_CLIENTS)),
              "--outputs", str(ctrl_c), "--timeout", "300", "--formats", "html",
-             "--scheduler", cluster.scheduler_address], tmp_path, notebook, ctrl_c, settle=0.0)
+             "--scheduler", cluster.scheduler_address], tmp_path, notebook, ctrl_c)
     finally:
         cluster.close()
     text = proc.stdout + proc.stderr
