@@ -13,13 +13,15 @@ The file (CSV, or the first sheet of an .xlsx) is checked with a pandera schema 
 the catalogue, lazily, so every problem is reported at once as a `BenchmarkError`. A file
 that does not fit the catalogue (the licensed export of another catalogue version, say) is
 refused rather than half-read. Loads are cached per process: the frame is shared, so callers
-must treat it as read-only (take `.copy()` before changing anything).
+must treat it as read-only (take `.copy()` before changing anything). The command line also
+remembers on disk which files passed (`remember_verdicts`), so its next process skips pandera.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import warnings
 from contextvars import ContextVar
@@ -70,6 +72,7 @@ class BenchmarkDB:
 
 _CACHE: dict[tuple, BenchmarkDB] = {}   # never evicted: views of a cached frame stay safe to edit
 _SCHEMAS: dict[tuple, Any] = {}
+_VERDICTS: dict[str, Path | None] = {"folder": None}    # set by `remember_verdicts`
 
 
 def load_benchmark(path: str | Path, catalogue: "Catalogue") -> BenchmarkDB:
@@ -113,11 +116,67 @@ def load_benchmark(path: str | Path, catalogue: "Catalogue") -> BenchmarkDB:
                                       expected="a readable file",
                                       code=ProblemCode.FILE_UNREADABLE)]) from None
     raw = _read(path, data)
-    frame = _validate(raw, path, catalogue)
     sha = hashlib.sha256(data).hexdigest()
+    verdict = _verdict_path(sha, catalogue)
+    if verdict is not None and _verdict_holds(verdict):
+        frame = _frame(raw, _numbers(raw), catalogue)
+    else:
+        frame = _validate(raw, path, catalogue)
+        if verdict is not None:
+            _write_verdict(verdict, sha, catalogue)
     db = BenchmarkDB(frame=frame, path=path.resolve(), sha256=sha, version=_version(path, sha))
     _CACHE[key] = db
     return db
+
+
+def remember_verdicts(folder: Path | None) -> None:
+    """Remember in `folder` which benchmark files passed validation (None: remember nothing, the default).
+
+    Why: a cold `auditlib run` spent ~0.4 s of its ~5 s importing pandera and validating the export
+    that passed in the run before, and a firm runs every client against the same export. A verdict
+    is kept only for a file that passed, under a key of the file's bytes (sha256), the catalogue
+    (its files' hashes, ids and fields), this module's source and the pandas, numpy and pandera
+    versions: a change to any of them validates again, and a file with problems is validated each
+    time (its problems are the message). An unreadable or damaged verdict counts as none; a folder
+    that cannot be written leaves every load validating, as without it. Set by the command line
+    (`Settings.cache_dir`: AUDITLIB_CACHE, else the user's cache folder).
+    """
+    _VERDICTS["folder"] = None if folder is None else Path(folder)
+
+
+def _verdict_path(sha: str, catalogue: "Catalogue") -> Path | None:
+    folder = _VERDICTS["folder"]
+    if folder is None:
+        return None
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        pandera_version = version("pandera")
+    except PackageNotFoundError:
+        pandera_version = "?"
+    source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    parts = [sha, repr(_catalogue_key(catalogue)), source, pd.__version__, np.__version__, pandera_version]
+    return folder / "benchmark-verdicts" / (hashlib.sha256("\n".join(parts).encode()).hexdigest() + ".json")
+
+
+def _verdict_holds(verdict: Path) -> bool:
+    try:
+        record = json.loads(verdict.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and record.get("key") == verdict.stem and record.get("verdict") == "valid"
+
+
+def _write_verdict(verdict: Path, sha: str, catalogue: "Catalogue") -> None:
+    """Written whole or not at all, so a half-written verdict never counts."""
+    from auditlib.files import atomic_write_text
+
+    record = {"key": verdict.stem, "verdict": "valid", "file_sha256": sha,
+              "catalogue": catalogue.name, "catalogue_version": catalogue.version}
+    try:
+        atomic_write_text(verdict, json.dumps(record))
+    except OSError:
+        pass                     # nothing remembered: the next load validates again
 
 
 def _catalogue_key(catalogue: "Catalogue") -> tuple:

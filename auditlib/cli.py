@@ -277,9 +277,12 @@ class _no_lock:
 
 
 def _require_shared(settings) -> None:
-    """Stop with every catalogue and benchmark problem before any report starts (exit 1)."""
+    """Stop with every catalogue and benchmark problem before any report starts (exit 1); a
+    benchmark file that passed is remembered in the user's cache for the next command."""
+    from auditlib.benchmark import remember_verdicts
     from auditlib.preflight import require_shared
 
+    remember_verdicts(settings.cache_dir)
     require_shared(settings.catalogue_dir, settings.benchmark_path)
 
 

@@ -15,6 +15,9 @@ catalogues (tests/test_config.py greps auditlib/ for environment reads elsewhere
     AUDITLIB_OUTPUTS     the outputs folder (default: outputs/ next to the data folder)
     AUDITLIB_PDF_ENGINE  auto | chromium | weasyprint (default auto: chromium when installed)
     AUDITLIB_CHROMIUM    the Chromium executable for the PDF (default /usr/bin/chromium)
+    AUDITLIB_CACHE       where the command line remembers which benchmark files passed validation
+                         (default $XDG_CACHE_HOME/auditlib, else ~/.cache/auditlib; see
+                         auditlib.benchmark.remember_verdicts)
 """
 
 from __future__ import annotations
@@ -38,6 +41,14 @@ def _default_data_dir(environ: Mapping[str, str]) -> Path:
     return REPO_ROOT / "data"
 
 
+def _default_cache_dir(environ: Mapping[str, str]) -> Path | None:
+    """The XDG user cache (as pip and matplotlib use it); None when the environment names no home."""
+    for name, tail in (("AUDITLIB_CACHE", ()), ("XDG_CACHE_HOME", ("auditlib",)), ("HOME", (".cache", "auditlib"))):
+        if environ.get(name):
+            return Path(environ[name], *tail)
+    return None
+
+
 @dataclass(frozen=True)
 class Settings:
     """The folders and files one run reads and writes, resolved once."""
@@ -49,6 +60,7 @@ class Settings:
     outputs_dir: Path
     pdf_engine: str = "auto"                # auditlib/report/pdf.py: auto | chromium | weasyprint
     chromium: Path | None = None            # None: /usr/bin/chromium
+    cache_dir: Path | None = None           # None: nothing remembered on disk
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: str | Path | None) -> "Settings":
@@ -60,7 +72,7 @@ class Settings:
         environ
             The environment to read (default ``os.environ``); ``{}`` gives the plain defaults.
         **overrides
-            data_dir, catalogue_dir, benchmark_path, clients_dir, outputs_dir, pdf_engine, chromium:
+            data_dir, catalogue_dir, benchmark_path, clients_dir, outputs_dir, pdf_engine, chromium, cache_dir:
             explicit choices (CLI options, notebook parameters); None leaves the setting to the environment.
 
         Returns
@@ -83,6 +95,7 @@ class Settings:
             outputs_dir=Path(env.get("AUDITLIB_OUTPUTS", data.parent / "outputs")),
             pdf_engine=str(overrides.pop("pdf_engine", None) or env.get("AUDITLIB_PDF_ENGINE") or "auto"),
             chromium=Path(env["AUDITLIB_CHROMIUM"]) if env.get("AUDITLIB_CHROMIUM") else None,
+            cache_dir=_default_cache_dir(env),
         )
         clean: dict[str, Any] = {k: Path(v) for k, v in overrides.items() if v is not None}
         return replace(settings, **clean)

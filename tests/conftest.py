@@ -52,6 +52,24 @@ def _close_figures():
         sys.modules["matplotlib.pyplot"].close("all")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _verdicts_in_a_temporary_folder(tmp_path_factory):
+    """Commands called in-process remember benchmark verdicts here, not in the user's cache."""
+    import os
+
+    os.environ["AUDITLIB_CACHE"] = str(tmp_path_factory.mktemp("auditlib-cache"))
+
+
+@pytest.fixture(autouse=True)
+def _no_remembered_verdicts():
+    """A command line called in-process turns benchmark verdicts on for the process: off again after
+    each test, so no other test's load skips validation."""
+    yield
+    from auditlib import benchmark
+
+    benchmark.remember_verdicts(None)
+
+
 # --- engine fixtures: a small fixed-seed reference database (helpers in auditlib.testing) ---
 
 

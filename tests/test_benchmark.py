@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from auditlib import benchmark
 from auditlib.benchmark import LABELS, META_COLUMNS, BenchmarkDB, load_benchmark
 from auditlib.catalogue import load_catalogue
 from auditlib.errors import AuditError, BenchmarkError, ProblemCode
@@ -236,6 +238,120 @@ def test_loader_is_cached_and_notices_changes(tmp_path, catalogue):
     path.write_text("\n".join(lines[:-1]) + "\n")
     second = load_benchmark(path, catalogue)
     assert second is not first and len(second.frame) == len(first.frame) - 1
+
+
+# --- verdicts remembered on disk (the command line's `remember_verdicts`) -----------------------
+
+@pytest.fixture
+def verdicts(tmp_path, monkeypatch):
+    """Verdicts on, in a folder of the test's own; the process cache emptied, so each load reads."""
+    folder = tmp_path / "cache"
+    benchmark.remember_verdicts(folder)
+    monkeypatch.setattr(benchmark, "_CACHE", {})
+    yield folder / "benchmark-verdicts"
+    benchmark.remember_verdicts(None)
+
+
+@pytest.fixture
+def validations(monkeypatch) -> list[Path]:
+    """The files pandera validated, in order."""
+    seen: list[Path] = []
+    real = benchmark._validate
+
+    def spy(raw, path, catalogue):
+        seen.append(path)
+        return real(raw, path, catalogue)
+
+    monkeypatch.setattr(benchmark, "_validate", spy)
+    return seen
+
+
+def test_a_file_that_passed_is_not_validated_again_and_reads_the_same(tmp_path, catalogue, verdicts,
+                                                                        validations, monkeypatch):
+    path = tmp_path / "export.csv"
+    shutil.copy(SHIPPED, path)
+    first = load_benchmark(path, catalogue)
+    assert validations == [path]
+    (verdict,) = verdicts.glob("*.json")
+    record = json.loads(verdict.read_text(encoding="utf-8"))
+    assert record["key"] == verdict.stem and record["verdict"] == "valid"
+    assert record["file_sha256"] == first.sha256
+    monkeypatch.setattr(benchmark, "_CACHE", {})                 # as a new process
+    second = load_benchmark(path, catalogue)
+    assert validations == [path]                                 # remembered: not validated again
+    assert second is not first
+    pd.testing.assert_frame_equal(second.frame, first.frame, check_exact=True)
+    assert (second.sha256, second.version) == (first.sha256, first.version)
+    assert not second.frame[catalogue.ids].to_numpy().flags.writeable
+
+
+def test_a_changed_file_catalogue_or_library_is_validated_again(tmp_path, catalogue, verdicts, validations,
+                                                                 monkeypatch, raw_text):
+    path = tmp_path / "export.csv"
+    shutil.copy(SHIPPED, path)
+    load_benchmark(path, catalogue)
+    # the same path with other bytes: a value out of range is found, though the path passed before
+    bad = raw_text.copy()
+    bad.loc[3, "sme_share"] = "250"
+    write(tmp_path, bad, "export.csv")
+    monkeypatch.setattr(benchmark, "_CACHE", {})
+    assert "sme_share" in str(refused(path, catalogue))
+    shutil.copy(SHIPPED, path)
+    # another catalogue (one file's bytes changed) and another pandas: validated again
+    other_dir = tmp_path / "catalogue"
+    shutil.copytree(DATA / "catalogue", other_dir)
+    with (other_dir / "labels.yaml").open("a", encoding="utf-8") as f:
+        f.write("\n# edited\n")
+    other = load_catalogue(other_dir)
+    monkeypatch.setattr(benchmark, "_CACHE", {})
+    load_benchmark(path, other)
+    monkeypatch.setattr(pd, "__version__", "0.0-test")
+    monkeypatch.setattr(benchmark, "_CACHE", {})
+    load_benchmark(path, catalogue)
+    assert validations == [path] * 4
+    assert len(list(verdicts.glob("*.json"))) == 3               # the refused file left none
+
+
+def test_a_damaged_or_foreign_verdict_counts_as_none(tmp_path, catalogue, verdicts, validations, monkeypatch):
+    path = tmp_path / "export.csv"
+    shutil.copy(SHIPPED, path)
+    load_benchmark(path, catalogue)
+    (verdict,) = verdicts.glob("*.json")
+    good = verdict.read_text(encoding="utf-8")
+    for text in ("", '{"key": "', "[]", good.replace('"valid"', '"invalid"'),
+                 good.replace(verdict.stem, "0" * 64)):
+        verdict.write_text(text, encoding="utf-8")
+        monkeypatch.setattr(benchmark, "_CACHE", {})
+        load_benchmark(path, catalogue)
+        assert verdict.read_text(encoding="utf-8") == good       # validated, and written whole again
+    assert len(validations) == 6
+    assert [p.name for p in verdicts.iterdir()] == [verdict.name]  # no temporary file left
+
+
+def test_a_refused_file_leaves_no_verdict_and_an_unwritable_folder_is_no_error(tmp_path, catalogue, raw_text,
+                                                                              validations, monkeypatch):
+    bad = raw_text.copy()
+    bad.loc[0, "founding_year"] = "1850"
+    path = write(tmp_path, bad)
+    benchmark.remember_verdicts(tmp_path / "cache")
+    refused(path, catalogue)
+    refused(path, catalogue)
+    assert len(validations) == 2 and not (tmp_path / "cache").exists()
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder would be", encoding="utf-8")
+    benchmark.remember_verdicts(blocked)
+    monkeypatch.setattr(benchmark, "_CACHE", {})
+    assert len(load_benchmark(SHIPPED, catalogue).frame) > 1000   # loads, remembering nothing
+    benchmark.remember_verdicts(None)
+
+
+def test_verdicts_are_off_unless_an_entry_point_turns_them_on(tmp_path, catalogue, validations, monkeypatch):
+    monkeypatch.setattr(benchmark, "_CACHE", {})
+    monkeypatch.chdir(tmp_path)
+    load_benchmark(SHIPPED, catalogue)
+    monkeypatch.setattr(benchmark, "_CACHE", {})
+    load_benchmark(SHIPPED, catalogue)
+    assert len(validations) == 2 and not any(tmp_path.iterdir())
 
 
 def test_frame_refuses_in_place_edits(tmp_path, catalogue):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -86,6 +87,20 @@ def test_run_writes_report_and_a_failure_exits_1_with_kept_notebook(tmp_path, ca
     assert "report failed" in err and "failed notebook is kept" in err and "Traceback" not in err
     assert (outputs / "acme" / "2026" / "report.html").read_bytes() == good     # the good report stays
     assert list((outputs / "acme").glob("*.failed/report.ipynb"))
+
+
+def test_the_command_line_remembers_a_benchmark_that_passed(tmp_path):
+    """The first command validates the benchmark and remembers it in AUDITLIB_CACHE; the next one
+    does not import pandera at all (a cold run's ~0.4 s)."""
+    probe = ("import sys\nfrom auditlib.cli import main\ncode = main(['run', 'no-such-client'])\n"
+             "print(code, 'pandera' in sys.modules)")
+    env = {**os.environ, "AUDITLIB_CACHE": str(tmp_path / "cache")}
+    first = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert first.stdout.split() == ["1", "True"], first.stdout + first.stderr   # the client is unknown
+    assert len(list((tmp_path / "cache" / "benchmark-verdicts").glob("*.json"))) == 1
+    second = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert second.stdout.split() == ["1", "False"], second.stdout + second.stderr
+    assert "no-such-client" in second.stderr
 
 
 def test_run_refuses_escaping_client_id(capsys):
@@ -199,7 +214,6 @@ def _left_behind(pid: int) -> list[str]:
     """What is left of the Chromium that the auditlib process `pid` started: its private folder
     (<tmp>/auditlib-chromium-<pid>-*), and any process naming that folder on its command line or
     working in it (Chromium, its renderers, the DevTools broker)."""
-    import os
     import tempfile
     from pathlib import Path
 
@@ -220,7 +234,6 @@ def _left_behind(pid: int) -> list[str]:
 def _command_line(*args: str, cwd=None) -> subprocess.CompletedProcess:
     """`python -m auditlib ARGS` as a user runs it; stdout is a pipe and block-buffered (no
     PYTHONUNBUFFERED), so a line not flushed before the process ends would be missing."""
-    import os
 
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONUNBUFFERED", "AUDITLIB_DEBUG")}
     proc = subprocess.Popen([sys.executable, "-m", "auditlib", *args], stdout=subprocess.PIPE,

@@ -92,6 +92,16 @@ def test_defaults_ignore_the_environment(monkeypatch, tmp_path):
     assert Settings.from_env().benchmark_path == tmp_path / "licensed.csv"
 
 
+def test_the_cache_folder_follows_the_xdg_convention():
+    home = {"HOME": "/home/auditor"}
+    assert Settings.from_env(home).cache_dir == Path("/home/auditor/.cache/auditlib")
+    xdg = {**home, "XDG_CACHE_HOME": "/var/cache/firm"}
+    assert Settings.from_env(xdg).cache_dir == Path("/var/cache/firm/auditlib")
+    assert Settings.from_env({**xdg, "AUDITLIB_CACHE": "/srv/audit-cache"}).cache_dir == Path("/srv/audit-cache")
+    assert Settings.from_env({}).cache_dir is None                    # no home: nothing remembered
+    assert Settings.from_env({**home, "AUDITLIB_CACHE": ""}).cache_dir == Path("/home/auditor/.cache/auditlib")
+
+
 def test_an_unknown_setting_is_refused():
     with pytest.raises(TypeError, match="unknown setting"):
         Settings.from_env({}, catalog_dir="x")
