@@ -181,6 +181,28 @@ def test_the_page_lays_out_nothing_for_the_screen_and_prints_the_same_pdf(browse
     assert browser.print_pdf(pages["en"]) == held
 
 
+def test_a_cold_run_prints_on_the_page_chromium_opened_at_start(browser, pages, monkeypatch):
+    """`browser_session` (one cold `auditlib run`) does not wait for the start, and its print uses the
+    page Chromium opened with it, so no renderer is spawned for the one PDF; the bytes are those of
+    the warm pool's print."""
+    exe = _chromium_or_skip()
+    created: list[str] = []
+    real = pdf.Browser._new_target
+    monkeypatch.setattr(pdf.Browser, "_new_target", lambda self: created.append("new") or real(self))
+    monkeypatch.setitem(pdf._WARM, "browser", None)
+    with pdf.browser_session("chromium", exe) as cold:
+        assert cold is not None and not cold._started                # the session did not wait
+        (slot,) = cold.slots
+        assert slot.read_text(encoding="ascii") == ""
+        printed = cold.print_pdf(pages["en"])
+        opened = [t["targetId"] for t in cold._browser_call("Target.getTargets")["targetInfos"]
+                  if t.get("type") == "page"]
+        assert opened == [slot.read_text(encoding="ascii")]          # the page it opened, and no other
+        assert cold.print_pdf(pages["nl"]) != printed                 # and the slot is used again
+    assert created == []
+    assert printed == browser.print_pdf(pages["en"])
+
+
 def test_weasyprint_prints_the_same_footer_and_auto_falls_back_to_it(pages, tmp_path):
     """A Chromium that is installed but cannot start: "auto" prints with WeasyPrint, "chromium" says why."""
     pytest.importorskip("weasyprint")

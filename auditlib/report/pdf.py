@@ -301,7 +301,8 @@ class Browser:
     closes it afterwards.
     """
 
-    def __init__(self, executable: str | Path, *, pages: int = 0, timeout: float = START_TIMEOUT):
+    def __init__(self, executable: str | Path, *, pages: int = 0, timeout: float = START_TIMEOUT,
+                 first_page_later: bool = False):
         self.executable = Path(executable)
         self.owner = os.getpid()
         self.proc: subprocess.Popen | None = None
@@ -328,12 +329,15 @@ class Browser:
             raise AuditError(f"cannot start Chromium ({self.executable}): {exc}") from None
         atexit.register(self.close)
         self.slots = [self.dir / f"page-{i}" for i in range(pages)]
-        if pages:
+        if first_page_later:
+            # one slot for the page Chromium opens at start, found at the first print (the constructor
+            # does not wait for the start): a print then spawns no renderer of its own
+            self.slots = [self.dir / "page-0"]
+            self.slots[0].write_text("", encoding="ascii")
+        elif pages:
             try:      # the page the browser opened at start is the first of the pool
-                infos = self._browser_call("Target.getTargets")["targetInfos"]
-                first = [str(t["targetId"]) for t in infos if t.get("type") == "page"][:1]
-                for slot in self.slots:
-                    slot.write_text(first.pop() if first else self._new_target(), encoding="ascii")
+                for i, slot in enumerate(self.slots):
+                    slot.write_text(self._first_page() if i == 0 else self._new_target(), encoding="ascii")
             except BaseException:
                 self.close()
                 raise
@@ -412,6 +416,12 @@ class Browser:
         with devtools.Client(self.socket_path, time.monotonic() + timeout, BrowserGone) as cdp:
             return cdp.send(method, params)
 
+    def _first_page(self) -> str:
+        """The page Chromium opened at start (a new one if it is gone)."""
+        infos = self._browser_call("Target.getTargets")["targetInfos"]
+        pages = [str(t["targetId"]) for t in infos if t.get("type") == "page"]
+        return pages[0] if pages else self._new_target()
+
     def _new_target(self) -> str:
         return str(self._browser_call("Target.createTarget", {"url": "about:blank"})["targetId"])
 
@@ -426,7 +436,11 @@ class Browser:
                 os.close(fd)
                 continue
             try:
-                yield _Slot(fd, path, os.pread(fd, 64, 0).decode("ascii").strip())
+                target = os.pread(fd, 64, 0).decode("ascii").strip()
+                if not target:                      # first_page_later: its page, now that it runs
+                    target = self._first_page()
+                    os.pwrite(fd, target.encode("ascii"), 0)
+                yield _Slot(fd, path, target)
             finally:
                 os.close(fd)            # closing releases the lock
             return
@@ -573,7 +587,7 @@ def browser_session(engine: str | None, chromium: str | Path | None, formats=("p
         yield None
         return
     try:
-        browser = Browser(exe)            # does not wait: the print waits for its start
+        browser = Browser(exe, first_page_later=True)     # does not wait: the print waits for its start
     except AuditError as exc:
         _log.warning("Chromium did not start: %s", exc)
         yield None
