@@ -1,9 +1,11 @@
-"""The batch on Dask (`auditlib batch --scheduler ADDRESS`): a real LocalCluster with 2 worker processes.
+"""The batch on Dask (`auditlib batch --scheduler ADDRESS`): a real LocalCluster shaped as `--scheduler
+local` starts it, one worker process with 2 threads (its fork server forks two reports at a time).
 
 One batch on one cluster (a single test: under xdist a module fixture would start a cluster per
 test worker) covers what the local executor guarantees: two good clients, a broken one, one
 whose cell hangs (stopped by the per-cell timeout) and one whose Dask worker is killed in the
-middle of its report (Dask retries it on a worker, it completes); then Ctrl-C in a second batch
+middle of its report (the nanny restarts the worker, which gets the plugin again; Dask retries
+the reports it was running); then Ctrl-C in a second batch
 on the same cluster keeps the finished report and writes nothing half. The good reports are compared
 byte for byte with the local executor's. The workers get every input as bytes and work in their
 own temporary folders (the manifests name our inputs and keep the worker's paths under built_on),
@@ -67,7 +69,7 @@ def test_dask_batch_matches_local_and_keeps_every_guarantee(tmp_path):
     notebook = _dask_notebook(tmp_path / "nb", marker)
     out = tmp_path / "out-dask"
     with dask.config.set({"distributed.scheduler.allowed-failures": 2}):
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        cluster = LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None,
                                silence_logs=40)
     try:
         t0 = time.monotonic()
@@ -145,3 +147,77 @@ def test_an_unreachable_scheduler_is_one_clear_message(tmp_path):
     assert "Traceback" not in proc.stdout + proc.stderr
     assert not list((tmp_path / "out").glob("es-huerta-food/*"))
 
+
+
+def test_the_local_cluster_s_workers_run_quiet():
+    """The LocalCluster `--scheduler local` starts: one worker process with `--workers` threads (one fork
+    server's warm-up and one Chromium for the machine, as the local executor), with the batch's settings
+    (dask_executor.QUIET_CLUSTER: no statistical profiler sampling every thread, a slow tick and
+    monitors, no work stealing), and its scheduler retries a lost worker's report RETRIES times."""
+    import types
+
+    from auditlib.batch.dask_executor import QUIET_CLUSTER, RETRIES, DaskExecutor
+
+    def settings() -> dict:
+        import dask
+
+        return {key: dask.config.get(key) for key in QUIET_CLUSTER}
+
+    def profiler(dask_worker) -> list:
+        return sorted(name for name in dask_worker.periodic_callbacks if name.startswith("profile"))
+
+    ctx = types.SimpleNamespace(workers=2)
+    sink = types.SimpleNamespace(status=lambda text: None)
+    client, cluster = DaskExecutor("local")._connect(ctx, sink)
+    try:
+        on_workers = client.run(settings)
+        assert list(client.nthreads().values()) == [2]           # one worker process, a thread per report slot
+        assert list(on_workers.values()) == [QUIET_CLUSTER]
+        assert list(client.run(profiler).values()) == [[]]
+        assert client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.allowed_failures) == RETRIES
+        assert client.run_on_scheduler(lambda dask_scheduler: "stealing" in dask_scheduler.extensions) is False
+    finally:
+        client.close()
+        cluster.close()
+
+
+def test_the_fork_server_collects_rarely_from_its_first_import():
+    """The fork server's command (dask_executor.ZYGOTE_MAIN) sets a cold run's GC thresholds and
+    freezes before anything heavy is imported, then serves the worker's socket."""
+    import subprocess
+
+    from auditlib.batch.dask_executor import ZYGOTE_MAIN
+    from auditlib.startup import FEW_COLLECTIONS
+
+    last = "serve_fd(int(sys.argv[1]))\n"
+    assert ZYGOTE_MAIN.endswith(last)
+    probe = ZYGOTE_MAIN.replace("from auditlib.batch.zygote import serve_fd\n", "before = 'pandas' in sys.modules\n"
+                                "from auditlib.batch.zygote import serve_fd\n")
+    probe = probe.replace(last, "print(list(gc.get_threshold()), gc.get_freeze_count() > 0, before, "
+                                "callable(serve_fd))\n")
+    out = subprocess.run([sys.executable, "-c", probe, "0"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"{list(FEW_COLLECTIONS)} True False True"
+
+
+def test_the_readme_gives_a_firm_s_own_cluster_the_same_settings():
+    """README "More than one machine" documents QUIET_CLUSTER for a cluster started without `--scheduler
+    local`: the YAML there sets exactly the settings the LocalCluster gets."""
+    import re
+
+    import yaml
+
+    from auditlib.batch.dask_executor import QUIET_CLUSTER
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = text.split("## More than one machine", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block, "README: no yaml block in 'More than one machine'"
+
+    def flat(tree: dict, prefix: str = "") -> dict:
+        out: dict = {}
+        for key, value in tree.items():
+            out.update(flat(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value})
+        return out
+
+    assert flat(yaml.safe_load(block.group(1))) == QUIET_CLUSTER

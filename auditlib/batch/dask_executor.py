@@ -5,8 +5,9 @@ No shared filesystem is assumed:
 * **Once per worker** (a worker plugin, registered for the batch and removed after it): the
   catalogue folder, the benchmark file (and its .meta.yaml), the report notebook and one sample
   client go to every worker as bytes; the worker writes them into its own temporary folder and
-  starts its warm fork server (auditlib/batch/zygote.py), which imports and loads everything once.
-  A worker that joins later, or that Dask restarts, gets the plugin too.
+  starts its warm fork server (auditlib/batch/zygote.py), which imports and loads everything once
+  and keeps one warm Chromium page per worker thread. A worker that joins later, or that Dask
+  restarts, gets the plugin too.
 * **Per report** (a task): the client folder's files as bytes. The worker writes them into a
   fresh job folder, its fork server forks one child that makes the report exactly as the local
   executor's child does (same kernel, per-cell alarm, failure isolation), and the task returns
@@ -54,12 +55,32 @@ _STOPPED: set[str] = set()        # on a worker: batch tokens stopped by Ctrl-C 
 # The LocalCluster's own bookkeeping, which its processes pay every second of the batch: with
 # Dask's defaults an idle cluster of 2 workers took 17 % of a core (statistical profiler every
 # 10 ms, event-loop tick every 20 ms, work stealing, system and memory monitors), with these 2 %
-# (measured alternately, idle cluster, 20 s). None of them serves a batch: one single-threaded
-# worker per core, a task that only waits for its forked child, no dashboard, no memory limit
-# (the reports run in children the worker's limit would not see anyway).
+# (measured alternately, idle cluster, 20 s). None of them serves a batch: tasks that only wait
+# for their forked child, no dashboard, no memory limit (the reports run in children the worker's
+# limit would not see anyway).
+# `--scheduler local`: one worker process whose `--workers` threads each wait for one report's
+# child, all forked by the worker's one fork server, as the local executor forks them from its one
+# warm parent. A worker process per report slot would pay, per slot, the worker's start (importing
+# distributed and auditlib, ~1.9 s of CPU), a fork server's warm-up (~3.7 s) and a Chromium of its
+# own (~1-2 s), for nothing a single machine needs (2 workers: the Dask batch's fixed CPU over the local
+# one's 17.6 -> 5.2 s, with ZYGOTE_MAIN). A lost worker process (the nanny restarts it) loses the
+# reports running on it; Dask retries each.
+LOCAL_WORKERS = 1
 QUIET_CLUSTER = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s",
                  "distributed.scheduler.work-stealing": False, "distributed.admin.system-monitor.interval": "5s",
                  "distributed.worker.memory.monitor-interval": "5s"}
+
+# The fork server's command line. Its cyclic GC is set as a cold `auditlib run`'s (startup.few_collections)
+# before its first import: importing auditlib.batch pulls in pandas, pydantic and the report's modules, and
+# warm_up the rest; at CPython's thresholds that start made ~490 young, 44 middle and 5 full collections
+# (about 0.6-0.9 s of CPU of a 3.6-4.5 s warm-up, once per worker), with these ~50, 2 and 1. warm_up
+# freezes what it built, and each forked child sets the same thresholds itself (local._child_main).
+ZYGOTE_MAIN = ("import gc, sys\n"
+               "from auditlib.startup import FEW_COLLECTIONS\n"
+               "gc.set_threshold(*FEW_COLLECTIONS)\n"
+               "gc.freeze()\n"
+               "from auditlib.batch.zygote import serve_fd\n"
+               "serve_fd(int(sys.argv[1]))\n")
 
 
 def _folder_files(folder: Path) -> dict[str, bytes]:
@@ -110,7 +131,7 @@ class _ForkServer:
         mine, theirs = socket.socketpair()
         log = open(self.root / "fork-server.log", "ab")
         try:
-            self.proc = subprocess.Popen([sys.executable, "-m", "auditlib.batch.zygote", str(theirs.fileno())],
+            self.proc = subprocess.Popen([sys.executable, "-c", ZYGOTE_MAIN, str(theirs.fileno())],
                                          pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=log, cwd=self.root)
         finally:
@@ -186,9 +207,10 @@ class AuditWorkerPlugin(_WorkerPlugin):
                                  chromium=Path(b["chromium"]) if b.get("chromium") else None)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C reaches every process of a LocalCluster
+        pages = max(1, int(getattr(worker.state, "nthreads", 1) or 1))    # one report at a time per thread
         self.server = _ForkServer(self.root, ("warm", self.settings, str(self.root / "sample" / b["sample_id"]),
                                               b["lang"], tuple(b["formats"]),
-                                              str(self.root / "notebook" / b["notebook_name"])))
+                                              str(self.root / "notebook" / b["notebook_name"]), pages))
 
     def teardown(self, worker) -> None:
         server = getattr(self, "server", None)
@@ -352,7 +374,7 @@ def write_back(outputs_dir: Path, job: Job, payload: dict) -> ClientResult:
 
 class DaskExecutor:
     """Reports on a Dask cluster: `scheduler` is an address (tcp://host:8786) or "local" (a LocalCluster
-    with one single-threaded worker process per `--workers`)."""
+    of one worker process with `--workers` threads, see LOCAL_WORKERS)."""
 
     def __init__(self, scheduler: str = "local", retries: int = RETRIES, **options: Any):
         if options:
@@ -366,9 +388,9 @@ class DaskExecutor:
         from distributed import Client, LocalCluster
 
         if self.scheduler == "local":
-            sink.status(f"starting a Dask LocalCluster with {ctx.workers} workers")
+            sink.status(f"starting a Dask LocalCluster with {ctx.workers} worker threads")
             with dask.config.set({"distributed.scheduler.allowed-failures": self.retries, **QUIET_CLUSTER}):
-                cluster = LocalCluster(n_workers=ctx.workers, threads_per_worker=1, processes=True,
+                cluster = LocalCluster(n_workers=LOCAL_WORKERS, threads_per_worker=ctx.workers, processes=True,
                                        dashboard_address=None, silence_logs=logging.ERROR, memory_limit=0)
             return Client(cluster), cluster
         sink.status(f"connecting to the Dask scheduler at {self.scheduler}")
@@ -403,7 +425,7 @@ class DaskExecutor:
                 fut = client.submit(remote_report, name, task, key=f"auditlib-report-{task.client_id}-{token}",
                                     pure=False)
                 futures[fut] = job
-            sink.status(f"{len(jobs)} reports on {len(client.scheduler_info()['workers'])} Dask workers")
+            sink.status(f"{len(jobs)} reports on {sum(client.nthreads().values())} Dask worker threads")
 
             def collect(fut) -> None:
                 job = futures.pop(fut)
@@ -450,7 +472,7 @@ class DaskExecutor:
             if kind == "KilledWorker":
                 times = f"{self.retries + 1} times" if self.scheduler == "local" else "too many times"
                 reason = (f"the Dask worker making this report was lost {times} (KilledWorker): it was retried "
-                          "on other workers, then given up")
+                          "(on another worker or the one restarted in its place), then given up")
             else:
                 reason = f"the Dask task failed: {kind}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
             return ClientResult(cid, job.client_dir, "failed", reason=reason)

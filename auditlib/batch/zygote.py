@@ -1,4 +1,5 @@
-"""The warm fork server of one Dask worker: `python -m auditlib.batch.zygote FD`.
+"""The warm fork server of one Dask worker: `python -m auditlib.batch.zygote FD` (the worker starts it
+with dask_executor.ZYGOTE_MAIN: the same, its cyclic GC set first).
 
 A Dask worker is a multi-threaded (and usually daemonic) process: forking it is unsafe and it
 may not start multiprocessing children. So each worker starts this small single-threaded
@@ -9,13 +10,13 @@ in-process kernel, per-cell alarm, SIGTERM only inside a cell, and nothing passe
 to the next.
 
 Protocol on the socket FD (multiprocessing Connection messages):
-    <- ("warm", settings, sample_client_dir, lang, formats, notebook)   once
+    <- ("warm", settings, sample_client_dir, lang, formats, notebook, pages)   once
     -> ("ready", error_or_None)
     <- ("run", job) followed by one file descriptor (send_handle): the child's message pipe
     -> ("pid", pid)
 End of file on the socket (the worker is gone): the children are killed, the warm Chromium of the
-PDFs (started by warm_up, one page target: a worker runs one report at a time) is closed, and the
-server exits.
+PDFs (started by warm_up with `pages` warm page targets: one per worker thread, each running one
+report at a time) is closed, and the server exits.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from auditlib.report.pdf import close_warm_browser, ensure_warm_browser
 def serve(conn: Connection) -> None:
     """Warm up, then fork a child per "run" request until the worker closes the socket."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)       # Ctrl-C in the terminal is the submitting side's
-    kind, settings, sample, lang, formats, notebook = conn.recv()
+    kind, settings, sample, lang, formats, notebook, pages = conn.recv()
     error = None
     try:
         if notebook:
@@ -42,7 +43,7 @@ def serve(conn: Connection) -> None:
             auditlib.report.NOTEBOOK = Path(notebook)  # the submitting side's notebook, shipped as bytes
         from auditlib.batch.local import warm_up
 
-        warm_up(settings, sample=Path(sample) if sample else None, lang=lang, formats=formats)
+        warm_up(settings, sample=Path(sample) if sample else None, lang=lang, formats=formats, pages=pages)
     except Exception as exc:   # noqa: BLE001 - every report will then say what is wrong itself
         error = f"{type(exc).__name__}: {exc}"
     conn.send(("ready", error))
@@ -87,5 +88,10 @@ def _reaped(pid: int) -> bool:
         return True
 
 
+def serve_fd(fd: int) -> None:
+    """The fork server's entry point (dask_executor.ZYGOTE_MAIN): serve the worker on socket `fd`."""
+    serve(Connection(fd))
+
+
 if __name__ == "__main__":
-    serve(Connection(int(sys.argv[1])))
+    serve_fd(int(sys.argv[1]))
