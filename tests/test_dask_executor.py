@@ -1,11 +1,12 @@
-"""The batch on Dask (`auditlib batch --scheduler ADDRESS`): a real LocalCluster shaped as `--scheduler
-local` starts it, one worker process with 2 threads (its fork server forks two reports at a time).
+"""The batch on Dask (`auditlib batch --scheduler ADDRESS`): a real LocalCluster of 2 worker processes,
+each with 2 threads (a firm's cluster has several worker processes; `--scheduler local` starts one
+with a thread per report slot, and each worker's fork server forks one report per thread).
 
 One batch on one cluster (a single test: under xdist a module fixture would start a cluster per
 test worker) covers what the local executor guarantees: two good clients, a broken one, one
 whose cell hangs (stopped by the per-cell timeout) and one whose Dask worker is killed in the
-middle of its report (the nanny restarts the worker, which gets the plugin again; Dask retries
-the reports it was running); then Ctrl-C in a second batch
+middle of its report (Dask retries the reports it was running, on the other worker or on the
+one its nanny restarted, which gets the plugin again); then Ctrl-C in a second batch
 on the same cluster keeps the finished report and writes nothing half. The good reports are compared
 byte for byte with the local executor's. The workers get every input as bytes and work in their
 own temporary folders (the manifests name our inputs and keep the worker's paths under built_on),
@@ -69,7 +70,7 @@ def test_dask_batch_matches_local_and_keeps_every_guarantee(tmp_path):
     notebook = _dask_notebook(tmp_path / "nb", marker)
     out = tmp_path / "out-dask"
     with dask.config.set({"distributed.scheduler.allowed-failures": 2}):
-        cluster = LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None,
+        cluster = LocalCluster(n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None,
                                silence_logs=40)
     try:
         t0 = time.monotonic()
