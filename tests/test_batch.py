@@ -490,6 +490,21 @@ def test_warm_kernel_hands_each_message_over_at_once_unsigned(tmp_path):
                               "stream:after", "status:idle"]
 
 
+def test_the_cell_alarm_waits_while_a_message_is_handed_over():
+    """The warm kernel sends its output on the cell's thread: an alarm then must not cut a message
+    in half (the printed text would be lost); the cell is stopped by the next one, a second later."""
+    from auditlib.batch.kernel import CellTimeout, _alarm_held, _cell_guard
+
+    started = time.monotonic()
+    with pytest.raises(CellTimeout):
+        with _cell_guard(0.2):
+            with _alarm_held():
+                time.sleep(0.5)          # the alarm fires here: held
+            held_for = time.monotonic() - started
+            time.sleep(5)                # re-armed every second: stopped here
+    assert held_for >= 0.5 and time.monotonic() - started < 3
+
+
 def test_a_warm_child_imports_nothing_the_zygote_could_have(tmp_path):
     """What the kernel's start and a cell import, and matplotlib's list of backends (read when the
     kernel sets the inline backend), are loaded by warm_up, not again in each child."""

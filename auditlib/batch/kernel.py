@@ -30,6 +30,22 @@ class CellTimeout(BaseException):
 
 
 _CHILD: dict[str, Any] = {}
+_HELD = [0]     # > 0 while the kernel hands a message over: the per-cell alarm waits (see _alarm_held)
+
+
+class _alarm_held:
+    """The per-cell alarm raises nothing inside: a message being handed over is never cut in half.
+
+    Why: the warm kernel sends its output on the cell's own thread (no IOPub thread), so an alarm
+    there would lose the printed text or the display being delivered. The alarm is re-armed every
+    second, so a held one raises at most a second later."""
+
+    def __enter__(self) -> None:
+        _HELD[0] += 1
+
+    def __exit__(self, *exc) -> Literal[False]:
+        _HELD[0] -= 1
+        return False
 
 
 def _notify(kind: str, what: str) -> None:
@@ -113,7 +129,16 @@ def kernel_manager_class() -> type:
         def flush(self) -> None:
             if self._written:
                 self._written = False       # before the flush: a write during it flushes next time
-                super().flush()
+                with _alarm_held():         # the text taken from the buffer is sent whole
+                    super().flush()
+
+    class InlineIOPub(IOPubThread):
+        """ipykernel's IOPub object, never started: each message is sent at once, on the thread that
+        publishes it (IOPubThread.schedule runs it directly when its thread is not running)."""
+
+        def send_multipart(self, *args, **kwargs):
+            with _alarm_held():
+                return super().send_multipart(*args, **kwargs)
 
     class WarmKernel(InProcessKernel):
         """An in-process kernel whose print() output reaches the cell it belongs to."""
@@ -124,7 +149,7 @@ def kernel_manager_class() -> type:
             # publishes it (IOPubThread.schedule). Why: the in-process client is in this very
             # process, so the thread only added a hand-over per message (~170 per report) and
             # made nbclient poll for what the cell had already published.
-            return IOPubThread(self._underlying_iopub_socket, session=self.session)
+            return InlineIOPub(self._underlying_iopub_socket, session=self.session)
 
         @default("stdout")
         def _default_stdout(self):
@@ -301,7 +326,7 @@ class _cell_guard:
             timeout = self.timeout
 
             def on_alarm(signum, frame):
-                if self.active:
+                if self.active and not _HELD[0]:
                     self.fired = True
                     raise CellTimeout(f"the cell ran longer than the per-cell timeout of {timeout:g} s")
 
