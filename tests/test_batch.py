@@ -474,8 +474,10 @@ def test_warm_kernel_hands_each_message_over_at_once_unsigned(tmp_path):
                                                              or m["content"].get("data", {}).get("text/html", "")))
             result = {"seen": seen, "thread": km.kernel.iopub_thread.thread.is_alive(),
                       "key": km.session.key.decode(), "signature": "", "reply": kc.shell_channel.msg_ready()}
-            os.write(writer, json.dumps(result).encode())
+            iopub = km.kernel.iopub_thread
             km.shutdown_kernel()
+            result["closed"] = iopub.io_loop.asyncio_loop.is_closed()   # its fds: none left behind
+            os.write(writer, json.dumps(result).encode())
             code = 0
         finally:
             os._exit(code)
@@ -485,7 +487,7 @@ def test_warm_kernel_hands_each_message_over_at_once_unsigned(tmp_path):
     os.close(reader)
     assert os.waitstatus_to_exitcode(status) == 0, message
     result = json.loads(message)
-    assert result["thread"] is False and result["key"] == "" and result["reply"]
+    assert result["thread"] is False and result["key"] == "" and result["reply"] and result["closed"]
     assert result["seen"] == ["status:busy", "execute_input:", "stream:before", "display_data:<b>x</b>",
                               "stream:after", "status:idle"]
 

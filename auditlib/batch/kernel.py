@@ -140,6 +140,12 @@ def kernel_manager_class() -> type:
             with _alarm_held():
                 return super().send_multipart(*args, **kwargs)
 
+        def stop(self):
+            super().stop()          # returns at once: the thread never ran
+            # what the thread's end does: its event loop and event socket closed (no fds left
+            # behind when one process runs several reports)
+            self.io_loop.close(all_fds=True)
+
     class WarmKernel(InProcessKernel):
         """An in-process kernel whose print() output reaches the cell it belongs to."""
 
