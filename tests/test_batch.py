@@ -446,6 +446,92 @@ def test_warm_kernel_runs_a_notebook_like_a_regular_kernel(tmp_path):
     assert "inline" in rich[1].data["text/plain"]        # the inline backend, as ipykernel sets it
 
 
+def test_warm_kernel_hands_each_message_over_at_once_unsigned(tmp_path):
+    """The warm kernel runs no IOPub thread: ipykernel then sends each message on the thread that
+    publishes it, so a cell's messages are all there when execute() returns, in order. Fails if
+    ipykernel starts the thread itself or stops sending at once without it (the in-process client
+    would then wait for messages that never come). Its session has no key: no HMAC per message."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:   # the child: the kernel's shell is a process-wide singleton
+        code = 1
+        try:
+            import asyncio
+
+            from auditlib.batch.kernel import kernel_manager_class
+
+            km = kernel_manager_class()(cell_timeout=0.0)
+            km.start_kernel(cwd=str(tmp_path))
+            kc = km.client()
+            kc.start_channels()
+            asyncio.run(kc.execute("from IPython.display import HTML, display\nprint('before')\n"
+                                   "display(HTML('<b>x</b>'))\nprint('after')"))
+            seen = []
+            while kc.iopub_channel.msg_ready():
+                m = kc.iopub_channel._queue.get_nowait()
+                seen.append(m["header"]["msg_type"] + ":" + (m["content"].get("execution_state")
+                                                             or m["content"].get("text", "").strip()
+                                                             or m["content"].get("data", {}).get("text/html", "")))
+            result = {"seen": seen, "thread": km.kernel.iopub_thread.thread.is_alive(),
+                      "key": km.session.key.decode(), "signature": "", "reply": kc.shell_channel.msg_ready()}
+            iopub = km.kernel.iopub_thread
+            km.shutdown_kernel()
+            result["closed"] = iopub.io_loop.asyncio_loop.is_closed()   # its fds: none left behind
+            os.write(writer, json.dumps(result).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(writer)
+    _, status = os.waitpid(pid, 0)
+    message = os.read(reader, 65536).decode()
+    os.close(reader)
+    assert os.waitstatus_to_exitcode(status) == 0, message
+    result = json.loads(message)
+    assert result["thread"] is False and result["key"] == "" and result["reply"] and result["closed"]
+    assert result["seen"] == ["status:busy", "execute_input:", "stream:before", "display_data:<b>x</b>",
+                              "stream:after", "status:idle"]
+
+
+def test_the_cell_alarm_waits_while_a_message_is_handed_over():
+    """The warm kernel sends its output on the cell's thread: an alarm then must not cut a message
+    in half (the printed text would be lost); the cell is stopped by the next one, a second later."""
+    from auditlib.batch.kernel import CellTimeout, _alarm_held, _cell_guard
+
+    started = time.monotonic()
+    with pytest.raises(CellTimeout):
+        with _cell_guard(0.2):
+            with _alarm_held():
+                time.sleep(0.5)          # the alarm fires here: held
+            held_for = time.monotonic() - started
+            time.sleep(5)                # re-armed every second: stopped here
+    assert held_for >= 0.5 and time.monotonic() - started < 3
+
+
+def test_a_warm_child_imports_nothing_the_zygote_could_have(tmp_path):
+    """What the kernel's start and a cell import, and matplotlib's list of backends (read when the
+    kernel sets the inline backend), are loaded by warm_up, not again in each child."""
+    code = (
+        "import sys, asyncio, importlib.metadata as im\n"
+        "from auditlib.batch.local import warm_up\n"
+        "warm_up(None, formats=('html',))\n"
+        "calls = []\n"
+        "real = im.entry_points\n"
+        "im.entry_points = lambda *a, **k: (calls.append(1), real(*a, **k))[1]\n"
+        "before = set(sys.modules)\n"
+        "from auditlib.batch.kernel import kernel_manager_class\n"
+        "km = kernel_manager_class()(cell_timeout=0.0)\n"
+        f"km.start_kernel(cwd={str(tmp_path)!r})\n"
+        "kc = km.client(); kc.start_channels()\n"
+        "asyncio.run(kc.execute('from IPython.display import HTML, display\\ndisplay(HTML(\"x\"))'))\n"
+        "print(sorted(set(sys.modules) - before), len(calls))\n"
+        "km.shutdown_kernel()\n")
+    env = {**os.environ, "MPLBACKEND": ""}
+    env.pop("MPLBACKEND")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[] 0"
+
+
 def _stand_in_spawned(job):   # module level: a spawned child imports it by name
     if job.client_dir.name == "raises":
         raise RuntimeError("boom")

@@ -364,3 +364,22 @@ def test_a_killed_run_leaves_a_keepable_notebook(tmp_path):
     first = nbformat.read(str(kept), as_version=4).cells[0]
     assert "killed &lt;after&gt; 600 s" in first.source
     assert temp_paths(tmp_path / "outputs") == []
+
+
+def test_the_html_export_checks_the_notebook_once_and_still_refuses_an_invalid_one(monkeypatch):
+    """nbconvert validates the notebook after all its preprocessors (optimistic_validation), not
+    after each of them: one whole-notebook schema check per report, and an invalid notebook fails."""
+    from auditlib.report import export_html
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("display(x)", metadata={"tags": ["remove_input"]})
+    cell.outputs = [nbformat.v4.new_output("display_data", {"text/html": "<p>shown</p>", "text/plain": ""})]
+    nb.cells = [nbformat.v4.new_markdown_cell("# title"), cell]
+    calls = []
+    real = nbformat.validate
+    monkeypatch.setattr(nbformat, "validate", lambda node, *a, **k: (calls.append(1), real(node, *a, **k))[1])
+    assert "<p>shown</p>" in export_html(nb, lang="en", title="t")
+    assert len(calls) == 1
+    cell.outputs[0]["output_type"] = "not-an-output"
+    with pytest.raises(nbformat.ValidationError):
+        export_html(nb, lang="en", title="t")
