@@ -516,13 +516,15 @@ class Browser:
             return
         proc, self.proc = getattr(self, "proc", None), None
         if proc is not None:
-            # killed at once, with every process of its group (renderers, zygote): its profile is thrown
-            # away, so there is nothing for a graceful shutdown to save (that took 0.1-0.2 s)
-            with contextlib.suppress(OSError):
-                os.killpg(proc.pid, signal.SIGKILL)
             if proc.poll() is None:
-                proc.kill()
-            proc.wait(timeout=5)
+                proc.terminate()
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=5)
+            with contextlib.suppress(OSError):
+                os.killpg(proc.pid, signal.SIGKILL)    # renderers left behind (its own process group)
         broker, self.broker = getattr(self, "broker", None), None
         if broker is not None:
             if broker.poll() is None:               # it exits when Chromium's pipe closes; no need to wait
