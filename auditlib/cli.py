@@ -6,7 +6,6 @@ User mistakes end in a clear message and a non-zero exit code, never a traceback
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from pathlib import Path
 from typing import Literal, Sequence
@@ -228,7 +227,6 @@ def _run(args, collections) -> int:
         _check_exclusion(args, _client_paths(args, [args.client])[0])
         extra["exclude_id"] = args.exclude_id
     from auditlib.batch.kernel import in_process_kernel
-    from auditlib.report.html_helper import html_helper
     from auditlib.report.pdf import browser_session
     from auditlib.startup import import_chart_modules
 
@@ -239,12 +237,10 @@ def _run(args, collections) -> int:
             browser_session(settings.pdf_engine, settings.chromium, formats or ("html", "pdf", "xlsx")):
         import_chart_modules()                  # what the notebook's charts import, while Chromium starts
         collections.settle()                    # imported and checked: nothing of that is garbage
-        # nbconvert imported and the page's templates compiled in a second process, beside the notebook
-        with html_helper(args.lang) if {"html", "pdf"} & set(formats) else contextlib.nullcontext():
-            outcome = run_engagement(client, settings=settings, lang=args.lang, groups=args.group,
-                                     formats=formats, outputs_dir=settings.outputs_dir,
-                                     engagement=args.engagement, cell_timeout=args.timeout,
-                                     extra_parameters=extra or None)
+        outcome = run_engagement(client, settings=settings, lang=args.lang, groups=args.group,
+                                 formats=formats, outputs_dir=settings.outputs_dir,
+                                 engagement=args.engagement, cell_timeout=args.timeout,
+                                 extra_parameters=extra or None)
     if outcome.status != "ok":
         _err(f"{outcome.client_id}: report failed: {outcome.error}")
         if outcome.failed_notebook:

@@ -214,7 +214,7 @@ def _left_behind(pid: int, args: list[str] | None = None) -> list[str]:
     """What is left of the Chromium that the auditlib process `pid` started: its private folder
     (<tmp>/auditlib-chromium-<pid>-*), and any process naming that folder on its command line or
     working in it (Chromium, its renderers, the DevTools broker); with `args`, any process still
-    running that command line (a process the run forked: its HTML helper)."""
+    running that command line (a process the run forked and left running)."""
     import tempfile
     from pathlib import Path
 

@@ -120,12 +120,8 @@ def export_html(nb, *, lang: str, title: str, client: str | None = None) -> str:
 
     `client` (default: the title after "<report title>: ") is written into the pages' footer as a
     literal CSS string (pdf.css_string), the same for every PDF engine."""
-    from auditlib.report.html_helper import rendered
     from auditlib.report.pdf import css_string
 
-    page = rendered(nb, {"lang": lang, "title": title, "client": client})    # a cold run's helper, if any
-    if page is not None:
-        return page
     exporter = _html_exporter()
     css = (TEMPLATE_DIR / "report.css").read_text(encoding="utf-8")
     texts = words(lang)
