@@ -394,6 +394,19 @@ def test_leftovers_removed_and_a_report_set_aside_mid_swap_restored(tmp_path):
     assert (client / "2025").is_dir() and other.is_dir()
 
 
+def _what_the_child_wrote(pid: int, reader: int, writer: int) -> str:
+    """A forked child's message on the pipe (read to its end), once the child has exited with 0."""
+    os.close(writer)
+    _, status = os.waitpid(pid, 0)
+    chunks = []
+    while chunk := os.read(reader, 65536):
+        chunks.append(chunk)
+    os.close(reader)
+    message = b"".join(chunks).decode()
+    assert os.waitstatus_to_exitcode(status) == 0, message
+    return message
+
+
 def test_warm_kernel_runs_a_notebook_like_a_regular_kernel(tmp_path):
     """stdout, rich output, errors and the per-cell timeout on the in-process kernel (in a child)."""
     nb = nbformat.v4.new_notebook()
@@ -427,11 +440,7 @@ def test_warm_kernel_runs_a_notebook_like_a_regular_kernel(tmp_path):
                 code = 0
         finally:
             os._exit(code)
-    os.close(writer)
-    _, status = os.waitpid(pid, 0)
-    message = os.read(reader, 4096).decode()
-    os.close(reader)
-    assert os.waitstatus_to_exitcode(status) == 0, message
+    message = _what_the_child_wrote(pid, reader, writer)
     assert message.startswith("CellTimeout|") and "3 s" in message   # 3 s: a loaded machine runs cell 2 in 1 s
     done = nbformat.read(tmp_path / "out.ipynb", as_version=4)
     cells = {c.source.split("\n")[0]: c for c in done.cells if c.cell_type == "code"}
@@ -481,12 +490,7 @@ def test_warm_kernel_hands_each_message_over_at_once_unsigned(tmp_path):
             code = 0
         finally:
             os._exit(code)
-    os.close(writer)
-    _, status = os.waitpid(pid, 0)
-    message = os.read(reader, 65536).decode()
-    os.close(reader)
-    assert os.waitstatus_to_exitcode(status) == 0, message
-    result = json.loads(message)
+    result = json.loads(_what_the_child_wrote(pid, reader, writer))
     assert result["thread"] is False and result["key"] == "" and result["reply"] and result["closed"]
     assert result["seen"] == ["status:busy", "execute_input:", "stream:before", "display_data:<b>x</b>",
                               "stream:after", "status:idle"]
@@ -696,10 +700,7 @@ def test_a_cell_stopped_for_its_timeout_says_so_in_a_failed_notebook_of_sensible
             os.write(writer, json.dumps([outcome.status, outcome.error, size]).encode())
         finally:
             os._exit(0)
-    os.close(writer)
-    os.waitpid(pid, 0)
-    status, error, size = json.loads(os.read(reader, 65536).decode())
-    os.close(reader)
+    status, error, size = json.loads(_what_the_child_wrote(pid, reader, writer))
     assert status == "failed"
     assert "CellTimeout: the cell ran longer than the per-cell timeout of 3 s" in error
     assert 0 < size < 200_000
