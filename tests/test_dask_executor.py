@@ -57,9 +57,13 @@ def _dask_notebook(folder: Path, marker: Path) -> Path:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kill cell reads /proc")
-def test_dask_batch_matches_local_and_keeps_every_guarantee(tmp_path):
+def test_dask_batch_matches_local_and_keeps_every_guarantee(tmp_path, monkeypatch):
     import dask
     from distributed import LocalCluster
+
+    workers_tmp = tmp_path / "workers-tmp"              # the workers' temporary folders, watched below
+    workers_tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(workers_tmp))
 
     clients = make_clients(tmp_path / "clients", {"es-huerta-food": "es-huerta-food",
                                                   "no-fjord-maritime": "no-fjord-maritime",
@@ -89,6 +93,8 @@ def test_dask_batch_matches_local_and_keeps_every_guarantee(tmp_path):
              "--scheduler", cluster.scheduler_address], tmp_path, notebook, ctrl_c)
     finally:
         cluster.close()
+    # each worker's copy of the benchmark and the clients is gone, the killed worker's too
+    assert list(workers_tmp.glob("auditlib-worker-*")) == []
     text = proc.stdout + proc.stderr
     assert proc.returncode == 1, text                          # the broken and the hanging client failed
     assert "Traceback" not in text
@@ -115,7 +121,7 @@ def test_dask_batch_matches_local_and_keeps_every_guarantee(tmp_path):
     built_on = manifest["built_on"]
     assert built_on["worker"].startswith("tcp://")
     worker_clients = Path(built_on["paths"]["clients_dir"])
-    assert "auditlib-worker-" in str(worker_clients) and tmp_path not in worker_clients.parents
+    assert "auditlib-worker-" in str(worker_clients) and workers_tmp in worker_clients.parents
     assert Path(built_on["paths"]["catalogue_dir"]).name == "catalogue"
     assert "auditlib-worker-" in built_on["paths"]["benchmark"]
     assert not worker_clients.exists()                          # the worker cleaned its job folder
@@ -190,7 +196,7 @@ def test_the_fork_server_collects_rarely_from_its_first_import():
     from auditlib.batch.dask_executor import ZYGOTE_MAIN
     from auditlib.startup import FEW_COLLECTIONS
 
-    last = "serve_fd(int(sys.argv[1]))\n"
+    last = "serve_fd(int(sys.argv[1]), sys.argv[2])\n"
     assert ZYGOTE_MAIN.endswith(last)
     probe = ZYGOTE_MAIN.replace("from auditlib.batch.zygote import serve_fd\n", "before = 'pandas' in sys.modules\n"
                                 "from auditlib.batch.zygote import serve_fd\n")
@@ -222,3 +228,83 @@ def test_the_readme_gives_a_firm_s_own_cluster_the_same_settings():
         return out
 
     assert flat(yaml.safe_load(block.group(1))) == QUIET_CLUSTER
+
+
+def test_only_a_dead_worker_s_temporary_folder_is_removed(tmp_path):
+    """A worker's folder holds a copy of the benchmark: the next worker on the host removes one whose
+    worker died without its teardown, by the pid and start time recorded in it, and nothing else."""
+    import os
+    import subprocess
+
+    from auditlib.batch.dask_executor import OWNER_FILE, _owner, remove_dead_workers_folders
+
+    exited = subprocess.Popen([sys.executable, "-c", "pass"])
+    exited.wait()
+
+    def folder(name: str, owner=None, text: str | None = None) -> Path:
+        path = tmp_path / f"auditlib-worker-{name}"
+        (path / "benchmark").mkdir(parents=True)
+        if owner is not None or text is not None:
+            (path / OWNER_FILE).write_text(text if text is not None else json.dumps(owner), encoding="utf-8")
+        return path
+
+    dead = folder("dead", {"pid": exited.pid, "started": 1.0})
+    reused = folder("reused", {**_owner(os.getpid()), "started": 1.0})      # the pid now runs another process
+    alive = folder("alive", _owner(os.getpid()))
+    unmarked, damaged = folder("unmarked"), folder("damaged", text="{not json")
+    other = tmp_path / "other-dead"
+    other.mkdir()
+    (other / OWNER_FILE).write_text(json.dumps({"pid": exited.pid, "started": 1.0}), encoding="utf-8")
+    (tmp_path / "auditlib-worker-link").symlink_to(other)
+
+    assert remove_dead_workers_folders(tmp_path) == [dead, reused]
+    assert not dead.exists() and not reused.exists()
+    assert alive.is_dir() and unmarked.is_dir() and damaged.is_dir() and other.is_dir()
+
+
+FAKE_WORKER = '''
+import sys, time
+from pathlib import Path
+from auditlib.batch.dask_executor import _ForkServer
+server = _ForkServer(Path(sys.argv[1]), ("warm", None, None, "en", (), None, 1))
+assert server.conn.recv() == ("ready", None)
+print(server.proc.pid, flush=True)
+if sys.argv[2] == "close":
+    server.close()
+    print("closed", flush=True)
+time.sleep(600)
+'''
+
+
+@pytest.mark.parametrize("end", ["killed", "close"])
+def test_a_killed_worker_s_fork_server_removes_its_folder(tmp_path, end):
+    """Killed (no teardown): the worker's fork server removes the worker's folder as it exits. Closed
+    by a living worker (which starts another fork server on the same folder): the folder stays."""
+    import os
+    import signal
+    import subprocess
+
+    import psutil
+
+    root = tmp_path / "auditlib-worker-x"
+    (root / "benchmark").mkdir(parents=True)
+    (root / "benchmark" / "copy.csv").write_text("id;value\n", encoding="utf-8")
+    worker = subprocess.Popen([sys.executable, "-c", FAKE_WORKER, str(root), end], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        server = int(worker.stdout.readline())
+        if end == "close":
+            assert worker.stdout.readline() == "closed\n"
+            assert not psutil.pid_exists(server) and root.is_dir()
+            return
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+        deadline = time.monotonic() + 60
+        while root.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        log = root / "fork-server.log"
+        assert not root.exists(), "the killed worker's folder was left behind: " + (
+            log.read_text(encoding="utf-8", errors="replace") if log.exists() else "")
+    finally:
+        worker.kill()
+        worker.wait()

@@ -80,7 +80,46 @@ ZYGOTE_MAIN = ("import gc, sys\n"
                "gc.set_threshold(*FEW_COLLECTIONS)\n"
                "gc.freeze()\n"
                "from auditlib.batch.zygote import serve_fd\n"
-               "serve_fd(int(sys.argv[1]))\n")
+               "serve_fd(int(sys.argv[1]), sys.argv[2])\n")
+
+
+# A worker's temporary folder holds a copy of the benchmark (every organisation's answers) and of the
+# clients' files. Its teardown removes it; a worker killed without one leaves it, and then its fork
+# server removes it (zygote.serve), or, when that died too, the next worker started on the host
+# (`remove_dead_workers_folders`, by the owner's pid and start time written in OWNER_FILE).
+WORKER_FOLDER_PREFIX = "auditlib-worker-"
+OWNER_FILE = "owner.json"
+
+
+def _owner(pid: int) -> dict | None:
+    """A process as OWNER_FILE records it (its pid and start time: a reused pid is another process)."""
+    import psutil
+
+    try:
+        return {"pid": pid, "started": psutil.Process(pid).create_time()}
+    except psutil.Error:
+        return None
+
+
+def remove_dead_workers_folders(temp_dir: str | Path | None = None) -> list[Path]:
+    """Remove the temporary folders of this user's Dask workers whose process is gone.
+
+    Only folders with an OWNER_FILE naming a process that no longer runs are removed; a folder
+    without one, unreadable, or another user's is left alone. Returns what was removed.
+    """
+    removed = []
+    for folder in sorted(Path(temp_dir or tempfile.gettempdir()).glob(WORKER_FOLDER_PREFIX + "*")):
+        try:
+            if folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+            recorded = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
+            if not isinstance(recorded, dict) or _owner(int(recorded["pid"])) == recorded:
+                continue
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
 
 
 def _folder_files(folder: Path) -> dict[str, bytes]:
@@ -123,7 +162,7 @@ class _ForkServer:
 
     def __init__(self, root: Path, warm: tuple):
         self.root, self.warm = root, warm
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()     # close() takes it too, also from inside fork()
         self.proc: subprocess.Popen | None = None
         self._start()
 
@@ -131,7 +170,7 @@ class _ForkServer:
         mine, theirs = socket.socketpair()
         log = open(self.root / "fork-server.log", "ab")
         try:
-            self.proc = subprocess.Popen([sys.executable, "-c", ZYGOTE_MAIN, str(theirs.fileno())],
+            self.proc = subprocess.Popen([sys.executable, "-c", ZYGOTE_MAIN, str(theirs.fileno()), str(self.root)],
                                          pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=log, cwd=self.root)
         finally:
@@ -166,16 +205,21 @@ class _ForkServer:
         raise RuntimeError("unreachable")
 
     def close(self) -> None:
-        try:
-            self.conn.close()
-        except OSError:
-            pass
-        if self.proc is not None:
+        with self.lock:                      # never between a "run" and its file descriptor
             try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-            self.proc = None
+                self.conn.send(("close",))   # a teardown, not a death: the server leaves the folder alone
+            except OSError:
+                pass
+            try:
+                self.conn.close()
+            except OSError:
+                pass
+            if self.proc is not None:
+                try:
+                    self.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                self.proc = None
 
 
 try:
@@ -195,7 +239,9 @@ class AuditWorkerPlugin(_WorkerPlugin):
         from auditlib.config import Settings
 
         b = self.bundle
-        self.root = Path(tempfile.mkdtemp(prefix="auditlib-worker-"))
+        remove_dead_workers_folders()
+        self.root = Path(tempfile.mkdtemp(prefix=WORKER_FOLDER_PREFIX))
+        (self.root / OWNER_FILE).write_text(json.dumps(_owner(os.getpid())), encoding="utf-8")
         _write_files(self.root / "catalogue", b["catalogue"])
         _write_files(self.root / "benchmark", b["benchmark"])
         _write_files(self.root / "notebook", {b["notebook_name"]: b["notebook"]})
