@@ -278,11 +278,14 @@ class _no_lock:
 
 def _require_shared(settings) -> None:
     """Stop with every catalogue and benchmark problem before any report starts (exit 1); a
-    benchmark file that passed is remembered in the user's cache for the next command."""
+    benchmark file that passed, and the report's compiled templates, are remembered in the user's
+    cache for the next command."""
     from auditlib.benchmark import remember_verdicts
     from auditlib.preflight import require_shared
+    from auditlib.report.finalise import remember_compiled_templates
 
     remember_verdicts(settings.cache_dir)
+    remember_compiled_templates(settings.cache_dir)
     require_shared(settings.catalogue_dir, settings.benchmark_path)
 
 

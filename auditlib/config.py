@@ -16,8 +16,9 @@ catalogues (tests/test_config.py greps auditlib/ for environment reads elsewhere
     AUDITLIB_PDF_ENGINE  auto | chromium | weasyprint (default auto: chromium when installed)
     AUDITLIB_CHROMIUM    the Chromium executable for the PDF (default /usr/bin/chromium)
     AUDITLIB_CACHE       where the command line remembers which benchmark files passed validation
-                         (default $XDG_CACHE_HOME/auditlib, else ~/.cache/auditlib; see
-                         auditlib.benchmark.remember_verdicts)
+                         and keeps the compiled report templates (default $XDG_CACHE_HOME/auditlib,
+                         else ~/.cache/auditlib; see auditlib.benchmark.remember_verdicts and
+                         auditlib.report.finalise.remember_compiled_templates)
 """
 
 from __future__ import annotations

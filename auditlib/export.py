@@ -44,6 +44,7 @@ import datetime
 import io
 import json
 import math
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping
@@ -60,7 +61,16 @@ SHEET_ORDER = ("about", "positions", "dimensions", "labels", "criteria", "handle
 
 
 def package_versions(names: tuple[str, ...] = KEY_PACKAGES) -> dict[str, str]:
-    """Installed versions of the packages that shape a report (missing ones: 'not installed')."""
+    """Installed versions of the packages that shape a report (missing ones: 'not installed').
+
+    Read once per process: each lookup parses the package's METADATA file (16 packages: ~0.02-0.03 s
+    of CPU per report in the batch, whose warm parent reads them before it forks), and a running
+    process keeps the modules it imported anyway."""
+    return dict(_package_versions(tuple(names)))
+
+
+@lru_cache(maxsize=8)
+def _package_versions(names: tuple[str, ...]) -> dict[str, str]:
     import sys
 
     out = {"python": sys.version.split()[0]}

@@ -62,12 +62,14 @@ def _verdicts_in_a_temporary_folder(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _no_remembered_verdicts():
-    """A command line called in-process turns benchmark verdicts on for the process: off again after
-    each test, so no other test's load skips validation."""
+    """A command line called in-process turns benchmark verdicts and kept templates on for the process:
+    off again after each test, so no other test's load skips validation or reads a kept template."""
     yield
     from auditlib import benchmark
+    from auditlib.report import finalise
 
     benchmark.remember_verdicts(None)
+    finalise.remember_compiled_templates(None)
 
 
 # --- engine fixtures: a small fixed-seed reference database (helpers in auditlib.testing) ---

@@ -90,16 +90,18 @@ def test_run_writes_report_and_a_failure_exits_1_with_kept_notebook(tmp_path, ca
 
 
 def test_the_command_line_remembers_a_benchmark_that_passed(tmp_path):
-    """The first command validates the benchmark and remembers it in AUDITLIB_CACHE; the next one
-    does not import pandera at all (a cold run's ~0.4 s)."""
+    """The first command validates the benchmark and remembers it in AUDITLIB_CACHE (the compiled
+    templates go there too); the next one does not import pandera at all (a cold run's ~0.4 s)."""
     probe = ("import sys\nfrom auditlib.cli import main\ncode = main(['run', 'no-such-client'])\n"
-             "print(code, 'pandera' in sys.modules)")
+             "from auditlib.report.finalise import _TEMPLATE_CACHE\n"
+             "print(code, 'pandera' in sys.modules, _TEMPLATE_CACHE['folder'])")
     env = {**os.environ, "AUDITLIB_CACHE": str(tmp_path / "cache")}
     first = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=tmp_path)
-    assert first.stdout.split() == ["1", "True"], first.stdout + first.stderr   # the client is unknown
+    # the client is unknown; the compiled templates would be kept in the same cache
+    assert first.stdout.split() == ["1", "True", str(tmp_path / "cache" / "templates")], first.stdout + first.stderr
     assert len(list((tmp_path / "cache" / "benchmark-verdicts").glob("*.json"))) == 1
     second = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=tmp_path)
-    assert second.stdout.split() == ["1", "False"], second.stdout + second.stderr
+    assert second.stdout.split()[:2] == ["1", "False"], second.stdout + second.stderr
     assert "no-such-client" in second.stderr
 
 

@@ -383,3 +383,75 @@ def test_the_html_export_checks_the_notebook_once_and_still_refuses_an_invalid_o
     cell.outputs[0]["output_type"] = "not-an-output"
     with pytest.raises(nbformat.ValidationError):
         export_html(nb, lang="en", title="t")
+
+
+def _small_notebook():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("display(x)", metadata={"tags": ["remove_input"]})
+    cell.outputs = [nbformat.v4.new_output("display_data", {"text/html": "<p>shown</p>", "text/plain": ""})]
+    nb.cells = [nbformat.v4.new_markdown_cell("# title\n\n- one\n- two"), cell]
+    return nb
+
+
+@pytest.fixture
+def fresh_exporter():
+    """Each build of the HTML exporter in these tests starts from nothing; none is left behind."""
+    from auditlib.report import finalise
+
+    finalise.remember_compiled_templates(None)
+    finalise._html_exporter.cache_clear()
+    yield finalise
+    finalise.remember_compiled_templates(None)
+    finalise._html_exporter.cache_clear()
+
+
+def test_compiled_templates_are_kept_and_the_page_is_the_same(tmp_path, monkeypatch, fresh_exporter):
+    """With a cache folder the report's templates are compiled once and loaded by the next process
+    (here: the next exporter); a damaged cached file is compiled again. The page never changes."""
+    import jinja2
+
+    finalise, nb = fresh_exporter, _small_notebook()
+    compiled: list[str] = []
+    real = jinja2.Environment.compile
+
+    def counted(self, source, name=None, *args, **kwargs):
+        compiled.append(name)
+        return real(self, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counted)
+
+    def page() -> str:
+        compiled.clear()
+        finalise._html_exporter.cache_clear()
+        return finalise.export_html(nb, lang="nl", title="t")
+
+    plain = page()
+    assert "index.html.j2" in compiled
+    finalise.remember_compiled_templates(tmp_path)
+    assert page() == plain and "index.html.j2" in compiled           # compiled, then kept
+    kept = sorted((tmp_path / "templates").iterdir())
+    assert kept
+    assert page() == plain and compiled == []                        # all loaded from the folder
+    for path in kept:
+        path.write_bytes(b"not a compiled template")
+    assert page() == plain and "index.html.j2" in compiled
+
+
+def test_a_cache_folder_that_cannot_be_written_changes_nothing(tmp_path, monkeypatch, fresh_exporter):
+    finalise, nb = fresh_exporter, _small_notebook()
+    plain = finalise.export_html(nb, lang="en", title="t")
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    finalise.remember_compiled_templates(blocked)                   # its templates folder cannot be made
+    finalise._html_exporter.cache_clear()
+    assert finalise.export_html(nb, lang="en", title="t") == plain
+    import tempfile
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    finalise.remember_compiled_templates(tmp_path / "cache")        # made, but nothing can be written in it
+    finalise._html_exporter.cache_clear()
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", full_disk)
+    assert finalise.export_html(nb, lang="en", title="t") == plain
+    assert list((tmp_path / "cache" / "templates").iterdir()) == []

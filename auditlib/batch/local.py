@@ -166,11 +166,18 @@ def _warm_caches(sample: Path, loaded: dict, lang: str) -> None:
     def charts():
         from auditlib import charts as ch
 
+        # every chart page the report draws, so that the text metrics of the catalogue's labels
+        # (indicator and dimension names, axis titles) are measured here once, not in every child
         result = state["result"]
-        figs = [ch.dimension_profile(result, lang), ch.percentile_bars(result, lang)]
-        figs += [ch.distributions(result, d.id, lang) for d in result.catalogue.dimensions[:1]]
+        figs = [ch.dimension_profile(result, lang), *ch.percentile_pages(result, lang)]
+        figs += [fig for d in result.catalogue.dimensions for fig in ch.distribution_pages(result, d.id, lang)]
         for fig in figs:
             state["svg"] = ch.to_svg(fig)
+
+    def versions():
+        from auditlib.export import package_versions
+
+        package_versions()          # each child's manifest names them
 
     def html():
         import nbformat
@@ -185,7 +192,7 @@ def _warm_caches(sample: Path, loaded: dict, lang: str) -> None:
         nb.cells = [nbformat.v4.new_markdown_cell("# warm-up"), cell]
         export_html(nb, lang=lang, title="warm-up")
 
-    steps += [analysis, figures, interpretation, charts, html]
+    steps += [analysis, figures, interpretation, charts, html, versions]
     for step in steps:
         try:
             step()
