@@ -148,13 +148,16 @@ def improvement_handles(result, lang: str = "en", settings: HandleSettings | Non
     next_label = result.labels.next_label
     quality = {c.indicator: c.id for c in cat.labels.gold.quality}
     failing = criteria[(criteria["label"] == next_label) & ~criteria["passed"] & criteria["indicator"].notna()]
+    # each indicator's open criteria, split once (a filter per indicator was most of this function's time)
+    failing_of = {ind_id: part for ind_id, part in failing.groupby("indicator", sort=False)}
+    none_failing = failing.iloc[0:0]
     rows = []
     for order, ind in enumerate(cat.indicators):
         if not ind.scored:
             continue
         pos = positions.loc[ind.id]
         value = result.client.answers.get(ind.id)
-        mine = failing[failing["indicator"] == ind.id]
+        mine = failing_of.get(ind.id, none_failing)
         crit = None
         if len(mine):
             dist = mine["distance"].astype(float).fillna(np.inf)

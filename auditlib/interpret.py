@@ -29,7 +29,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -202,6 +202,15 @@ class _Writer:
         self.rows = {(row["group"], row["indicator"]): row for row in result.positions.to_dict("records")}
         self.dims = {(row["group"], row["dimension"]): row for row in result.dimensions.to_dict("records")}
         self.extra: dict[str, list[Statement]] = {}     # indicator id -> context statements
+
+    @cached_property
+    def threshold_criteria(self) -> dict[str, list[dict]]:
+        """The Bronze and Gold criteria of each indicator, in the criteria table's order (split once)."""
+        crit = self.r.labels.criteria
+        out: dict[str, list[dict]] = {}
+        for c in crit[crit["label"].isin(["bronze", "gold"])].to_dict("records"):
+            out.setdefault(c["indicator"], []).append(c)
+        return out
 
     # -- helpers --
     def render(self, template: str, **ctx: Any) -> str:
@@ -457,10 +466,8 @@ class _Writer:
                     next=self.value(ind.id, step[0]) if step and weakness else None,
                     step=step[1] if step and weakness else ""))
         if value is not None and ind.kind not in notable.near_threshold_skip_kinds:
-            crit = self.r.labels.criteria
-            rows = crit[(crit["indicator"] == ind.id) & crit["label"].isin(["bronze", "gold"])]
             near = []
-            for c in rows.to_dict("records"):
+            for c in self.threshold_criteria.get(ind.id, ()):
                 thr = float(c["threshold"])
                 if abs(float(value) - thr) <= notable.near_threshold_fraction * abs(thr):
                     near.append({"criterion": c["criterion"], "label": c["label"], "passed": bool(c["passed"]),
