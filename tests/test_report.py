@@ -438,6 +438,7 @@ def test_compiled_templates_are_kept_and_the_page_is_the_same(tmp_path, monkeypa
 
 
 def test_a_cache_folder_that_cannot_be_written_changes_nothing(tmp_path, monkeypatch, fresh_exporter):
+    """Nor does one that other accounts could write into: no compiled template is read from there."""
     finalise, nb = fresh_exporter, _small_notebook()
     plain = finalise.export_html(nb, lang="en", title="t")
     blocked = tmp_path / "a-file"
@@ -450,6 +451,13 @@ def test_a_cache_folder_that_cannot_be_written_changes_nothing(tmp_path, monkeyp
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
+    shared = tmp_path / "shared"
+    (shared / "templates").mkdir(parents=True)
+    (shared / "templates").chmod(0o777)                            # anyone could plant compiled code there
+    finalise.remember_compiled_templates(shared)
+    finalise._html_exporter.cache_clear()
+    assert finalise.export_html(nb, lang="en", title="t") == plain
+    assert list((shared / "templates").iterdir()) == []
     finalise.remember_compiled_templates(tmp_path / "cache")        # made, but nothing can be written in it
     finalise._html_exporter.cache_clear()
     monkeypatch.setattr(tempfile, "NamedTemporaryFile", full_disk)

@@ -6,7 +6,9 @@ The PDF is printed from the very HTML the client gets, by the engine chosen in a
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from functools import lru_cache
 from pathlib import Path
 
@@ -102,7 +104,8 @@ def remember_compiled_templates(folder: Path | None) -> None:
     Why: a cold `auditlib run` compiled nbconvert's and the report's Jinja templates (7 files) on
     every run, ~0.1 s of its ~5 s. Jinja's own bytecode cache keeps them, and recompiles a template
     whose source checksum or Jinja version differs, or whose cached file is damaged. A folder that
-    cannot be written leaves every run compiling, as without it. Set by the command line
+    cannot be written, or that another account could write into (group or others may write, or
+    another owner), leaves every run compiling, as without it. Set by the command line
     (`Settings.cache_dir`: AUDITLIB_CACHE, else the user's cache folder), beside the benchmark verdicts.
     """
     _TEMPLATE_CACHE["folder"] = None if folder is None else Path(folder) / "templates"
@@ -125,7 +128,10 @@ def _use_template_cache(exporter) -> None:
     if folder is not None:
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            cache = QuietBytecodeCache(str(folder))
+            mine = folder.stat()
+            # compiled code is loaded from there: only from a folder no other account can write into
+            if mine.st_uid == os.getuid() and not mine.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                cache = QuietBytecodeCache(str(folder))
         except OSError:
             cache = None
     exporter.environment.bytecode_cache = cache
