@@ -92,11 +92,12 @@ OWNER_FILE = "owner.json"
 
 
 def _owner(pid: int) -> dict | None:
-    """A process as OWNER_FILE records it (its pid and start time: a reused pid is another process)."""
+    """A process as OWNER_FILE records it: its host (a temporary folder shared between hosts is only
+    judged on its own host), pid and start time (a reused pid is another process)."""
     import psutil
 
     try:
-        return {"pid": pid, "started": psutil.Process(pid).create_time()}
+        return {"host": socket.gethostname(), "pid": pid, "started": psutil.Process(pid).create_time()}
     except psutil.Error:
         return None
 
@@ -104,8 +105,9 @@ def _owner(pid: int) -> dict | None:
 def remove_dead_workers_folders(temp_dir: str | Path | None = None) -> list[Path]:
     """Remove the temporary folders of this user's Dask workers whose process is gone.
 
-    Only folders with an OWNER_FILE naming a process that no longer runs are removed; a folder
-    without one, unreadable, or another user's is left alone. Returns what was removed.
+    Only folders with an OWNER_FILE naming a process of this host that no longer runs are removed; a
+    folder without one, unreadable, another host's or another user's is left alone. Returns what was
+    removed.
     """
     removed = []
     for folder in sorted(Path(temp_dir or tempfile.gettempdir()).glob(WORKER_FOLDER_PREFIX + "*")):
@@ -113,7 +115,9 @@ def remove_dead_workers_folders(temp_dir: str | Path | None = None) -> list[Path
             if folder.is_symlink() or folder.stat().st_uid != os.getuid():
                 continue
             recorded = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
-            if not isinstance(recorded, dict) or _owner(int(recorded["pid"])) == recorded:
+            if not isinstance(recorded, dict) or recorded.get("host") != socket.gethostname():
+                continue
+            if _owner(int(recorded["pid"])) == recorded:
                 continue
         except (OSError, ValueError, KeyError, TypeError):
             continue
