@@ -91,8 +91,13 @@ def test_dask_batch_matches_local_and_keeps_every_guarantee(tmp_path, monkeypatc
             ["batch", "--clients-dir", str(make_clients(tmp_path / "clients-ctrl-c", CTRL_C_CLIENTS)),
              "--outputs", str(ctrl_c), "--timeout", "300", "--formats", "html",
              "--scheduler", cluster.scheduler_address], tmp_path, notebook, ctrl_c)
+        with distributed.Client(cluster) as watcher:     # what the cluster's dashboard and metrics show
+            prefixes = watcher.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
     finally:
         cluster.close()
+    # the reports' task keys name no client
+    assert "auditlib-report" in prefixes
+    assert not [p for p in prefixes for cid in ("huerta", "fjord", "broken", "hang", "wisla", "first") if cid in p]
     # each worker's copy of the benchmark and the clients is gone, the killed worker's too
     assert list(workers_tmp.glob("auditlib-worker-*")) == []
     text = proc.stdout + proc.stderr
@@ -183,6 +188,44 @@ def test_the_local_cluster_s_workers_run_quiet():
         assert list(client.run(profiler).values()) == [[]]
         assert client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.allowed_failures) == RETRIES
         assert client.run_on_scheduler(lambda dask_scheduler: "stealing" in dask_scheduler.extensions) is False
+    finally:
+        client.close()
+        cluster.close()
+
+
+def test_the_local_cluster_is_private_to_this_account():
+    """`--scheduler local`: nothing else on the machine can reach the cluster. Its scheduler speaks
+    mutual TLS with credentials only this process holds (a plain connection, or TLS without them, is
+    refused), and neither the scheduler nor its worker serves an HTTP route (workers, tasks, metrics)."""
+    import types
+    import urllib.error
+    import urllib.request
+
+    from distributed import Client
+
+    from auditlib.batch.dask_executor import DaskExecutor
+
+    ctx = types.SimpleNamespace(workers=1)
+    sink = types.SimpleNamespace(status=lambda text: None)
+    client, cluster = DaskExecutor("local")._connect(ctx, sink)
+    try:
+        assert cluster.scheduler_address.startswith("tls://")
+        assert client.submit(lambda x: x + 1, 1).result() == 2          # its own client works
+        for address in (cluster.scheduler_address.replace("tls://", "tcp://"), cluster.scheduler_address):
+            with pytest.raises((OSError, TypeError)):                   # no credentials: refused
+                Client(address, timeout=5).close()
+
+        def http_ports(server) -> list[int]:
+            return [sock.getsockname()[1] for sock in server.http_server._sockets.values()]
+
+        ports = http_ports(cluster.scheduler)
+        ports += [p for found in client.run(lambda dask_worker: http_ports(dask_worker)).values() for p in found]
+        assert len(ports) >= 2
+        for port in ports:
+            for path in ("/json/identity.json", "/info/main/workers.html", "/metrics", "/health"):
+                with pytest.raises(urllib.error.HTTPError) as answer:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10)
+                assert answer.value.code == 404, (port, path)
     finally:
         client.close()
         cluster.close()

@@ -66,6 +66,12 @@ _STOPPED: set[str] = set()        # on a worker: batch tokens stopped by Ctrl-C 
 # one's 17.6 -> 5.2 s, with ZYGOTE_MAIN). A lost worker process (the nanny restarts it) loses the
 # reports running on it; Dask retries each.
 LOCAL_WORKERS = 1
+# `--scheduler local` is private to the auditor's account. Dask's comms have no authentication of their
+# own: any account on the machine could connect to a plain tcp:// LocalCluster and run code as the
+# auditor (reading every client's data), and its HTTP routes (/info, /json, /metrics) list workers,
+# tasks and task names to anyone. So the LocalCluster uses Dask's temporary TLS credentials (mutual TLS,
+# the key held by this process: `security=True`), and its scheduler and worker serve no HTTP route.
+PRIVATE_LOCAL_CLUSTER: dict[str, list] = {"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}
 QUIET_CLUSTER = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s",
                  "distributed.scheduler.work-stealing": False, "distributed.admin.system-monitor.interval": "5s",
                  "distributed.worker.memory.monitor-interval": "5s"}
@@ -439,9 +445,11 @@ class DaskExecutor:
 
         if self.scheduler == "local":
             sink.status(f"starting a Dask LocalCluster with {ctx.workers} worker threads")
-            with dask.config.set({"distributed.scheduler.allowed-failures": self.retries, **QUIET_CLUSTER}):
+            with dask.config.set({"distributed.scheduler.allowed-failures": self.retries, **QUIET_CLUSTER,
+                                  **PRIVATE_LOCAL_CLUSTER}):
                 cluster = LocalCluster(n_workers=LOCAL_WORKERS, threads_per_worker=ctx.workers, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR, memory_limit=0)
+                                       dashboard_address=None, silence_logs=logging.ERROR, memory_limit=0,
+                                       security=True)
             return Client(cluster), cluster
         sink.status(f"connecting to the Dask scheduler at {self.scheduler}")
         try:
@@ -467,12 +475,13 @@ class DaskExecutor:
         try:
             sink.status("shipping the catalogue and benchmark to every worker")
             client.register_plugin(AuditWorkerPlugin(name, bundle), name=name)
-            futures = {}
+            futures: dict[Any, Job] = {}
             for job in jobs:
                 task = RemoteTask(job.client_dir.name, _folder_files(job.client_dir), ctx.lang, tuple(ctx.formats),
                                   float(ctx.cell_timeout), float(ctx.kill_grace), job.groups, job.extra_parameters,
                                   token)
-                fut = client.submit(remote_report, name, task, key=f"auditlib-report-{task.client_id}-{token}",
+                # the key names no client: a cluster's dashboard and metrics show keys and their prefixes
+                fut = client.submit(remote_report, name, task, key=f"auditlib-report-{token}-{len(futures):05d}",
                                     pure=False)
                 futures[fut] = job
             sink.status(f"{len(jobs)} reports on {sum(client.nthreads().values())} Dask worker threads")
