@@ -158,7 +158,13 @@ def test_an_unreachable_scheduler_is_one_clear_message(tmp_path):
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert not list((tmp_path / "out").glob("es-huerta-food/*"))
-
+    # a TLS scheduler without this machine's TLS settings: said so, not a traceback
+    proc = run_cli(["batch", "--clients-dir", str(clients), "--outputs", str(tmp_path / "out"),
+                    "--scheduler", "tls://127.0.0.1:9"], cwd=tmp_path, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "cannot connect to the Dask scheduler at tls://127.0.0.1:9" in proc.stderr
+    assert "distributed.comm.tls.ca-file" in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
 
 
 def test_the_local_cluster_s_workers_run_quiet():

@@ -454,6 +454,11 @@ class DaskExecutor:
         sink.status(f"connecting to the Dask scheduler at {self.scheduler}")
         try:
             return Client(self.scheduler, timeout=15), None
+        except TypeError as exc:      # distributed: "TLS expects a `ssl_context` argument ..."
+            raise AuditError(f"cannot connect to the Dask scheduler at {self.scheduler}: a tls:// scheduler needs "
+                             "this machine's TLS settings in its Dask configuration (distributed.comm.tls.ca-file, "
+                             "distributed.comm.tls.client.cert and .key; README 'More than one machine'): "
+                             f"{exc}") from None
         except (OSError, TimeoutError, ValueError) as exc:
             raise AuditError(f"cannot reach the Dask scheduler at {self.scheduler}: {exc}; start it with "
                              "'dask scheduler' and give its address (tcp://host:8786), or use --scheduler local") \
