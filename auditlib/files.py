@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Literal
@@ -225,3 +227,56 @@ def replace_dir(new: Path, target: Path) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+# --- private temporary folders that outlive a killed owner ----------------------------------------------
+
+# A batch's or a Dask worker's temporary folder holds what a report needs (a worker's holds a copy of the
+# benchmark: every organisation's answers; a batch's, the children's logs). Its owner removes it at the
+# end; an owner killed before that cannot. OWNER_FILE records the owner, so that the next owner of the
+# same kind on the host removes such folders (`remove_orphaned_temp_dirs`).
+OWNER_FILE = "owner.json"
+
+
+def _owner(pid: int) -> dict | None:
+    """A process as OWNER_FILE records it: its host (a temporary folder shared between hosts is only
+    judged on its own host), pid and start time (a reused pid is another process)."""
+    import psutil
+
+    try:
+        return {"host": socket.gethostname(), "pid": pid, "started": psutil.Process(pid).create_time()}
+    except psutil.Error:
+        return None
+
+
+def owned_temp_dir(prefix: str) -> Path:
+    """A new private temporary folder (mode 0700) that records this process as its owner; the
+    folders of the same prefix whose owner is gone are removed first."""
+    remove_orphaned_temp_dirs(prefix)
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    (path / OWNER_FILE).write_text(json.dumps(_owner(os.getpid())), encoding="utf-8")
+    return path
+
+
+def remove_orphaned_temp_dirs(prefix: str, temp_dir: str | Path | None = None) -> list[Path]:
+    """Remove this account's temporary folders named `prefix*` whose owner process is gone.
+
+    Only folders with an OWNER_FILE naming a process of this host that no longer runs are removed; a
+    folder without one, unreadable, another host's or another account's is left alone. Returns what
+    was removed.
+    """
+    removed = []
+    for folder in sorted(Path(temp_dir or tempfile.gettempdir()).glob(prefix + "*")):
+        try:
+            if folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+            recorded = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
+            if not isinstance(recorded, dict) or recorded.get("host") != socket.gethostname():
+                continue
+            if _owner(int(recorded["pid"])) == recorded:
+                continue
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed

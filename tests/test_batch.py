@@ -322,6 +322,31 @@ def _stand_in(job):
     return _outcome(job)
 
 
+def test_a_batch_removes_the_logs_folder_a_killed_batch_left(tmp_path, monkeypatch):
+    """The children's logs live in a private temporary folder: its batch removes it at the end, and a
+    batch killed before that leaves it to the next batch (files.owned_temp_dir)."""
+    import socket
+    import tempfile
+
+    from auditlib.batch.orchestrate import LOGS_PREFIX
+    from auditlib.files import OWNER_FILE
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    exited = subprocess.Popen([sys.executable, "-c", "pass"])
+    exited.wait()
+    killed = tmp_path / "tmp" / f"{LOGS_PREFIX}killed"
+    killed.mkdir()
+    (killed / "client.log").write_text("a client's traceback", encoding="utf-8")
+    (killed / OWNER_FILE).write_text(json.dumps({"host": socket.gethostname(), "pid": exited.pid, "started": 1.0}),
+                                     encoding="utf-8")
+    (tmp_path / "clients" / "ok-1").mkdir(parents=True)
+    result = batch.run_batch([tmp_path / "clients" / "ok-1"], workers=1, outputs_dir=tmp_path / "out",
+                             runner=_stand_in, warm=True, progress=False, write_index=False)
+    assert result.exit_code == 0
+    assert list((tmp_path / "tmp").glob(f"{LOGS_PREFIX}*")) == []
+
+
 def test_scheduler_survives_crashes_errors_and_stuck_workers(tmp_path):
     names = ["crash", "ok-1", "raises", "slow-cell", "stuck-in-c", "ok-2"]
     for n in names:

@@ -279,41 +279,6 @@ def test_the_readme_gives_a_firm_s_own_cluster_the_same_settings():
     assert flat(yaml.safe_load(block.group(1))) == QUIET_CLUSTER
 
 
-def test_only_a_dead_worker_s_temporary_folder_is_removed(tmp_path):
-    """A worker's folder holds a copy of the benchmark: the next worker on the host removes one whose
-    worker died without its teardown, by the host, pid and start time recorded in it, and nothing else."""
-    import os
-    import socket
-    import subprocess
-
-    from auditlib.batch.dask_executor import OWNER_FILE, _owner, remove_dead_workers_folders
-
-    exited = subprocess.Popen([sys.executable, "-c", "pass"])
-    exited.wait()
-
-    def folder(name: str, owner=None, text: str | None = None) -> Path:
-        path = tmp_path / f"auditlib-worker-{name}"
-        (path / "benchmark").mkdir(parents=True)
-        if owner is not None or text is not None:
-            (path / OWNER_FILE).write_text(text if text is not None else json.dumps(owner), encoding="utf-8")
-        return path
-
-    here = socket.gethostname()
-    dead = folder("dead", {"host": here, "pid": exited.pid, "started": 1.0})
-    reused = folder("reused", {**_owner(os.getpid()), "started": 1.0})      # the pid now runs another process
-    alive = folder("alive", _owner(os.getpid()))
-    elsewhere = folder("elsewhere", {"host": here + "-other", "pid": exited.pid, "started": 1.0})
-    unmarked, damaged = folder("unmarked"), folder("damaged", text="{not json")
-    other = tmp_path / "other-dead"
-    other.mkdir()
-    (other / OWNER_FILE).write_text(json.dumps({"host": here, "pid": exited.pid, "started": 1.0}), encoding="utf-8")
-    (tmp_path / "auditlib-worker-link").symlink_to(other)
-
-    assert remove_dead_workers_folders(tmp_path) == [dead, reused]
-    assert not dead.exists() and not reused.exists()
-    assert alive.is_dir() and unmarked.is_dir() and damaged.is_dir() and other.is_dir() and elsewhere.is_dir()
-
-
 FAKE_WORKER = '''
 import sys, time
 from pathlib import Path

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -133,3 +134,52 @@ def test_write_folder_swaps_a_whole_folder_in_and_keeps_the_old_one_on_failure(t
         with pytest.raises(ValueError, match="refused"):
             files.write_folder(target, {bad: b"x"})
     assert (target / "report.html").read_bytes() == b"new"
+
+
+def test_only_an_orphaned_temporary_folder_is_removed(tmp_path):
+    """A batch's or a worker's private folder (a worker's holds a copy of the benchmark): the next owner
+    of that kind removes one whose owner died without its clean-up, by the host, pid and start time
+    recorded in it, and nothing else."""
+    import json
+    import socket
+
+    from auditlib.files import OWNER_FILE, _owner, owned_temp_dir, remove_orphaned_temp_dirs
+
+    exited = subprocess.Popen([sys.executable, "-c", "pass"])
+    exited.wait()
+    here = socket.gethostname()
+
+    def folder(name: str, owner=None, text: str | None = None) -> Path:
+        path = tmp_path / f"auditlib-worker-{name}"
+        (path / "benchmark").mkdir(parents=True)
+        if owner is not None or text is not None:
+            (path / OWNER_FILE).write_text(text if text is not None else json.dumps(owner), encoding="utf-8")
+        return path
+
+    dead = folder("dead", {"host": here, "pid": exited.pid, "started": 1.0})
+    reused = folder("reused", {**_owner(os.getpid()), "started": 1.0})      # the pid now runs another process
+    alive = folder("alive", _owner(os.getpid()))
+    elsewhere = folder("elsewhere", {"host": here + "-other", "pid": exited.pid, "started": 1.0})
+    unmarked, damaged = folder("unmarked"), folder("damaged", text="{not json")
+    other = tmp_path / "other-dead"
+    other.mkdir()
+    (other / OWNER_FILE).write_text(json.dumps({"host": here, "pid": exited.pid, "started": 1.0}), encoding="utf-8")
+    (tmp_path / "auditlib-worker-link").symlink_to(other)
+
+    assert remove_orphaned_temp_dirs("auditlib-worker-", tmp_path) == [dead, reused]
+    assert not dead.exists() and not reused.exists()
+    assert alive.is_dir() and unmarked.is_dir() and damaged.is_dir() and other.is_dir() and elsewhere.is_dir()
+
+    # a new owned folder: private, recording this process, and the orphans of its prefix are gone
+    orphan = folder("orphan", {"host": here, "pid": exited.pid, "started": 1.0})
+    import tempfile
+
+    real = tempfile.tempdir
+    tempfile.tempdir = str(tmp_path)
+    try:
+        made = owned_temp_dir("auditlib-worker-")
+    finally:
+        tempfile.tempdir = real
+    assert made.parent == tmp_path and (made.stat().st_mode & 0o777) == 0o700
+    assert json.loads((made / OWNER_FILE).read_text(encoding="utf-8")) == _owner(os.getpid())
+    assert not orphan.exists() and alive.is_dir()

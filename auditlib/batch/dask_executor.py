@@ -45,6 +45,7 @@ from typing import Any
 from auditlib.batch.local import backstop, child_error, result_from_message
 from auditlib.batch.model import ClientResult, Job
 from auditlib.errors import AuditError
+from auditlib.files import owned_temp_dir
 
 _log = logging.getLogger(__name__)
 
@@ -92,44 +93,8 @@ ZYGOTE_MAIN = ("import gc, sys\n"
 # A worker's temporary folder holds a copy of the benchmark (every organisation's answers) and of the
 # clients' files. Its teardown removes it; a worker killed without one leaves it, and then its fork
 # server removes it (zygote.serve), or, when that died too, the next worker started on the host
-# (`remove_dead_workers_folders`, by the owner's pid and start time written in OWNER_FILE).
+# (files.owned_temp_dir).
 WORKER_FOLDER_PREFIX = "auditlib-worker-"
-OWNER_FILE = "owner.json"
-
-
-def _owner(pid: int) -> dict | None:
-    """A process as OWNER_FILE records it: its host (a temporary folder shared between hosts is only
-    judged on its own host), pid and start time (a reused pid is another process)."""
-    import psutil
-
-    try:
-        return {"host": socket.gethostname(), "pid": pid, "started": psutil.Process(pid).create_time()}
-    except psutil.Error:
-        return None
-
-
-def remove_dead_workers_folders(temp_dir: str | Path | None = None) -> list[Path]:
-    """Remove the temporary folders of this user's Dask workers whose process is gone.
-
-    Only folders with an OWNER_FILE naming a process of this host that no longer runs are removed; a
-    folder without one, unreadable, another host's or another user's is left alone. Returns what was
-    removed.
-    """
-    removed = []
-    for folder in sorted(Path(temp_dir or tempfile.gettempdir()).glob(WORKER_FOLDER_PREFIX + "*")):
-        try:
-            if folder.is_symlink() or folder.stat().st_uid != os.getuid():
-                continue
-            recorded = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
-            if not isinstance(recorded, dict) or recorded.get("host") != socket.gethostname():
-                continue
-            if _owner(int(recorded["pid"])) == recorded:
-                continue
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        removed.append(folder)
-    return removed
 
 
 def _folder_files(folder: Path) -> dict[str, bytes]:
@@ -249,9 +214,7 @@ class AuditWorkerPlugin(_WorkerPlugin):
         from auditlib.config import Settings
 
         b = self.bundle
-        remove_dead_workers_folders()
-        self.root = Path(tempfile.mkdtemp(prefix=WORKER_FOLDER_PREFIX))
-        (self.root / OWNER_FILE).write_text(json.dumps(_owner(os.getpid())), encoding="utf-8")
+        self.root = owned_temp_dir(WORKER_FOLDER_PREFIX)     # and removes dead workers' folders
         _write_files(self.root / "catalogue", b["catalogue"])
         _write_files(self.root / "benchmark", b["benchmark"])
         _write_files(self.root / "notebook", {b["notebook_name"]: b["notebook"]})

@@ -12,7 +12,6 @@ import os
 import shutil
 import signal
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -24,7 +23,7 @@ from auditlib.batch.leftovers import remove_temp_leftovers
 from auditlib.batch.model import DEFAULT_FORMATS, BatchResult, ClientResult, Job
 from auditlib.batch.selection import unchanged_report
 from auditlib.errors import AuditError
-from auditlib.files import outputs_lock, reserved_name_problem, writable_dir
+from auditlib.files import outputs_lock, owned_temp_dir, reserved_name_problem, writable_dir
 from auditlib.report.paths import report_dir_language
 
 # The parent kills a child this long after a cell should have been stopped by its own alarm.
@@ -33,6 +32,7 @@ KILL_GRACE = 10.0
 QUIET_LIMIT_MIN = 300.0
 # After Ctrl-C, how long the children being exported get to finish before they are killed.
 STOP_GRACE = 60.0
+LOGS_PREFIX = "auditlib-batch-"      # the children's logs, in a private temporary folder
 
 
 def _progress_bar(total: int, enabled: bool | None):
@@ -118,7 +118,7 @@ def _run_batch(clients: Sequence[str | Path], *, settings, workers: int | None, 
 
     results: dict[str, ClientResult] = {}
     todo: list[Job] = []
-    logs = Path(tempfile.mkdtemp(prefix="auditlib-batch-"))
+    logs = owned_temp_dir(LOGS_PREFIX)         # and removes those of batches killed before their clean-up
     for d in client_dirs:
         if changed_only:
             last = unchanged_report(d, settings, outputs_dir, lang=lang, formats=formats, groups=groups,
