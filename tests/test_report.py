@@ -463,3 +463,33 @@ def test_a_cache_folder_that_cannot_be_written_changes_nothing(tmp_path, monkeyp
     monkeypatch.setattr(tempfile, "NamedTemporaryFile", full_disk)
     assert finalise.export_html(nb, lang="en", title="t") == plain
     assert list((tmp_path / "cache" / "templates").iterdir()) == []
+
+
+@pytest.mark.parametrize("deaths, error", [(1, None), (2, None), (1, "a cell's own RuntimeError")])
+def test_a_kernel_that_dies_at_start_is_started_once_more(tmp_path, monkeypatch, deaths, error):
+    """A kernel process that dies before its first reply (another process took one of its ports) is
+    started again, once; a second death fails the client's run with the reason, and any other error
+    is not retried."""
+    import papermill
+
+    from auditlib.report.run import KERNEL_START_FAILED
+
+    real, calls = papermill.execute_notebook, []
+
+    def flaky(*args, **kwargs):
+        if kwargs.get("prepare_only"):           # the failed run's parameterised copy: no kernel
+            return real(*args, **kwargs)
+        calls.append(1)
+        if len(calls) <= deaths:
+            raise RuntimeError(error or KERNEL_START_FAILED)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    outcome = run_engagement(DUTCH, settings=Settings.from_env(), lang="nl", outputs_dir=tmp_path / "out",
+                             formats=("xlsx",))
+    if error:
+        assert len(calls) == 1 and outcome.status == "failed" and error in outcome.error
+    elif deaths == 1:
+        assert len(calls) == 2 and outcome.status == "ok", outcome.error
+    else:
+        assert len(calls) == 2 and outcome.status == "failed" and KERNEL_START_FAILED in outcome.error

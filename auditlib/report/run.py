@@ -383,10 +383,7 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
         t0 = time.perf_counter()
         wall0 = time.time()
         try:
-            nb = papermill.execute_notebook(
-                str(_notebook()), str(build / OUTPUT_FILES["ipynb"]), parameters=params, kernel_name="python3",
-                cwd=str(build), execution_timeout=math.ceil(cell_timeout), progress_bar=False, log_output=False,
-                request_save_on_cell_execute=False, extra_arguments=KERNEL_ARGUMENTS)
+            nb = _execute(papermill, params, build, cell_timeout)
         except Exception as exc:  # a failing cell, a timeout, a dead kernel: the client's run fails
             if not (build / OUTPUT_FILES["ipynb"]).is_file():
                 _write_input_copy(build, params)
@@ -453,6 +450,29 @@ def run_engagement(client: str | Path, *, settings: Settings | None = None, enga
     finally:
         if build.exists() and build.parent == client_out:
             shutil.rmtree(build, ignore_errors=True)
+
+
+KERNEL_START_FAILED = "Kernel died before replying to kernel_info"
+
+
+def _execute(papermill, params: dict, build: Path, cell_timeout: float):
+    """The notebook run by papermill; a kernel process that died before its first reply is started once more.
+
+    Why: jupyter_client picks the kernel's five TCP ports and the kernel binds them a moment later;
+    another process binding an ephemeral port in between makes the kernel die at start ("Address
+    already in use"). No cell has run then, so a second start is the same run. (`auditlib run` and
+    the batch use the in-process kernel, which has no ports.)
+    """
+    for attempt in (1, 2):
+        try:
+            return papermill.execute_notebook(
+                str(_notebook()), str(build / OUTPUT_FILES["ipynb"]), parameters=params, kernel_name="python3",
+                cwd=str(build), execution_timeout=math.ceil(cell_timeout), progress_bar=False, log_output=False,
+                request_save_on_cell_execute=False, extra_arguments=KERNEL_ARGUMENTS)
+        except RuntimeError as exc:
+            if attempt == 2 or KERNEL_START_FAILED not in str(exc):
+                raise
+    raise AssertionError("unreachable")
 
 
 def _write_input_copy(build: Path, params: Mapping[str, Any]) -> None:
