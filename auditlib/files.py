@@ -231,8 +231,9 @@ def replace_dir(new: Path, target: Path) -> None:
 
 # --- private temporary folders that outlive a killed owner ----------------------------------------------
 
-# A batch's or a Dask worker's temporary folder holds what a report needs (a worker's holds a copy of the
-# benchmark: every organisation's answers; a batch's, the children's logs). Its owner removes it at the
+# A batch's, a Dask worker's or a browser's temporary folder holds what a report needs (a worker's holds a
+# copy of the benchmark: every organisation's answers; a batch's, the children's logs; a browser's, its
+# profile and the socket to it). Its owner removes it at the
 # end; an owner killed before that cannot. OWNER_FILE records the owner, so that the next owner of the
 # same kind on the host removes such folders (`remove_orphaned_temp_dirs`).
 OWNER_FILE = "owner.json"
@@ -249,10 +250,10 @@ def _owner(pid: int) -> dict | None:
         return None
 
 
-def owned_temp_dir(prefix: str) -> Path:
-    """A new private temporary folder (mode 0700) that records this process as its owner; the
-    folders of the same prefix whose owner is gone are removed first."""
-    remove_orphaned_temp_dirs(prefix)
+def owned_temp_dir(prefix: str, kind: str | None = None) -> Path:
+    """A new private temporary folder (mode 0700) named `prefix*` that records this process as its
+    owner; the folders of its kind (`kind*`, default `prefix*`) whose owner is gone are removed first."""
+    remove_orphaned_temp_dirs(kind or prefix)
     path = Path(tempfile.mkdtemp(prefix=prefix))
     (path / OWNER_FILE).write_text(json.dumps(_owner(os.getpid())), encoding="utf-8")
     return path

@@ -548,27 +548,36 @@ def test_the_broker_and_the_browser_die_with_their_owner(tmp_path):
         gone, alive = psutil.wait_procs(procs, timeout=15)
         assert alive == []
         assert Path(folder).parent == private and Path(folder).is_dir()
-        assert pdf.remove_stale_profiles(private) == [Path(folder)] and not Path(folder).exists()
+        from auditlib.files import remove_orphaned_temp_dirs
+
+        assert remove_orphaned_temp_dirs(pdf.PROFILE_PREFIX, private) == [Path(folder)]
+        assert not Path(folder).exists()
     finally:
         shutil.rmtree(private, ignore_errors=True)
 
 
-def test_a_killed_owners_browser_profile_is_removed_by_the_next_browser(tmp_path):
-    """A process killed with its browser (SIGKILL) leaves its profile folder; the next start removes it."""
+def test_a_killed_owners_browser_profile_is_removed_by_the_next_browser(tmp_path, monkeypatch):
+    """A process killed with its browser (SIGKILL) leaves its profile folder; the next start removes it
+    (which folders count as orphaned: tests/test_files.py). The new folder records its owner."""
+    import json
+    import socket
     import subprocess
     import sys
 
+    from auditlib.files import OWNER_FILE, _owner
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True, check=True)
     dead_pid = int(gone.stdout)
     stale = tmp_path / f"{pdf.PROFILE_PREFIX}{dead_pid}-abc123"
     (stale / "profile").mkdir(parents=True)
     (stale / "profile" / "Cookies").write_text("x")
-    live = tmp_path / f"{pdf.PROFILE_PREFIX}{os.getpid()}-def456"          # our own: in use
-    live.mkdir()
-    other = tmp_path / "auditlib-chromium-notapid-x"                         # not ours to judge
-    other.mkdir()
-    unrelated = tmp_path / f"someone-else-{dead_pid}-x"
-    unrelated.mkdir()
-    assert pdf.remove_stale_profiles(tmp_path) == [stale]
-    assert not stale.exists() and live.is_dir() and other.is_dir() and unrelated.is_dir()
+    (stale / OWNER_FILE).write_text(json.dumps({"host": socket.gethostname(), "pid": dead_pid, "started": 1.0}))
+    monkeypatch.setattr(pdf.Browser, "_start", lambda self, *a, **k: None)        # the folder, not a browser
+    browser = pdf.Browser("/bin/true", pages=0)
+    assert not stale.exists()
+    assert browser.dir.parent == tmp_path and browser.dir.name.startswith(f"{pdf.PROFILE_PREFIX}{os.getpid()}-")
+    assert json.loads((browser.dir / OWNER_FILE).read_text()) == _owner(os.getpid())
+    browser.close()
+    assert not browser.dir.exists()

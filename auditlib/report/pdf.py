@@ -36,13 +36,13 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from auditlib.errors import AuditError, ParameterError, ProblemCode
+from auditlib.files import owned_temp_dir
 from auditlib.report import devtools
 
 _log = logging.getLogger(__name__)
@@ -259,29 +259,6 @@ def _pipe_fds(read_fd: int, write_fd: int) -> Callable[[], None]:
 PROFILE_PREFIX = "auditlib-chromium-"     # + the owner's pid + "-": its temporary profile folder
 
 
-def remove_stale_profiles(folder: str | Path | None = None) -> list[Path]:
-    """Remove browser profile folders whose owner process is gone; returns those removed.
-
-    An owner that closes its browser removes its folder; one killed (SIGKILL, a lost Dask
-    worker's fork server) cannot, and its browser dies with it (PR_SET_PDEATHSIG). The next
-    browser started on this machine removes what such owners left in the temp folder. Only
-    this user's folders whose owner pid no longer runs are touched (a reused pid keeps its folder).
-    """
-    removed = []
-    for path in Path(folder or tempfile.gettempdir()).glob(f"{PROFILE_PREFIX}*-*"):
-        pid = path.name[len(PROFILE_PREFIX):].split("-", 1)[0]
-        try:
-            if not pid.isdigit() or not path.is_dir() or path.stat().st_uid != os.getuid():
-                continue
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
-        except OSError:          # alive (another user's process) or unreadable: leave it
-            continue
-    return removed
-
-
 @dataclass
 class _Slot:
     fd: int
@@ -307,8 +284,10 @@ class Browser:
         self.owner = os.getpid()
         self.proc: subprocess.Popen | None = None
         self.broker: subprocess.Popen | None = None
-        remove_stale_profiles()
-        self.dir = Path(tempfile.mkdtemp(prefix=f"{PROFILE_PREFIX}{self.owner}-"))    # mode 0700
+        # mode 0700; an owner that closes its browser removes it, one killed (SIGKILL, a lost Dask worker's
+        # fork server) cannot, and its browser dies with it (PR_SET_PDEATHSIG): the next browser started on
+        # this machine removes what such owners left (files.owned_temp_dir)
+        self.dir = owned_temp_dir(f"{PROFILE_PREFIX}{self.owner}-", kind=PROFILE_PREFIX)
         self.log = self.dir / "chromium.log"
         self.socket_path = self.dir / "devtools.sock"
         self.timeout, self._started = timeout, False
