@@ -418,6 +418,8 @@ class DaskExecutor:
         try:
             return Client(self.scheduler, timeout=15), None
         except TypeError as exc:      # distributed: "TLS expects a `ssl_context` argument ..."
+            if not self.scheduler.startswith("tls://"):
+                raise                     # not a missing TLS setting: a bug, shown as one
             raise AuditError(f"cannot connect to the Dask scheduler at {self.scheduler}: a tls:// scheduler needs "
                              "this machine's TLS settings in its Dask configuration (distributed.comm.tls.ca-file, "
                              "distributed.comm.tls.client.cert and .key; README 'More than one machine'): "
