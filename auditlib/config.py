@@ -18,7 +18,7 @@ catalogues (tests/test_config.py greps auditlib/ for environment reads elsewhere
     AUDITLIB_CACHE       where the command line remembers which benchmark files passed validation
                          and keeps the compiled report templates (default $XDG_CACHE_HOME/auditlib,
                          else ~/.cache/auditlib; see auditlib.benchmark.remember_verdicts and
-                         auditlib.report.finalise.remember_compiled_templates)
+                         auditlib.templating.remember_compiled_templates)
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ from auditlib.kinds import StatementSource
 from auditlib.handles import improvement_handles, load_actions, next_step, silver_areas
 from auditlib.peers import BUILT_IN, built_in_spec
 from auditlib.scoring import is_strength, is_weakness
+from auditlib.templating import keep_compiled
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "commentary"
 PHRASES = "_phrases.j2"
@@ -97,7 +98,7 @@ def commentary_env(lang: str) -> Environment:
     env.filters["gold"] = lambda x: present.gold_total(x, lang)
     env.filters["pct"] = lambda x: present.percentile_number(x, lang)
     env.filters["plural"] = present.plural          # {{ n | plural("indicator", "indicators") }}
-    return env
+    return keep_compiled(env, f"commentary-{lang}")
 
 
 @lru_cache(maxsize=None)

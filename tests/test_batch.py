@@ -561,6 +561,37 @@ def test_a_warm_child_imports_nothing_the_zygote_could_have(tmp_path):
     assert out.stdout.strip().splitlines()[-1] == "[] 0"
 
 
+def test_a_warm_child_compiles_no_template():
+    """The warm parent compiles every commentary template of both languages and the report's
+    fragments: the children's commentary, whichever templates their client needs, compiles none."""
+    code = (
+        "import jinja2\n"
+        "from auditlib.batch.local import warm_up\n"
+        "from auditlib.config import Settings\n"
+        f"loaded = warm_up(Settings.from_env(), sample={str(DATA / 'clients' / 'nl-delta-water')!r}, "
+        "formats=('html',))\n"
+        "compiled = []\n"
+        "real = jinja2.Environment.compile\n"
+        "def counted(self, source, name=None, *a, **k):\n"
+        "    compiled.append(name)\n"
+        "    return real(self, source, name, *a, **k)\n"
+        "jinja2.Environment.compile = counted\n"
+        "from auditlib.audit import analyse\n"
+        "from auditlib.interpret import interpret\n"
+        "from auditlib.report.fragments import _fragments\n"
+        "_fragments()\n"
+        "from pathlib import Path\n"
+        f"for client in sorted(p for p in Path({str(DATA / 'clients')!r}).iterdir() if p.is_dir()):\n"
+        "    result = analyse(client, catalogue=loaded['catalogue'], benchmark=loaded['benchmark'])\n"
+        "    for lang in ('en', 'nl'):\n"
+        "        interpret(result, lang).to_markdown()\n"
+        "print(len(loaded), sorted(set(compiled)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180,
+                         env={**os.environ, "AUDITLIB_DATA": str(DATA)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "2 []"
+
+
 def _stand_in_spawned(job):   # module level: a spawned child imports it by name
     if job.client_dir.name == "raises":
         raise RuntimeError("boom")

@@ -93,8 +93,8 @@ def test_the_command_line_remembers_a_benchmark_that_passed(tmp_path):
     """The first command validates the benchmark and remembers it in AUDITLIB_CACHE (the compiled
     templates go there too); the next one does not import pandera at all (a cold run's ~0.4 s)."""
     probe = ("import sys\nfrom auditlib.cli import main\ncode = main(['run', 'no-such-client'])\n"
-             "from auditlib.report.finalise import _TEMPLATE_CACHE\n"
-             "print(code, 'pandera' in sys.modules, _TEMPLATE_CACHE['folder'])")
+             "from auditlib import templating\n"
+             "print(code, 'pandera' in sys.modules, templating.folder())")
     env = {**os.environ, "AUDITLIB_CACHE": str(tmp_path / "cache")}
     first = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=tmp_path)
     # the client is unknown; the compiled templates would be kept in the same cache

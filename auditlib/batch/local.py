@@ -161,7 +161,20 @@ def _warm_caches(sample: Path, loaded: dict, lang: str) -> None:
     def interpretation():
         from auditlib.interpret import interpret
 
-        interpret(state["result"], lang)
+        interpret(state["result"], lang).to_markdown()
+
+    def templates():
+        # every commentary template of both languages and the report's fragments, compiled once here:
+        # the sample client's commentary meets only some of them, and a child compiled the rest it met
+        from auditlib.catalogue import LANGUAGES
+        from auditlib.interpret import commentary_env, template_names
+        from auditlib.report.fragments import _fragments
+
+        for language in LANGUAGES:
+            env = commentary_env(language)
+            for name in template_names(language):
+                env.get_template(name)
+        _fragments()
 
     def charts():
         from auditlib import charts as ch
@@ -192,7 +205,7 @@ def _warm_caches(sample: Path, loaded: dict, lang: str) -> None:
         nb.cells = [nbformat.v4.new_markdown_cell("# warm-up"), cell]
         export_html(nb, lang=lang, title="warm-up")
 
-    steps += [analysis, figures, interpretation, charts, html, versions]
+    steps += [analysis, figures, interpretation, templates, charts, html, versions]
     for step in steps:
         try:
             step()

@@ -6,15 +6,14 @@ The PDF is printed from the very HTML the client gets, by the engine chosen in a
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from functools import lru_cache
 from pathlib import Path
 
 from auditlib.errors import AuditError
 from auditlib.present import words
 from auditlib.report.paths import REMOVE_CELL_TAGS, REMOVE_INPUT_TAGS, TEMPLATE_DIR, TEMPLATES
+from auditlib.templating import keep_compiled
 
 _FORBIDDEN_TAGS = frozenset({"script", "iframe", "frame", "object", "embed", "link", "base", "applet", "form",
                              "svg", "math", "audio", "video", "source", "track"})
@@ -95,46 +94,12 @@ def _report_exporter_class() -> type:
     return ReportExporter
 
 
-_TEMPLATE_CACHE: dict[str, Path | None] = {"folder": None}
-
-
 def remember_compiled_templates(folder: Path | None) -> None:
-    """Keep the report templates, compiled, in `folder` (None: compile them in each process, the default).
+    """Keep the report's compiled templates in `folder`/templates (auditlib.templating: nbconvert's
+    page, the report's fragments and the commentary alike); None: compile them in each process."""
+    from auditlib import templating
 
-    Why: a cold `auditlib run` compiled nbconvert's and the report's Jinja templates (7 files) on
-    every run, ~0.1 s of its ~5 s. Jinja's own bytecode cache keeps them, and recompiles a template
-    whose source checksum or Jinja version differs, or whose cached file is damaged. A folder that
-    cannot be written, or that another account could write into (group or others may write, or
-    another owner), leaves every run compiling, as without it. Set by the command line
-    (`Settings.cache_dir`: AUDITLIB_CACHE, else the user's cache folder), beside the benchmark verdicts.
-    """
-    _TEMPLATE_CACHE["folder"] = None if folder is None else Path(folder) / "templates"
-    if _html_exporter.cache_info().currsize:
-        _use_template_cache(_html_exporter())
-
-
-def _use_template_cache(exporter) -> None:
-    from jinja2 import FileSystemBytecodeCache
-
-    class QuietBytecodeCache(FileSystemBytecodeCache):
-        def dump_bytecode(self, bucket) -> None:
-            try:
-                super().dump_bytecode(bucket)
-            except OSError:            # a full or read-only disk: the template was compiled all the same
-                pass
-
-    folder = _TEMPLATE_CACHE["folder"]
-    cache = None
-    if folder is not None:
-        try:
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            mine = folder.stat()
-            # compiled code is loaded from there: only from a folder no other account can write into
-            if mine.st_uid == os.getuid() and not mine.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-                cache = QuietBytecodeCache(str(folder))
-        except OSError:
-            cache = None
-    exporter.environment.bytecode_cache = cache
+    templating.remember_compiled_templates(folder)
 
 
 @lru_cache(maxsize=1)
@@ -156,7 +121,7 @@ def _html_exporter():
     exporter = _report_exporter_class()(config=config, template_name="report",
                             extra_template_basedirs=[str(TEMPLATES)])
     exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
-    _use_template_cache(exporter)
+    keep_compiled(exporter.environment, "page")
     return exporter
 
 

@@ -41,9 +41,11 @@ class Chart:
 def _fragments():
     import jinja2
 
+    from auditlib.templating import keep_compiled
+
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=False)
-    return env.get_template("fragments.html.j2").module
+    return keep_compiled(env, "fragments").get_template("fragments.html.j2").module
 
 
 def _country_name(code: str, lang: str) -> str:
