@@ -203,9 +203,12 @@ def test_the_local_cluster_is_private_to_this_account():
     """`--scheduler local`: nothing else on the machine can reach the cluster. Its scheduler speaks
     mutual TLS with credentials only this process holds (a plain connection, or TLS without them, is
     refused), and neither the scheduler nor its worker serves an HTTP route (workers, tasks, metrics)."""
+    import contextlib
+    import socket
     import types
     import urllib.error
     import urllib.request
+    import warnings
 
     from distributed import Client
 
@@ -213,20 +216,30 @@ def test_the_local_cluster_is_private_to_this_account():
 
     ctx = types.SimpleNamespace(workers=1)
     sink = types.SimpleNamespace(status=lambda text: None)
-    client, cluster = DaskExecutor("local")._connect(ctx, sink)
+    held = socket.socket()
+    with contextlib.suppress(OSError):     # taken already (another cluster): the same case
+        held.bind(("127.0.0.1", 8787))
+        held.listen()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        client, cluster = DaskExecutor("local")._connect(ctx, sink)
+    held.close()
     try:
+        # its HTTP server takes a free port, not the usual dashboard's: no "Port 8787 is already in use"
+        assert not [w for w in caught if "already in use" in str(w.message)]
         assert cluster.scheduler_address.startswith("tls://")
         assert client.submit(lambda x: x + 1, 1).result() == 2          # its own client works
         for address in (cluster.scheduler_address.replace("tls://", "tcp://"), cluster.scheduler_address):
             with pytest.raises((OSError, TypeError)):                   # no credentials: refused
                 Client(address, timeout=5).close()
 
-        def http_ports(server) -> list[int]:
-            return [sock.getsockname()[1] for sock in server.http_server._sockets.values()]
+        def http_sockets(server) -> list[tuple[str, int]]:
+            return [sock.getsockname()[:2] for sock in server.http_server._sockets.values()]
 
-        ports = http_ports(cluster.scheduler)
-        ports += [p for found in client.run(lambda dask_worker: http_ports(dask_worker)).values() for p in found]
-        assert len(ports) >= 2
+        bound = http_sockets(cluster.scheduler)
+        bound += [s for found in client.run(lambda dask_worker: http_sockets(dask_worker)).values() for s in found]
+        assert len(bound) >= 2 and {host for host, _ in bound} == {"127.0.0.1"}
+        ports = [port for _, port in bound]
         for port in ports:
             for path in ("/json/identity.json", "/info/main/workers.html", "/metrics", "/health"):
                 with pytest.raises(urllib.error.HTTPError) as answer:

@@ -72,6 +72,10 @@ LOCAL_WORKERS = 1
 # auditor (reading every client's data), and its HTTP routes (/info, /json, /metrics) list workers,
 # tasks and task names to anyone. So the LocalCluster uses Dask's temporary TLS credentials (mutual TLS,
 # the key held by this process: `security=True`), and its scheduler and worker serve no HTTP route.
+# Dask's scheduler binds its HTTP server all the same, by default on port 8787: there it took the port of
+# a dashboard the auditor may run, or logged "Port 8787 is already in use". It listens on a free port of
+# the loopback interface instead (LOCAL_HTTP_ADDRESS), with nothing behind it.
+LOCAL_HTTP_ADDRESS = "127.0.0.1:0"
 PRIVATE_LOCAL_CLUSTER: dict[str, list] = {"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}
 QUIET_CLUSTER = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s",
                  "distributed.scheduler.work-stealing": False, "distributed.admin.system-monitor.interval": "5s",
@@ -412,7 +416,7 @@ class DaskExecutor:
                                   **PRIVATE_LOCAL_CLUSTER}):
                 cluster = LocalCluster(n_workers=LOCAL_WORKERS, threads_per_worker=ctx.workers, processes=True,
                                        dashboard_address=None, silence_logs=logging.ERROR, memory_limit=0,
-                                       security=True)
+                                       security=True, scheduler_kwargs={"dashboard_address": LOCAL_HTTP_ADDRESS})
             return Client(cluster), cluster
         sink.status(f"connecting to the Dask scheduler at {self.scheduler}")
         try:
