@@ -1,11 +1,16 @@
 """ESCA scale: reports per format for N synthetic clients, local executor against Dask, measured in one run.
 
     .venv/bin/python benchmarks/bench_scale.py [--clients 200] [--workers N] [--baseline-clients 10]
-                                               [--before-clients 10] [--html-clients 50] [--cold-runs 3]
+                                               [--before-clients 10] [--html-clients 30] [--pdf-rounds 3]
+                                               [--cold-runs 3]
 
   (1) `auditlib batch --formats html` on the local executor (warm fork) for the first --html-clients
       clients: CPU per report, HTML only;
-  (1b) the same clients with `--formats html,pdf`: the PDF's extra CPU per report (target <= 0.5 s);
+  (1b) the same clients with `--formats html,pdf`: the PDF's extra CPU per report (target <= 0.5 s).
+      (1) and (1b) alternate, --pdf-rounds times: the extra is the median of the rounds' differences,
+      so a machine whose speed drifts between two steps (seen here: the same step 20 % apart within
+      ten minutes) shifts both sides of a round alike. The same pair on one client gives the fixed
+      part (the warm browser's start and its warm-up prints), hence also what one more report's PDF costs;
   (2) `auditlib batch --formats html,pdf,xlsx` on the local executor, the PDF on the default engine
       (auto: a warm headless Chromium when installed): CPU per full report (target <= 1.7 s);
   (3) the same clients and formats with `--scheduler local` (a Dask LocalCluster on this machine,
@@ -23,9 +28,10 @@
       mean of the manifests' timings, before (4) and after (2);
   (8) the projection for 1,300 full reports on 1, 4 and 16 workers (one core each) from (2) and (3).
 
-Duration for 200 clients on an idle 2-core machine, estimated from the per-report CPU measured at
-10 clients: (1) ~3 min, (1b) ~1.5 min, (2) ~5 min, (3) ~6 min, the one-client pair ~1 min, (4) ~1 min, (5) ~4.5 min
-(27 s per client), (6) ~1 min: about 22 min (--baseline-clients 5 saves 2 of them).
+Duration with 200 clients on the 2-core development machine (1 Dec 2026, --baseline-clients 5
+--cold-runs 5): (1) and (1b) ~2.5 min for 3 rounds of 30 clients and the one-client pair, (2) and (3)
+~3 min each, the one-client pair ~0.3 min, (4) ~0.5 min, (5) ~1.5 min (18 s per client), (6) ~0.5 min:
+about 12 min.
 
 CPU is every process started for a measurement, Chromium's included: this process is made the
 child subreaper (Linux prctl), so a browser's renderers and zygote, which their own parents do not
@@ -152,6 +158,11 @@ def phases(manifests: list[Path]) -> dict[str, float]:
     return out
 
 
+def _median_measure(measures: list[Measure]) -> Measure:
+    """The measurement of median CPU among `measures` (a table row shows one whole measurement)."""
+    return sorted(measures, key=lambda m: m.cpu)[(len(measures) - 1) // 2]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=200, help="synthetic clients (default 200)")
@@ -160,13 +171,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="clients for the command-line loop (default 10; 0 skips it)")
     parser.add_argument("--before-clients", type=int, default=10,
                         help="clients for the WeasyPrint 'before' batch (default 10; 0 skips it)")
-    parser.add_argument("--html-clients", type=int, default=50,
-                        help="clients for the HTML-only batch (default 50, at least 1)")
+    parser.add_argument("--html-clients", type=int, default=30,
+                        help="clients for the HTML-only batch and its html+pdf pair (default 30, at least 1)")
+    parser.add_argument("--pdf-rounds", type=int, default=3,
+                        help="alternated rounds of the html and html+pdf batches (default 3, at least 1)")
     parser.add_argument("--cold-runs", type=int, default=3, help="cold `auditlib run`s (default 3; 0 skips them)")
     parser.add_argument("--keep", type=Path, help="keep clients and outputs in this folder")
     args = parser.parse_args(argv)
-    if args.clients < 1 or args.html_clients < 1:
-        parser.error("--clients and --html-clients must be at least 1")
+    if args.clients < 1 or args.html_clients < 1 or args.pdf_rounds < 1:
+        parser.error("--clients, --html-clients and --pdf-rounds must be at least 1")
     adopted = subreaper()
     # auditlib's bytecode compiled first (an editable install does not, and PYTHONDONTWRITEBYTECODE in a
     # developer's shell keeps it stale): every run measured reads it cached, as a user's second run does
@@ -186,10 +199,23 @@ def main(argv: list[str] | None = None) -> int:
                   flush=True)
 
         kh = min(args.html_clients, n)
-        html, html_ok = batch(clients_dir, work / "out-html", w, "html", names=[c.name for c in clients[:kh]])
-        step(f"(1) local executor, html ({kh})", html, html_ok, kh)
-        hpdf, hpdf_ok = batch(clients_dir, work / "out-html-pdf", w, "html,pdf", names=[c.name for c in clients[:kh]])
-        step(f"(1b) local executor, html+pdf ({kh})", hpdf, hpdf_ok, kh)
+        pairs: list[tuple[Measure, Measure]] = []
+        html_ok = hpdf_ok = kh
+        for r in range(args.pdf_rounds):
+            names = [c.name for c in clients[:kh]]
+            for folder in ("out-html", "out-html-pdf"):
+                shutil.rmtree(work / folder, ignore_errors=True)
+            html, ok = batch(clients_dir, work / "out-html", w, "html", names=names)
+            html_ok = min(html_ok, ok)
+            step(f"(1) local executor, html ({kh}), round {r + 1}", html, ok, kh)
+            hpdf, ok = batch(clients_dir, work / "out-html-pdf", w, "html,pdf", names=names)
+            hpdf_ok = min(hpdf_ok, ok)
+            step(f"(1b) local executor, html+pdf ({kh}), round {r + 1}", hpdf, ok, kh)
+            pairs.append((html, hpdf))
+        html1, _ = batch(clients_dir, work / "out-html-1", w, "html", names=[clients[0].name])
+        hpdf1, _ = batch(clients_dir, work / "out-html-pdf-1", w, "html,pdf", names=[clients[0].name])
+        step("    one client: html", html1, 1, 1)
+        step("    one client: html+pdf", hpdf1, 1, 1)
         local, local_ok = batch(clients_dir, work / "out-local", w, FULL)
         step("(2) local executor, html+pdf+xlsx", local, local_ok, n)
         dask, dask_ok = batch(clients_dir, work / "out-dask", w, FULL, scheduler="local")
@@ -216,16 +242,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"load average after: {load()} (other work on this machine inflates every figure)\n")
 
         print(f"{'per report':<44}{'wall s':>9}{'CPU s':>9}")
-        rows = [("(1) local, html", html, kh), ("(1b) local, html+pdf", hpdf, kh),
+        html, hpdf = (_median_measure([pair[i] for pair in pairs]) for i in (0, 1))
+        rows = [("(1) local, html (median of the rounds)", html, kh), ("(1b) local, html+pdf (median)", hpdf, kh),
                 ("(2) local, html+pdf+xlsx", local, n), ("(3) Dask, html+pdf+xlsx", dask, n)]
         rows += [("(4) before: local, html+pdf+xlsx (WeasyPrint)", before, kb)] if before else []
         rows += [("(5) CLI loop, html+pdf+xlsx (WeasyPrint)", base, k)] if base else []
         for name, m, count in rows:
             print(f"{name:<44}{m.wall / count:>9.2f}{m.cpu / count:>9.2f}")
         cpu_local, cpu_dask = local.cpu / n, dask.cpu / n
-        pdf_extra = (hpdf.cpu - html.cpu) / kh
-        print(f"\nPDF over HTML only ((1b) - (1)): {pdf_extra:.2f} s CPU per report     target <= 0.5 s: "
+        extras = [(b.cpu - a.cpu) / kh for a, b in pairs]
+        pdf_extra = statistics.median(extras)
+        print(f"\nPDF over HTML only ((1b) - (1), {kh} clients): {pdf_extra:.2f} s CPU per report (median of the "
+              f"rounds: {', '.join(f'{x:.2f}' for x in extras)})     target <= 0.5 s: "
               f"{'met' if pdf_extra <= 0.5 else 'NOT met'}")
+        pdf_fixed = hpdf1.cpu - html1.cpu
+        if kh > 1:
+            print(f"  fixed part (the warm browser's start, its warm-up prints): {pdf_fixed:.1f} s CPU; one more "
+                  f"report's PDF: {(pdf_extra * kh - pdf_fixed) / (kh - 1):.2f} s CPU")
         print(f"PDF + Excel over HTML only ((2) - (1)): {cpu_local - html.cpu / kh:.2f} s CPU per report")
         print(f"full report (2): {cpu_local:.2f} s CPU per report     target <= 1.7 s: "
               f"{'met' if cpu_local <= 1.7 else 'NOT met'}")

@@ -306,6 +306,10 @@ def _stand_in(job):
         os._exit(3)
     if name == "raises":
         raise RuntimeError("boom")
+    if name == "code-hash":
+        from auditlib.report.manifest import code_hash
+
+        return _outcome(job, "failed", f"code {code_hash()}")
     if name == "gc-threshold":
         import gc
         return _outcome(job, "failed", f"thresholds {gc.get_threshold()}")
@@ -381,6 +385,22 @@ def test_a_child_collects_its_young_objects_rarely(tmp_path):
                              runner=_stand_in, warm=True, progress=False, write_index=False)
     assert result.results[0].reason == f"thresholds {FEW_COLLECTIONS}"
     assert FEW_COLLECTIONS != before and gc.get_threshold() == before      # the parent's own are its own
+
+
+def test_a_child_names_the_code_its_warm_parent_imported(tmp_path, monkeypatch):
+    """A warm child's manifest hashes the code the parent imported (warm_up took its hash), without
+    listing and hashing the package's files again; the parent's own hash follows the files."""
+    from auditlib.batch import local
+    from auditlib.report import manifest
+
+    (tmp_path / "clients" / "code-hash").mkdir(parents=True)
+    monkeypatch.setitem(local._LOADED, "code_hash", "what-the-parent-imported")
+    monkeypatch.setattr(manifest, "_files", lambda folder: pytest.fail("the child listed files again"))
+    result = batch.run_batch([tmp_path / "clients" / "code-hash"], workers=1, outputs_dir=tmp_path / "out",
+                             runner=_stand_in, warm=True, progress=False, write_index=False)
+    assert result.results[0].reason == "code what-the-parent-imported"
+    monkeypatch.undo()
+    assert manifest.code_hash() not in ("what-the-parent-imported", "")       # not this process's
 
 
 def test_client_folders_selection(tmp_path):
@@ -585,11 +605,11 @@ def test_a_warm_child_compiles_no_template():
         "    result = analyse(client, catalogue=loaded['catalogue'], benchmark=loaded['benchmark'])\n"
         "    for lang in ('en', 'nl'):\n"
         "        interpret(result, lang).to_markdown()\n"
-        "print(len(loaded), sorted(set(compiled)))\n")
+        "print(sorted(loaded), sorted(set(compiled)))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180,
                          env={**os.environ, "AUDITLIB_DATA": str(DATA)})
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "2 []"
+    assert out.stdout.strip().splitlines()[-1] == "['benchmark', 'catalogue', 'code_hash'] []"
 
 
 def _stand_in_spawned(job):   # module level: a spawned child imports it by name

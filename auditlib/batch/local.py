@@ -89,6 +89,10 @@ def warm_up(settings=None, sample: Path | None = None, lang: str = "en",
             _LOADED.clear()   # every client will report the problem itself
         if _LOADED and sample is not None:
             _warm_caches(sample, _LOADED, lang)
+        if _LOADED:
+            from auditlib.report.manifest import code_hash
+
+            _LOADED["code_hash"] = code_hash()     # of the code imported above, which the children run
     if "pdf" in formats:
         _warm_browser(settings, lang, pages)
     import gc
@@ -237,6 +241,10 @@ def _child_main(job: Job, conn, runner: Callable[[Job], Any] | None = None) -> N
         if job.warm:
             _CHILD["sigterm_blocked"] = True
             use_warm_engine()
+            if "code_hash" in _LOADED:
+                from auditlib.report.manifest import use_code_hash
+
+                use_code_hash(_LOADED["code_hash"])
         result = (runner or _make_report)(job)
         conn.send(("done", result, time.monotonic()))
     except BaseException as exc:   # noqa: BLE001 - report anything to the parent
