@@ -441,6 +441,29 @@ def test_chromium_renders_and_prints_inside_its_one_process(pages):
     assert not kinds & {"--type=renderer", "--type=gpu-process", "--type=utility"}, kinds
 
 
+def test_more_printers_than_pages_wait_their_turn_and_the_browser_lives_on(pages):
+    """A pool of one page, three prints at once: each waits for the page (none opens and closes a page
+    of its own, which in Chromium's one process ends the browser); the same bytes, the browser alive,
+    still one page. A print that finds no free page before its timeout says so."""
+    exe = _chromium_or_skip()
+    with pdf.Browser(exe, pages=1) as browser:
+        printed: list[bytes] = []
+        threads = [threading.Thread(target=lambda: printed.append(browser.print_pdf(pages["en"])))
+                   for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        time.sleep(0.5)
+        assert len(printed) == 3 and len(set(printed)) == 1 and browser.alive()
+        infos = browser._browser_call("Target.getTargets")["targetInfos"]
+        assert len([t for t in infos if t["type"] == "page"]) == 1
+        with browser._slot(time.monotonic() + 5):                 # the one page held elsewhere
+            with pytest.raises(pdf.BrowserGone, match="no page of the warm Chromium came free"):
+                browser.print_pdf(pages["en"], timeout=0.3)
+        assert browser.print_pdf(pages["en"]) == printed[0] and browser.alive()
+
+
 def test_the_browser_listens_on_no_tcp_port_and_its_broker_on_a_private_socket(browser, pages):
     import psutil
 
