@@ -66,9 +66,9 @@ _READY_JS = ("Promise.all(Array.from(document.images, i => i.decode().catch(() =
 # browser's: the print that met it is made on a fresh browser and the batch restarts its warm browser
 # before the next report (_chromium, ensure_warm_browser). Closing a page that has printed also ends the
 # browser in this mode, so no page is ever closed: a print waits for a free page of the pool (_slot).
-# With no renderer process there is no renderer
-# sandbox either (as under root, where Chromium runs none): what it renders is the report's own checked
-# HTML (no script, no event handler, no URL but data: images: finalise.check_html), behind LOCKDOWN_FLAGS.
+# With no renderer process there is no renderer sandbox either (as under root, where Chromium runs none):
+# what it renders is the report's own checked HTML (no script, no event handler, no URL but data: images:
+# finalise.check_html), behind LOCKDOWN_FLAGS.
 PROCESS_FLAGS = ("--single-process",)
 LOCKDOWN_FLAGS = ("--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
                   "--host-resolver-rules=MAP * ~NOTFOUND")
