@@ -326,7 +326,7 @@ class Browser:
             # does not wait for the start): a print then opens no page of its own
             self.slots = [self.dir / "page-0"]
             self.slots[0].write_text("", encoding="ascii")
-        elif pages:
+        else:
             try:      # the page the browser opened at start is the first of the pool
                 for i, slot in enumerate(self.slots):
                     slot.write_text(self._first_page() if i == 0 else self._new_target(), encoding="ascii")
@@ -446,7 +446,8 @@ class Browser:
             time.sleep(0.02)
 
     def print_pdf(self, html: str, timeout: float = PRINT_TIMEOUT) -> bytes:
-        """The page printed to PDF bytes, on a free warm page (or a new one), within `timeout` seconds."""
+        """The page printed to PDF bytes on a free warm page (waiting for one while all are busy), within
+        `timeout` seconds."""
         if not self.alive():
             self._wait_started()            # raises why it exited at start, from its log
             raise BrowserGone("Chromium is not running" + self._log_tail())
