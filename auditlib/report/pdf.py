@@ -57,19 +57,6 @@ PRINT_OPTIONS = {"preferCSSPageSize": True, "printBackground": True, "displayHea
 # Everything in the page is decoded before printing (data: images load asynchronously).
 _READY_JS = ("Promise.all(Array.from(document.images, i => i.decode().catch(() => null)))"
              ".then(() => document.fonts.ready).then(() => document.images.length)")
-# One process: the pages' renderers and the print compositor run inside the browser's process. Each print
-# otherwise spawned a print-compositor process, and each PDF held the fonts of every chart twice (once
-# for the page, once for the chart images composited in): 177,581 -> 167,440 bytes for nl-delta-water's 19
-# pages, the same pages and text. Measured, alternated on one machine (docs/performance.md): Chromium's CPU
-# per print 0.38 -> 0.33 s (one page), per pair of concurrent prints 0.65 -> 0.51 s (two pages, as two
-# batch children print); a cold start and one print 2.74 -> 2.25 s. A renderer crash is then the
-# browser's: the print that met it is made on a fresh browser and the batch restarts its warm browser
-# before the next report (_chromium, ensure_warm_browser). Closing a page that has printed also ends the
-# browser in this mode, so no page is ever closed: a print waits for a free page of the pool (_slot).
-# With no renderer process there is no renderer sandbox either (as under root, where Chromium runs none):
-# what it renders is the report's own checked HTML (no script, no event handler, no URL but data: images:
-# finalise.check_html), behind LOCKDOWN_FLAGS.
-PROCESS_FLAGS = ("--single-process",)
 LOCKDOWN_FLAGS = ("--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
                   "--host-resolver-rules=MAP * ~NOTFOUND")
 # Added to the copy Chromium prints (never to the report): nobody looks at the page on its screen, so
@@ -287,8 +274,8 @@ class Browser:
     (auditlib/report/devtools.py), which every process reaches through a Unix socket in the browser's
     private folder (mode 0700). Each page target has a slot file holding its id; a printing process
     takes a free slot with flock (released by the kernel when that process dies), so concurrent
-    children print on separate warm pages. With no free slot, a print waits for one (a page that has
-    printed is never closed: in Chromium's one process that would end the browser).
+    children print on separate warm renderers. With no free slot, a print uses a new target and
+    closes it afterwards.
     """
 
     def __init__(self, executable: str | Path, *, pages: int = 0, timeout: float = START_TIMEOUT,
@@ -310,7 +297,7 @@ class Browser:
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-default-apps", "--disable-breakpad", "--mute-audio", "--hide-scrollbars",
                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-                "--disable-backgrounding-occluded-windows", *PROCESS_FLAGS, *LOCKDOWN_FLAGS]
+                "--disable-backgrounding-occluded-windows", *LOCKDOWN_FLAGS]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.append("--no-sandbox")      # root: Chromium's sandbox refuses to start otherwise
         args.append("about:blank")
@@ -321,12 +308,12 @@ class Browser:
             raise AuditError(f"cannot start Chromium ({self.executable}): {exc}") from None
         atexit.register(self.close)
         self.slots = [self.dir / f"page-{i}" for i in range(pages)]
-        if first_page_later or not pages:
+        if first_page_later:
             # one slot for the page Chromium opens at start, found at the first print (the constructor
-            # does not wait for the start): a print then opens no page of its own
+            # does not wait for the start): a print then spawns no renderer of its own
             self.slots = [self.dir / "page-0"]
             self.slots[0].write_text("", encoding="ascii")
-        else:
+        elif pages:
             try:      # the page the browser opened at start is the first of the pool
                 for i, slot in enumerate(self.slots):
                     slot.write_text(self._first_page() if i == 0 else self._new_target(), encoding="ascii")
@@ -418,41 +405,40 @@ class Browser:
         return str(self._browser_call("Target.createTarget", {"url": "about:blank"})["targetId"])
 
     @contextlib.contextmanager
-    def _slot(self, deadline: float) -> Iterator[_Slot]:
-        """A free warm page, locked for this process until the print is done; while every page is
-        busy, the print waits for one (until `deadline`, then BrowserGone: a fresh browser prints it).
-
-        Why not a page of its own: Chromium runs in one process (PROCESS_FLAGS), where closing a page
-        that has printed ends the whole browser; and a pool has a page per concurrent printer anyway."""
-        while True:
-            for path in self.slots:
-                fd = os.open(path, os.O_RDWR)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except OSError:
-                    os.close(fd)
-                    continue
-                try:
-                    target = os.pread(fd, 64, 0).decode("ascii").strip()
-                    if not target:                      # first_page_later: its page, now that it runs
-                        target = self._first_page()
-                        os.pwrite(fd, target.encode("ascii"), 0)
-                    yield _Slot(fd, path, target)
-                finally:
-                    os.close(fd)            # closing releases the lock
-                return
-            if time.monotonic() >= deadline:
-                raise BrowserGone("no page of the warm Chromium came free before the print's timeout")
-            time.sleep(0.02)
+    def _slot(self) -> Iterator[_Slot | None]:
+        """A free warm page, locked for this process until the print is done (None: all busy)."""
+        for path in self.slots:
+            fd = os.open(path, os.O_RDWR)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            try:
+                target = os.pread(fd, 64, 0).decode("ascii").strip()
+                if not target:                      # first_page_later: its page, now that it runs
+                    target = self._first_page()
+                    os.pwrite(fd, target.encode("ascii"), 0)
+                yield _Slot(fd, path, target)
+            finally:
+                os.close(fd)            # closing releases the lock
+            return
+        yield None
 
     def print_pdf(self, html: str, timeout: float = PRINT_TIMEOUT) -> bytes:
-        """The page printed to PDF bytes on a free warm page (waiting for one while all are busy), within
-        `timeout` seconds."""
+        """The page printed to PDF bytes, on a free warm page (or a new one), within `timeout` seconds."""
         if not self.alive():
             self._wait_started()            # raises why it exited at start, from its log
             raise BrowserGone("Chromium is not running" + self._log_tail())
         deadline = time.monotonic() + timeout
-        with self._slot(deadline) as slot:
+        with self._slot() as slot:
+            if slot is None:
+                target = self._new_target()
+                try:
+                    return self._print_on(target, html, deadline)
+                finally:
+                    with contextlib.suppress(AuditError):
+                        self._browser_call("Target.closeTarget", {"targetId": target}, timeout=5)
             try:
                 return self._print_on(slot.target, html, deadline)
             except BrowserGone:
@@ -546,11 +532,10 @@ def start_warm_browser(engine: str | None, chromium: str | Path | None, *, pages
                        warm_html: str | None = None) -> Browser | None:
     """Start the process's warm browser (children forked later print on it); None when the engine is not chromium.
 
-    The browser prints `warm_html` once: a browser's first print sets up what all its pages share in its
-    one process (fonts, printing: ~1.1 s of CPU), which the first report would otherwise pay. A page's own
-    first print costs ~0.1 s more than its later ones whether made here or by a report, so each page is not
-    printed on (the loop that meant to, before, printed twice on the first page: sequential prints take the
-    first free page). A browser that cannot start is not an error here: each report then says why itself."""
+    The browser prints `warm_html` once, on its first page, so the first report does not pay for the
+    browser's first print (~1 s of CPU). A browser that cannot start is not an error here: each report
+    then says why itself. (A loop meant to print on each page printed twice on the first one: sequential
+    prints take the first free page.)"""
     name, exe = resolve_engine(engine, chromium)
     if name != "chromium" or exe is None:
         return None
