@@ -72,6 +72,22 @@ def _no_remembered_verdicts():
     finalise.remember_compiled_templates(None)
 
 
+@pytest.fixture
+def compiled_templates(monkeypatch) -> list[str]:
+    """The names of the Jinja templates compiled during the test (not loaded from a bytecode cache)."""
+    import jinja2
+
+    names: list[str] = []
+    real = jinja2.Environment.compile
+
+    def counted(self, source, name=None, *args, **kwargs):
+        names.append(name)
+        return real(self, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counted)
+    return names
+
+
 # --- engine fixtures: a small fixed-seed reference database (helpers in auditlib.testing) ---
 
 

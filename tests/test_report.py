@@ -405,20 +405,10 @@ def fresh_exporter():
     finalise._html_exporter.cache_clear()
 
 
-def test_compiled_templates_are_kept_and_the_page_is_the_same(tmp_path, monkeypatch, fresh_exporter):
+def test_compiled_templates_are_kept_and_the_page_is_the_same(tmp_path, fresh_exporter, compiled_templates):
     """With a cache folder the report's templates are compiled once and loaded by the next process
     (here: the next exporter); a damaged cached file is compiled again. The page never changes."""
-    import jinja2
-
-    finalise, nb = fresh_exporter, _small_notebook()
-    compiled: list[str] = []
-    real = jinja2.Environment.compile
-
-    def counted(self, source, name=None, *args, **kwargs):
-        compiled.append(name)
-        return real(self, source, name, *args, **kwargs)
-
-    monkeypatch.setattr(jinja2.Environment, "compile", counted)
+    finalise, nb, compiled = fresh_exporter, _small_notebook(), compiled_templates
 
     def page() -> str:
         compiled.clear()

@@ -26,28 +26,16 @@ def fresh_environments():
     clear()
 
 
-@pytest.fixture
-def compiled(monkeypatch):
-    names: list[str] = []
-    real = jinja2.Environment.compile
-
-    def counted(self, source, name=None, *args, **kwargs):
-        names.append(name)
-        return real(self, source, name, *args, **kwargs)
-
-    monkeypatch.setattr(jinja2.Environment, "compile", counted)
-    return names
-
-
 def _commentary(result) -> dict[str, str]:
     fragments._fragments()
     return {lang: interpret_module.interpret(result, lang).to_markdown() for lang in ("en", "nl")}
 
 
 def test_the_commentary_and_fragments_are_kept_compiled_each_in_its_own_folder(
-        tmp_path, catalogue, synthetic_db, fresh_environments, compiled):
+        tmp_path, catalogue, synthetic_db, fresh_environments, compiled_templates):
     """The next process (here: environments built anew) loads them compiled; the text is the same,
     in both languages, and a damaged kept file is compiled again."""
+    compiled = compiled_templates
     result = analyse(make_profile(catalogue), catalogue=catalogue, benchmark=synthetic_db)
     plain = _commentary(result)
     assert "fragments.html.j2" in compiled and "document.j2" in compiled
