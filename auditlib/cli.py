@@ -282,7 +282,7 @@ def _require_shared(settings) -> None:
     cache for the next command."""
     from auditlib.benchmark import remember_verdicts
     from auditlib.preflight import require_shared
-    from auditlib.report.finalise import remember_compiled_templates
+    from auditlib.templating import remember_compiled_templates
 
     remember_verdicts(settings.cache_dir)
     remember_compiled_templates(settings.cache_dir)

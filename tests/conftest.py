@@ -65,11 +65,10 @@ def _no_remembered_verdicts():
     """A command line called in-process turns benchmark verdicts and kept templates on for the process:
     off again after each test, so no other test's load skips validation or reads a kept template."""
     yield
-    from auditlib import benchmark
-    from auditlib.report import finalise
+    from auditlib import benchmark, templating
 
     benchmark.remember_verdicts(None)
-    finalise.remember_compiled_templates(None)
+    templating.remember_compiled_templates(None)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from auditlib import templating
 from auditlib.config import Settings
 from auditlib.errors import ParameterError
 from auditlib.report import (NOTEBOOK, PARAMETERS, REMOVE_CELL_TAGS, REMOVE_INPUT_TAGS, check_html,
@@ -398,10 +399,10 @@ def fresh_exporter():
     """Each build of the HTML exporter in these tests starts from nothing; none is left behind."""
     from auditlib.report import finalise
 
-    finalise.remember_compiled_templates(None)
+    templating.remember_compiled_templates(None)
     finalise._html_exporter.cache_clear()
     yield finalise
-    finalise.remember_compiled_templates(None)
+    templating.remember_compiled_templates(None)
     finalise._html_exporter.cache_clear()
 
 
@@ -417,7 +418,7 @@ def test_compiled_templates_are_kept_and_the_page_is_the_same(tmp_path, fresh_ex
 
     plain = page()
     assert "index.html.j2" in compiled
-    finalise.remember_compiled_templates(tmp_path)
+    templating.remember_compiled_templates(tmp_path)
     assert page() == plain and "index.html.j2" in compiled           # compiled, then kept
     kept = sorted(p for p in (tmp_path / "templates").rglob("*") if p.is_file())
     assert kept and {p.parent.name for p in kept} == {"page"}       # nbconvert's environment's own folder
@@ -433,7 +434,7 @@ def test_a_cache_folder_that_cannot_be_written_changes_nothing(tmp_path, monkeyp
     plain = finalise.export_html(nb, lang="en", title="t")
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder", encoding="utf-8")
-    finalise.remember_compiled_templates(blocked)                   # its templates folder cannot be made
+    templating.remember_compiled_templates(blocked)                   # its templates folder cannot be made
     finalise._html_exporter.cache_clear()
     assert finalise.export_html(nb, lang="en", title="t") == plain
     import tempfile
@@ -444,11 +445,11 @@ def test_a_cache_folder_that_cannot_be_written_changes_nothing(tmp_path, monkeyp
     shared = tmp_path / "shared"
     (shared / "templates").mkdir(parents=True)
     (shared / "templates").chmod(0o777)                            # anyone could plant compiled code there
-    finalise.remember_compiled_templates(shared)
+    templating.remember_compiled_templates(shared)
     finalise._html_exporter.cache_clear()
     assert finalise.export_html(nb, lang="en", title="t") == plain
     assert [p for p in (shared / "templates").rglob("*") if p.is_file()] == []
-    finalise.remember_compiled_templates(tmp_path / "cache")        # made, but nothing can be written in it
+    templating.remember_compiled_templates(tmp_path / "cache")        # made, but nothing can be written in it
     finalise._html_exporter.cache_clear()
     monkeypatch.setattr(tempfile, "NamedTemporaryFile", full_disk)
     assert finalise.export_html(nb, lang="en", title="t") == plain

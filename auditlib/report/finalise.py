@@ -94,14 +94,6 @@ def _report_exporter_class() -> type:
     return ReportExporter
 
 
-def remember_compiled_templates(folder: Path | None) -> None:
-    """Keep the report's compiled templates in `folder`/templates (auditlib.templating: nbconvert's
-    page, the report's fragments and the commentary alike); None: compile them in each process."""
-    from auditlib import templating
-
-    templating.remember_compiled_templates(folder)
-
-
 @lru_cache(maxsize=1)
 def _html_exporter():
     """One configured exporter per process: building it (templates, preprocessors) is the slow part."""

@@ -75,17 +75,14 @@ _CODE_HASH: dict[tuple, str] = {}
 _RUNNING_CODE: dict[str, str] = {}
 
 
-def use_code_hash(value: str | None) -> None:
-    """This process runs the code `value` was computed from (None: hash the files at each call).
+def use_code_hash(value: str) -> None:
+    """This process runs the code `value` was computed from (code_hash returns it from now on).
 
     Why: a batch's report children are forked from a warm parent and run the modules it imported;
     the parent's hash, taken when it imported them, is the one of the code a report ran, and each
     child listing and statting the package's ~200 files again took ~0.01 s of CPU per report. Set only
     in a forked report child (batch.local._child_main)."""
-    if value is None:
-        _RUNNING_CODE.clear()
-    else:
-        _RUNNING_CODE["hash"] = value
+    _RUNNING_CODE["hash"] = value
 
 
 def code_hash() -> str:
