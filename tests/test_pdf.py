@@ -474,6 +474,39 @@ def test_a_killed_broker_stops_its_browser_and_the_warm_browser_is_restarted(pag
         pdf.close_warm_browser()
 
 
+def test_a_hung_warm_browser_is_replaced_before_the_next_report(pages, tmp_path, monkeypatch):
+    """A warm browser that stops answering but stays alive (SIGSTOP): the report whose print times out
+    prints on a browser of its own and marks the warm one; the owner replaces it before the next fork,
+    so the next report prints on a warm browser again instead of waiting out its timeout."""
+    import psutil
+
+    exe = _chromium_or_skip()
+    monkeypatch.setattr(pdf, "PRINT_TIMEOUT", 3.0)
+    warm = pdf.start_warm_browser("chromium", exe, pages=1)
+    hung: list = []
+    try:
+        assert warm is not None and warm.failed() is None
+        hung = [psutil.Process(p) for p in warm.pids()]
+        os.kill(warm.proc.pid, signal.SIGSTOP)
+        out = tmp_path / "hung.pdf"
+        pid = _fork(_child_print(pages["en"], out, exe))
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0 and out.read_bytes().startswith(b"%PDF")
+        assert warm.alive() and "timed out" in (warm.failed() or "")   # alive: only the mark tells
+        pdf.ensure_warm_browser()
+        again = pdf.warm_browser()
+        assert again is not None and again is not warm and again.alive() and len(again.slots) == 1
+        pid = _fork(_child_print(pages["en"], tmp_path / "next.pdf", exe))
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+        assert (tmp_path / "next.pdf").read_bytes() == out.read_bytes()
+        assert again.failed() is None                        # printed on the new warm browser
+        pdf.ensure_warm_browser()
+        assert pdf.warm_browser() is again                   # a browser that answers is kept
+    finally:
+        pdf.close_warm_browser()
+    gone, alive = psutil.wait_procs(hung, timeout=10)        # the hung browser's processes are gone
+    assert alive == []
+
+
 def test_the_browser_starts_when_fork_handlers_close_the_parents_files():
     """The batch's parent holds files that filelock's and matplotlib's fork handlers close in every forked
     child (os.register_at_fork), at fds 3 and 4 among others: the pipe's fds must not depend on them."""

@@ -6,7 +6,9 @@
                 starts one browser per forking process (`start_warm_browser`) with a small pool of
                 page targets, and each forked child prints on a free, warm page. The browser opens
                 no port: it speaks DevTools over a pipe owned by a broker process, reached through a
-                Unix socket in the browser's private folder (auditlib/report/devtools.py).
+                Unix socket in the browser's private folder (auditlib/report/devtools.py). A warm
+                browser that exited, or on which a print failed (a hung browser stays alive), is
+                replaced before the next report is forked (`ensure_warm_browser`).
     weasyprint  pure Python on the system's Pango: no browser needed, about 8x the CPU of a warm
                 Chromium for the full report (docs/performance.md).
 
@@ -168,8 +170,9 @@ def _chromium(html: str, out: Path, base_dir: Path, chromium: Path | None) -> No
         try:
             out.write_bytes(warm.print_pdf(html))
             return
-        except BrowserGone as exc:      # crashed mid-batch: this print on a browser of its own
-            _log.warning("the warm Chromium is gone (%s); printing on a fresh one", exc)
+        except BrowserGone as exc:      # crashed or hung mid-batch: this print on a browser of its own,
+            warm.mark_failed(str(exc))  # and the owner starts another before the next report
+            _log.warning("the warm Chromium failed (%s); printing on a fresh one", exc)
     with Browser(chromium) as browser:
         out.write_bytes(browser.print_pdf(html))
 
@@ -257,6 +260,7 @@ def _pipe_fds(read_fd: int, write_fd: int) -> Callable[[], None]:
 
 
 PROFILE_PREFIX = "auditlib-chromium-"     # + the owner's pid + "-": its temporary profile folder
+FAILED_MARK = "print-failed"              # in the browser's folder: a print failed on it (Browser.mark_failed)
 
 
 @dataclass
@@ -369,6 +373,20 @@ class Browser:
         """The browser process and its broker run."""
         return self._runs(self.proc) and self._runs(self.broker)
 
+    def mark_failed(self, why: str) -> None:
+        """Tell the owner that a print on this browser failed (any process may): `ensure_warm_browser`
+        then replaces it. Why: a browser that hangs rather than exits stays alive, and every later
+        report would wait its whole print timeout before printing on a fresh browser."""
+        with contextlib.suppress(OSError):
+            (self.dir / FAILED_MARK).write_text(why[:500], encoding="utf-8")
+
+    def failed(self) -> str | None:
+        """Why a print on this browser failed (`mark_failed`), or None."""
+        try:
+            return (self.dir / FAILED_MARK).read_text(encoding="utf-8") or "no reason given"
+        except OSError:
+            return None
+
     def _wait_started(self) -> None:
         """Once per process: wait until the browser answers (its start), or say why it did not start.
 
@@ -425,8 +443,10 @@ class Browser:
             return
         yield None
 
-    def print_pdf(self, html: str, timeout: float = PRINT_TIMEOUT) -> bytes:
-        """The page printed to PDF bytes, on a free warm page (or a new one), within `timeout` seconds."""
+    def print_pdf(self, html: str, timeout: float | None = None) -> bytes:
+        """The page printed to PDF bytes, on a free warm page (or a new one), within `timeout` seconds
+        (default PRINT_TIMEOUT)."""
+        timeout = PRINT_TIMEOUT if timeout is None else timeout
         if not self.alive():
             self._wait_started()            # raises why it exited at start, from its log
             raise BrowserGone("Chromium is not running" + self._log_tail())
@@ -587,14 +607,25 @@ def warm_browser() -> Browser | None:
 
 
 def ensure_warm_browser() -> None:
-    """Before a child is forked: restart the warm browser if it crashed (the next report then has one)."""
+    """Before a child is forked: replace the warm browser if it crashed, or if a print on it failed
+    (a hung browser stays alive), so that the next report has a browser that answers."""
     browser = warm_browser()
-    if browser is not None and os.getpid() == browser.owner and not browser.alive():
+    if browser is None or os.getpid() != browser.owner:
+        return
+    alive = browser.alive()
+    failed = browser.failed() if alive else None
+    if alive and not failed:
+        return
+    if failed:
+        _log.warning("a print on the warm Chromium failed (%s); starting another", failed)
+        if browser.proc is not None:
+            browser.proc.kill()             # a hung browser may not answer SIGTERM (close's first try)
+    else:
         _log.warning("the warm Chromium exited (%s); starting another", browser._log_tail() or "no reason logged")
-        pages = len(browser.slots)
-        close_warm_browser()
-        with contextlib.suppress(AuditError):
-            _WARM["browser"] = Browser(browser.executable, pages=pages)
+    pages = len(browser.slots)
+    close_warm_browser()
+    with contextlib.suppress(AuditError):
+        _WARM["browser"] = Browser(browser.executable, pages=pages)
 
 
 def close_warm_browser() -> None:
