@@ -88,9 +88,10 @@ def load() -> str:
     return f"{os.getloadavg()[0]:.2f}"
 
 
-def counted(cmd: list[str], env: dict[str, str] | None = None, **kwargs) -> tuple[Measure, subprocess.CompletedProcess]:
+def counted(cmd: list[str], env: dict[str, str] | None = None, cwd: Path = REPO,
+            **kwargs) -> tuple[Measure, subprocess.CompletedProcess]:
     with Measure() as m:
-        proc = subprocess.run(cmd, cwd=REPO, env={**_env(), **(env or {})}, capture_output=True, text=True, **kwargs)
+        proc = subprocess.run(cmd, cwd=cwd, env={**_env(), **(env or {})}, capture_output=True, text=True, **kwargs)
         reap()
     return m, proc
 

@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/run_all.py [--n N] [--clients N] [--baseline-clients K]
 
-Runs benchmarks/bench_engine.py, bench_disclosure.py, bench_meeting.py, bench_batch.py (--n), then
+Runs benchmarks/bench_engine.py, bench_disclosure.py, bench_meeting.py, bench_batch.py (--n),
+bench_issue.py (issue 12's targets as reductions against the code before the issue, in the same run), then
 bench_scale.py (--clients, default 200: CPU per report for HTML only and for full-format reports,
 local executor against a Dask LocalCluster with its fixed and per-report parts, the WeasyPrint
 "before", the command-line loop on --baseline-clients of them, one cold `auditlib run`, the
@@ -17,8 +18,9 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# None / "scale": this script's options
 BENCHMARKS = [("bench_engine.py", []), ("bench_disclosure.py", []), ("bench_meeting.py", []),
-              ("bench_batch.py", None), ("bench_scale.py", "scale")]   # None / "scale": this script's options
+              ("bench_batch.py", None), ("bench_issue.py", []), ("bench_scale.py", "scale")]
 
 
 def main(argv: list[str] | None = None) -> int:
