@@ -72,6 +72,16 @@ def _no_remembered_verdicts():
 
 
 @pytest.fixture
+def in_process():
+    """Report notebooks on the in-process kernel, as `auditlib run` has them: no kernel process to start
+    (a few seconds less per run). Tests of the kernel process itself do without it."""
+    from auditlib.batch.kernel import in_process_kernel
+
+    with in_process_kernel(600):
+        yield
+
+
+@pytest.fixture
 def compiled_templates(monkeypatch) -> list[str]:
     """The names of the Jinja templates compiled during the test (not loaded from a bytecode cache)."""
     import jinja2

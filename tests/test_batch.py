@@ -92,9 +92,10 @@ def make_clients(folder: Path, specs: dict[str, str]) -> Path:
 
 
 def run_cli(args: list[str], cwd: Path, notebook: Path | None = None, timeout: float = 240,
-            **popen) -> subprocess.CompletedProcess:
+            extra_env: dict[str, str] | None = None, **popen) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-c", RUNNER, str(notebook)] if notebook else [sys.executable, "-m", "auditlib"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUDITLIB_") and k != "MPLBACKEND"}
+    env.update(extra_env or {})
     return subprocess.run(cmd + args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, **popen)
 
 

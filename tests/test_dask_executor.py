@@ -153,9 +153,11 @@ def test_dask_batch_matches_local_and_keeps_every_guarantee(tmp_path, monkeypatc
 def test_an_unreachable_scheduler_is_one_clear_message(tmp_path):
     clients = make_clients(tmp_path / "clients", {"es-huerta-food": "es-huerta-food"})
     proc = run_cli(["batch", "--clients-dir", str(clients), "--outputs", str(tmp_path / "out"),
-                    "--scheduler", "tcp://127.0.0.1:9"], cwd=tmp_path, timeout=120)
+                    "--scheduler", "tcp://127.0.0.1:9"], cwd=tmp_path, timeout=120,
+                   extra_env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "3s"})     # Dask's own setting
     assert proc.returncode == 1
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in proc.stderr
+    assert "after 3 s" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert not list((tmp_path / "out").glob("es-huerta-food/*"))
     # a TLS scheduler without this machine's TLS settings: said so, not a traceback

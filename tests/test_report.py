@@ -50,7 +50,7 @@ def assert_offline_html_without_code(html: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("client", CLIENTS)
-def test_report_for_every_example_client(client, tmp_path):
+def test_report_for_every_example_client(client, tmp_path, in_process):
     from auditlib.audit import analyse
 
     lang = "nl" if client == DUTCH else "en"
@@ -137,7 +137,7 @@ def _tmp_client(tmp_path: Path, source: str = "es-huerta-food") -> tuple[Setting
 
 
 @pytest.mark.slow
-def test_broken_input_keeps_the_failed_notebook_and_the_earlier_report(tmp_path, monkeypatch):
+def test_broken_input_keeps_the_failed_notebook_and_the_earlier_report(tmp_path, monkeypatch, in_process):
     settings, folder = _tmp_client(tmp_path)
     good = run_engagement(folder.name, settings=settings, formats=["html", "xlsx"])
     assert good.status == "ok", good.error
@@ -201,7 +201,7 @@ def test_two_runs_give_byte_identical_html_pdf_and_xlsx(tmp_path):
 
 
 @pytest.mark.slow
-def test_client_text_is_escaped_in_the_html(tmp_path):
+def test_client_text_is_escaped_in_the_html(in_process, tmp_path):
     settings, folder = _tmp_client(tmp_path)
     questionnaire = folder / "questionnaire.yaml"
     text = questionnaire.read_text(encoding="utf-8")

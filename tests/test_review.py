@@ -17,6 +17,7 @@ import pytest
 from auditlib.testing import DATA
 
 from auditlib import carryover, review
+from auditlib.batch.kernel import in_process_kernel
 from auditlib.cli import main
 from auditlib.report import check_html, run_engagement
 from auditlib.textcheck import check_text, figures, sentences
@@ -29,7 +30,8 @@ def _made(tmp_path_factory, lang: str, formats) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp(f"review-{lang}")
     clients = root / "clients"
     shutil.copytree(DATA / "clients" / CLIENT, clients / CLIENT)
-    outcome = run_engagement(clients / CLIENT, lang=lang, formats=formats, outputs_dir=root / "outputs")
+    with in_process_kernel(600):          # as `auditlib run`: no kernel process to start
+        outcome = run_engagement(clients / CLIENT, lang=lang, formats=formats, outputs_dir=root / "outputs")
     assert outcome.status == "ok", outcome.error
     return outcome.out_dir, clients / CLIENT
 
@@ -368,7 +370,7 @@ def test_edits_carry_over_unchanged_figures_and_are_flagged_after_they_move(made
     assert edit["before"] == new_text["hash"]
 
 
-def test_a_real_rerun_carries_the_edits_over(made_en, tmp_path):
+def test_a_real_rerun_carries_the_edits_over(made_en, tmp_path, in_process):
     folder, client = fresh(made_en, tmp_path)
     append(folder, "dimension:financing", "EDIT-RERUN: the budget covers three years.")
     review.finalise(folder, formats=["html"])

@@ -419,8 +419,8 @@ class DaskExecutor:
                                        security=True, scheduler_kwargs={"dashboard_address": LOCAL_HTTP_ADDRESS})
             return Client(cluster), cluster
         sink.status(f"connecting to the Dask scheduler at {self.scheduler}")
-        try:
-            return Client(self.scheduler, timeout=15), None
+        try:       # waits Dask's distributed.comm.timeouts.connect (30 s unless configured) for the scheduler
+            return Client(self.scheduler), None
         except TypeError as exc:      # distributed: "TLS expects a `ssl_context` argument ..."
             if not self.scheduler.startswith("tls://"):
                 raise                     # not a missing TLS setting: a bug, shown as one
